@@ -1,0 +1,227 @@
+import { EdgeChatError } from "../errors/base.js";
+import { APIError } from "../errors/api.js";
+import { createAPIError } from "../errors/from-response.js";
+import { ConnectionError, StreamInterruptedError } from "../errors/transport.js";
+import { ValidationError } from "../errors/validation.js";
+import { EventStreamParser } from "../sse/parser.js";
+import type { ServerSentEvent } from "../sse/types.js";
+import { CompletionAccumulator } from "./accumulate.js";
+import type { CallAbort } from "./attempt.js";
+import { redact } from "./read-text.js";
+import type { Sent } from "./request.js";
+import { transportError } from "./request.js";
+import { chunkSchema, validate } from "./schemas.js";
+import type { ChatCompletion, ChatCompletionChunk } from "./types.js";
+
+/** @internal What `chat.completions.create` hands a stream. */
+export interface StreamSource {
+  sent: Promise<Sent>;
+  call: CallAbort;
+  idleTimeout: number;
+  apiKey: string | undefined;
+}
+
+const noop = () => {};
+
+/**
+ * A streamed chat completion. Iterate it once (`for await`), or read `textStream`, or pipe
+ * `toReadableStream()`; `finalCompletion()` gives the whole reply either way. Breaking out of the
+ * loop or calling `abort()` cancels the request.
+ */
+export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
+  readonly #source: StreamSource;
+  readonly #accumulator = new CompletionAccumulator();
+  readonly #final: Promise<ChatCompletion>;
+  #settle!: { resolve: (c: ChatCompletion) => void; reject: (e: unknown) => void };
+  #consumed = false;
+
+  /** The HTTP response, once its headers have arrived (after any retries). */
+  readonly response: Promise<Response>;
+
+  /** @internal Use `client.chat.completions.create({ ..., stream: true })`. */
+  constructor(source: StreamSource) {
+    this.#source = source;
+    this.#final = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
+    // Marked handled: a caller who never asks for these must not get an unhandled rejection.
+    this.#final.catch(noop);
+    this.response = source.sent.then((s) => s.response);
+    this.response.catch(noop);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
+    if (this.#consumed) throw new EdgeChatError("This ChatStream has already been consumed: iterate it once, or use finalCompletion()");
+    this.#consumed = true;
+    return this.#run();
+  }
+
+  /** Content deltas of the first choice only, skipping empty ones. */
+  get textStream(): AsyncIterable<string> {
+    const chunks = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        for await (const chunk of chunks) {
+          const text = chunk.choices[0]?.delta.content;
+          if (text) yield text;
+        }
+      },
+    };
+  }
+
+  /** The text received so far (choice 0): useful after an abort or a dropped connection. */
+  get currentText(): string {
+    return this.#accumulator.content;
+  }
+
+  /** The whole reply: content, tool calls, finish reason and usage. Consumes the stream if nothing else does. */
+  finalCompletion(): Promise<ChatCompletion> {
+    if (!this.#consumed) void this.#drain();
+    return this.#final;
+  }
+
+  /** Stop the request. Iteration ends with a `UserAbortError`; an abort after the reply finished is a no-op. */
+  abort(reason?: unknown): void {
+    this.#source.call.abort(reason);
+  }
+
+  /**
+   * The stream re-encoded as SSE bytes (`data: {chunk}` … `data: [DONE]`), e.g. to return from a Worker
+   * as `new Response(stream.toReadableStream(), { headers: { "content-type": "text/event-stream" } })`.
+   * A server error mid-stream is forwarded as an `event: error` so the client on the other end gets it typed.
+   */
+  toReadableStream(): ReadableStream<Uint8Array> {
+    const iterator = this[Symbol.asyncIterator]();
+    const encoder = new TextEncoder();
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await iterator.next();
+          if (done) {
+            controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+            controller.close();
+          } else {
+            controller.enqueue(encoder.encode(`data: ${JSON.stringify(value)}\n\n`));
+          }
+        } catch (error) {
+          if (!(error instanceof APIError)) throw error;
+          const payload = { error: { message: error.message, type: error.type, code: error.status ?? error.code } };
+          controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify(payload)}\n\n`));
+          controller.close();
+        }
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    });
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      for await (const _ of this);
+    } catch {
+      // Reported through #final.
+    }
+  }
+
+  async *#run(): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+    const { call, idleTimeout, apiKey } = this.#source;
+    const accumulator = this.#accumulator;
+    let attempt: Sent["attempt"] | undefined;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let ended = false;
+    try {
+      const sent = await this.#source.sent;
+      attempt = sent.attempt;
+      const body = sent.response.body;
+      if (!body) throw new StreamInterruptedError("The response had no body");
+      reader = body.getReader();
+      attempt.watchIdle(idleTimeout);
+
+      let queue: ChatCompletionChunk[] = [];
+      let failure: EdgeChatError | undefined;
+      let done = false;
+      const onEvent = (event: ServerSentEvent) => {
+        if (done || failure) return;
+        try {
+          const chunk = toChunk(event, apiKey);
+          if (chunk === undefined) done = true;
+          else {
+            accumulator.add(chunk);
+            queue.push(chunk);
+          }
+        } catch (error) {
+          failure = error as EdgeChatError;
+        }
+      };
+      const parser = new EventStreamParser({ onEvent });
+      const decoder = new TextDecoder();
+
+      for (;;) {
+        let read: ReadableStreamReadResult<Uint8Array>;
+        try {
+          read = await reader.read();
+        } catch (thrown) {
+          const error = transportError(thrown, attempt.signal);
+          throw error instanceof ConnectionError ? new StreamInterruptedError(undefined, { cause: thrown }) : error;
+        }
+        if (attempt.signal.aborted) throw attempt.signal.reason;
+        parser.feed(read.done ? decoder.decode() : decoder.decode(read.value, { stream: true }));
+        if (queue.length > 0) {
+          attempt.markEvent();
+          const chunks = queue;
+          queue = [];
+          for (let i = 0; i < chunks.length; i++) yield chunks[i]!;
+        }
+        if (failure) throw failure;
+        if (done) break;
+        if (read.done) {
+          if (!accumulator.finished) throw new StreamInterruptedError();
+          break;
+        }
+      }
+      ended = true;
+      this.#settle.resolve(accumulator.result());
+    } catch (error) {
+      const typed = attempt ? transportError(error, attempt.signal) : error;
+      this.#settle.reject(typed);
+      throw typed;
+    } finally {
+      if (!ended) {
+        // Left early (break, abort, error): make sure the connection is closed and nothing keeps running.
+        call.abort();
+        this.#settle.reject(attempt?.signal.reason ?? call.signal.reason);
+      }
+      if (reader) void reader.cancel().catch(noop);
+      attempt?.dispose();
+      call.dispose();
+    }
+  }
+}
+
+/** One SSE event → a validated chunk; `undefined` for the `[DONE]` sentinel; typed errors for error payloads. */
+function toChunk(event: ServerSentEvent, apiKey: string | undefined): ChatCompletionChunk | undefined {
+  const data = event.data;
+  if (data === "[DONE]") return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    if (event.event === "error") throw createAPIError(undefined, redact(data, apiKey), undefined);
+    throw new ValidationError("stream chunk", [{ path: "", message: `not JSON: ${JSON.stringify(data.slice(0, 120))}` }]);
+  }
+  if (event.event === "error" || isErrorPayload(json)) throw streamError(json, apiKey);
+  return validate<ChatCompletionChunk>(chunkSchema, json, "stream chunk");
+}
+
+function isErrorPayload(json: unknown): boolean {
+  if (typeof json !== "object" || json === null) return false;
+  const o = json as { error?: unknown; object?: unknown };
+  return (o.error !== undefined && o.error !== null) || o.object === "error";
+}
+
+function streamError(json: unknown, apiKey: string | undefined): APIError {
+  const body = apiKey ? JSON.parse(redact(JSON.stringify(json), apiKey)) : json;
+  const inner = typeof body === "object" && body !== null ? ((body as { error?: unknown }).error ?? body) : body;
+  const code = typeof inner === "object" && inner !== null ? (inner as { code?: unknown }).code : undefined;
+  const status = typeof code === "number" && code >= 400 && code < 600 ? code : undefined;
+  return createAPIError(status, body, undefined);
+}

@@ -1,0 +1,41 @@
+const INITIAL_DELAY_MS = 500;
+const MAX_BACKOFF_MS = 8_000;
+/** A server's `Retry-After` is honoured up to this; beyond it, the normal backoff applies. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Milliseconds to wait before retry number `attempt` (1-based), from the server's hint or backoff. */
+export function retryDelay(attempt: number, headers: Headers | undefined, random: () => number = Math.random): number {
+  const hinted = headers ? retryAfterMs(headers) : undefined;
+  if (hinted !== undefined && hinted <= MAX_RETRY_AFTER_MS) return hinted;
+  // Exponential backoff with up to 25% jitter below the nominal delay, so clients do not retry in lockstep.
+  const nominal = Math.min(INITIAL_DELAY_MS * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+  return Math.round(nominal * (1 - random() * 0.25));
+}
+
+/** `retry-after-ms`, then `Retry-After` as seconds or an HTTP date. Undefined when absent or unreadable. */
+export function retryAfterMs(headers: Headers, now: number = Date.now()): number | undefined {
+  const ms = headers.get("retry-after-ms");
+  if (ms !== null && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Math.max(0, Math.round(Number(ms)));
+  const after = headers.get("retry-after");
+  if (after === null) return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(after)) return Math.max(0, Math.round(Number(after) * 1000));
+  const date = Date.parse(after);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** Resolve after `ms`, or reject with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

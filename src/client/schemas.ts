@@ -1,0 +1,81 @@
+import * as v from "valibot";
+import { ValidationError, type ValidationIssue } from "../errors/validation.js";
+import type { ChatCompletion, ChatCompletionChunk } from "./types.js";
+
+// Loose objects: unknown fields from the server are kept, known ones must have the right type.
+// exactOptional: JSON has no `undefined`, and it keeps the inferred types equal to types.ts under exactOptionalPropertyTypes.
+const number = v.number();
+const string = v.string();
+
+const usage = v.looseObject({
+  prompt_tokens: number,
+  completion_tokens: number,
+  total_tokens: number,
+  estimated_cost: v.exactOptional(number),
+});
+
+const toolCall = v.looseObject({
+  id: string,
+  type: v.literal("function"),
+  function: v.looseObject({ name: string, arguments: string }),
+});
+
+const toolCallDelta = v.looseObject({
+  index: number,
+  id: v.exactOptional(string),
+  type: v.exactOptional(string),
+  function: v.exactOptional(v.looseObject({ name: v.exactOptional(string), arguments: v.exactOptional(string) })),
+});
+
+const envelope = { id: string, object: v.exactOptional(string), created: number, model: string, usage: v.exactOptional(v.nullable(usage)) };
+
+export const chunkSchema = v.looseObject({
+  ...envelope,
+  choices: v.array(
+    v.looseObject({
+      index: number,
+      delta: v.looseObject({ role: v.exactOptional(string), content: v.exactOptional(v.nullable(string)), tool_calls: v.exactOptional(v.array(toolCallDelta)) }),
+      finish_reason: v.exactOptional(v.nullable(string)),
+    }),
+  ),
+});
+
+export const completionSchema = v.looseObject({
+  ...envelope,
+  choices: v.array(
+    v.looseObject({
+      index: number,
+      message: v.looseObject({ role: v.literal("assistant"), content: v.nullable(string), tool_calls: v.exactOptional(v.array(toolCall)) }),
+      finish_reason: v.nullable(string),
+    }),
+  ),
+});
+
+// The hand-written types in types.ts are what users see; these checks keep them and the schemas in step.
+type Assert<T extends true> = T;
+export type _ChunkInSync = Assert<v.InferOutput<typeof chunkSchema> extends ChatCompletionChunk ? true : false>;
+export type _CompletionInSync = Assert<v.InferOutput<typeof completionSchema> extends ChatCompletion ? true : false>;
+
+/**
+ * Validate without copying: the schemas have no transforms, so a valid input is returned as is
+ * (valibot's output would be a deep copy of it — wasted work on the stream's hot path).
+ */
+export function validate<T>(schema: v.GenericSchema, value: unknown, what: string): T {
+  const result = v.safeParse(schema, value, { abortPipeEarly: true });
+  if (result.success) return value as T;
+  throw new ValidationError(what, result.issues.map(toIssue));
+}
+
+function toIssue(issue: v.BaseIssue<unknown>): ValidationIssue {
+  return { path: formatPath(issue.path), message: issue.message };
+}
+
+export function formatPath(path: v.BaseIssue<unknown>["path"]): string {
+  let out = "";
+  for (const item of path ?? []) {
+    const key = item.key;
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}

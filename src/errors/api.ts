@@ -1,0 +1,158 @@
+import { EdgeChatError } from "./base.js";
+
+export interface APIErrorInit {
+  /** HTTP status; undefined for an error sent inside a 200 stream without a numeric code. */
+  status: number | undefined;
+  headers: Headers | undefined;
+  /** The parsed JSON body (or its text when it is not JSON). */
+  body: unknown;
+  /** The server's own message, already extracted from `body`. */
+  serverMessage: string | undefined;
+  retryable: boolean;
+}
+
+/** The server answered with an error: a non-2xx status, or an error event inside a stream. */
+export class APIError extends EdgeChatError {
+  static override readonly kind: string = "APIError";
+  readonly status: number | undefined;
+  readonly headers: Headers | undefined;
+  /** `x-request-id` (or `request-id`) from the response, for support requests. */
+  readonly requestId: string | undefined;
+  readonly body: unknown;
+  /** Whether sending the same request again may succeed (408, 409, 429, 5xx, or `x-should-retry: true`). */
+  readonly retryable: boolean;
+  /** `error.code` / `code` from the body, when present. */
+  readonly code: string | number | undefined;
+  /** `error.type` / `type` from the body, when present. */
+  readonly type: string | undefined;
+
+  constructor(init: APIErrorInit) {
+    const label = init.status === undefined ? "Stream error" : `${init.status} ${statusText(init.status)}`;
+    super(init.serverMessage ? `${label}: ${init.serverMessage}` : label);
+    this.status = init.status;
+    this.headers = init.headers;
+    this.requestId = init.headers?.get("x-request-id") ?? init.headers?.get("request-id") ?? undefined;
+    this.body = init.body;
+    this.retryable = init.retryable;
+    const inner = errorObject(init.body);
+    this.code = typeof inner?.code === "string" || typeof inner?.code === "number" ? inner.code : undefined;
+    this.type = typeof inner?.type === "string" ? inner.type : undefined;
+  }
+}
+
+export class BadRequestError extends APIError {
+  static override readonly kind: string = "BadRequestError";
+}
+export class AuthenticationError extends APIError {
+  static override readonly kind: string = "AuthenticationError";
+}
+export class PaymentRequiredError extends APIError {
+  static override readonly kind: string = "PaymentRequiredError";
+}
+export class PermissionDeniedError extends APIError {
+  static override readonly kind: string = "PermissionDeniedError";
+}
+export class NotFoundError extends APIError {
+  static override readonly kind: string = "NotFoundError";
+}
+export class ConflictError extends APIError {
+  static override readonly kind: string = "ConflictError";
+}
+
+/** One entry of FastAPI's `{"detail": [...]}` validation body. */
+export interface ValidationDetail {
+  loc: readonly (string | number)[];
+  msg: string;
+  type: string;
+}
+
+export class UnprocessableEntityError extends APIError {
+  static override readonly kind: string = "UnprocessableEntityError";
+  /** FastAPI's `detail` list, parsed; empty when the body had none. */
+  readonly details: readonly ValidationDetail[];
+  constructor(init: APIErrorInit) {
+    super(init);
+    this.details = fastApiDetails(init.body);
+  }
+}
+
+export class RateLimitError extends APIError {
+  static override readonly kind: string = "RateLimitError";
+}
+export class InternalServerError extends APIError {
+  static override readonly kind: string = "InternalServerError";
+}
+
+/**
+ * The prompt does not fit the model's context window. Recognised by message, whatever the status:
+ * DeepInfra has sent it as 500, vLLM as 400. Never retried as is: trim and send again.
+ */
+export class ContextLengthError extends APIError {
+  static override readonly kind: string = "ContextLengthError";
+  /** The most tokens the model accepts (input, or input + output, as the server counts). */
+  readonly limit: number | undefined;
+  /** The tokens the request asked for, as the server counted them. */
+  readonly requested: number | undefined;
+  /** vLLM splits `requested` into prompt and completion tokens; these are those parts when given. */
+  readonly promptTokens: number | undefined;
+  readonly completionTokens: number | undefined;
+
+  constructor(init: APIErrorInit, numbers: ContextNumbers) {
+    super({ ...init, retryable: false });
+    this.limit = numbers.limit;
+    this.requested = numbers.requested;
+    this.promptTokens = numbers.promptTokens;
+    this.completionTokens = numbers.completionTokens;
+  }
+}
+
+export interface ContextNumbers {
+  limit: number | undefined;
+  requested: number | undefined;
+  promptTokens: number | undefined;
+  completionTokens: number | undefined;
+}
+
+export function errorObject(body: unknown): Record<string, unknown> | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error === "object" && error !== null) return error as Record<string, unknown>;
+  return body as Record<string, unknown>;
+}
+
+function fastApiDetails(body: unknown): ValidationDetail[] {
+  const detail = typeof body === "object" && body !== null ? (body as { detail?: unknown }).detail : undefined;
+  if (!Array.isArray(detail)) return [];
+  return detail.flatMap((d): ValidationDetail[] => {
+    if (typeof d !== "object" || d === null) return [];
+    const { loc, msg, type } = d as Record<string, unknown>;
+    return [
+      {
+        loc: Array.isArray(loc) ? loc.filter((x): x is string | number => typeof x === "string" || typeof x === "number") : [],
+        msg: typeof msg === "string" ? msg : "",
+        type: typeof type === "string" ? type : "",
+      },
+    ];
+  });
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad request",
+  401: "Unauthorized",
+  402: "Payment required",
+  403: "Forbidden",
+  404: "Not found",
+  408: "Request timeout",
+  409: "Conflict",
+  413: "Payload too large",
+  422: "Unprocessable entity",
+  429: "Rate limited",
+  500: "Internal server error",
+  502: "Bad gateway",
+  503: "Service unavailable",
+  504: "Gateway timeout",
+};
+
+function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? (status >= 500 ? "Server error" : "Error");
+}

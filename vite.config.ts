@@ -1,0 +1,58 @@
+import { execFileSync } from "node:child_process";
+import { builtinModules } from "node:module";
+import { defineConfig, type Plugin } from "vite";
+
+/** Public entry points: one per subpath export in package.json. */
+export const entries = {
+  index: "src/index.ts",
+  "sse/index": "src/sse/index.ts",
+};
+
+/** The library must run where Node does not: fail the build on any Node built-in import. */
+const forbidNodeBuiltins: Plugin = {
+  name: "edgechat:forbid-node-builtins",
+  apply: "build",
+  enforce: "pre",
+  resolveId(id, importer) {
+    if (id.startsWith("node:") || builtinModules.includes(id)) {
+      this.error(`Node built-in "${id}" imported by ${importer ?? "an entry"}: src/ must run without Node APIs`);
+    }
+  },
+};
+
+/** Declarations come from tsc (TS 7 has no compiler API for a dts plugin); same tsconfig as type-checking. */
+const emitDeclarations: Plugin = {
+  name: "edgechat:declarations",
+  apply: "build",
+  closeBundle() {
+    execFileSync(
+      "node_modules/.bin/tsc",
+      ["-p", "tsconfig.json", "--noEmit", "false", "--declaration", "--emitDeclarationOnly", "--rootDir", "src", "--outDir", "dist"],
+      { stdio: "inherit" },
+    );
+  },
+};
+
+export default defineConfig({
+  plugins: [forbidNodeBuiltins, emitDeclarations],
+  build: {
+    target: "es2022",
+    outDir: "dist",
+    emptyOutDir: true,
+    minify: false,
+    sourcemap: true,
+    lib: { entry: entries, formats: ["es"], fileName: (_format, name) => `${name}.js` },
+    rollupOptions: {
+      external: ["valibot", "idb"],
+      output: { chunkFileNames: "_chunks/[name]-[hash].js" },
+    },
+  },
+  test: {
+    // Node's own fetch and streams: happy-dom's fetch differs from the platform's and enforces CORS.
+    environment: "node",
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/runtimes/**", "node_modules/**"],
+    testTimeout: 15_000,
+    hookTimeout: 30_000,
+  },
+});
