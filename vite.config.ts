@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { builtinModules } from "node:module";
-import { defineConfig, type Plugin } from "vite";
+import type { Plugin } from "vite";
+import { defineConfig } from "vitest/config";
 
 /** Public entry points: one per subpath export in package.json. */
 export const entries = {
@@ -48,11 +49,20 @@ export default defineConfig({
     },
   },
   test: {
-    // Node's own fetch and streams: happy-dom's fetch differs from the platform's and enforces CORS.
-    environment: "node",
-    include: ["test/**/*.test.ts"],
-    exclude: ["test/runtimes/**", "node_modules/**"],
     testTimeout: 15_000,
-    hookTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        // Unit and behaviour tests on Node's own fetch and streams: happy-dom's fetch differs from the
+        // platform's and enforces CORS, so files that need a DOM opt in with `@vitest-environment happy-dom`.
+        extends: true,
+        test: { name: "node", environment: "node", include: ["test/**/*.test.ts"], exclude: ["test/runtimes/**", "test/bench/**"] },
+      },
+      // The built package in real runtimes (see test/runtimes/README.md). Deno runs through `deno test`.
+      ...["chromium", "workers", "package"].map((name) => ({
+        extends: true as const,
+        test: { name, environment: "node", include: [`test/runtimes/${name}/**/*.test.ts`], fileParallelism: false },
+      })),
+    ],
   },
 });

@@ -1,0 +1,342 @@
+// A corpus of REAL text, by kind, gathered from what ships in node_modules, cut into chat-sized messages.
+//
+// Used to check (and to tune) the token estimator against the real Llama 3 tokenizer. Everything is deterministic:
+// files are walked in sorted order, every choice after that is driven by an FNV-1a hash of the file path, and fixed
+// caps bound how much text is read and kept, so a test run stays within a few seconds.
+//
+// Kinds:
+//   prose  English paragraphs of README/docs .md/.mdx files (code blocks, tables, HTML and badge lines dropped)
+//   code   .js/.mjs/.cjs/.ts/.mts/.cts files, ASCII, not minified
+//   json   .json files, ASCII
+//   cjk    Chinese/Japanese/Korean strings: the values of localized JSON files (TypeScript's diagnostics, yargs)
+//          and CJK paragraphs of .md files
+//   emoji  lines that contain emoji, from any text file (emojilib, node-emoji, zod's emoji tests, READMEs...)
+//   mixed  whole files mixing scripts: ASCII keys/code/markup around CJK, Cyrillic, other scripts or emoji
+//          (raw locale files, READMEs with emoji)
+//   other  non-English, non-CJK natural language: strings of localized files (de, fr, ru, pl, ar, hi, th, ...)
+//
+// Held-out split: each file's text for a kind is a "document"; a document larger than SEGMENT chars is cut into
+// segments that alternate between the two halves, a smaller one goes to the half chosen by its path's hash.
+// Tune on "fit", report on "test".
+
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const KINDS = ["prose", "code", "json", "cjk", "emoji", "mixed", "other"] as const;
+export type Kind = (typeof KINDS)[number];
+export type Split = "fit" | "test";
+
+export interface Message {
+  kind: Kind;
+  text: string;
+  /** The node_modules-relative path of the file it comes from. */
+  file: string;
+  split: Split;
+}
+
+export interface CorpusOptions {
+  /** node_modules directory to read (default: the project's). */
+  root?: string;
+  /** Which half to return (default "test"): "fit" for tuning, "test" for held-out reporting, "all" for both. */
+  split?: Split | "all";
+  /** Cap on the characters kept per kind and per half (default 100_000). */
+  maxCharsPerKind?: number;
+  /** Cap on messages taken from one document (default 4), so no single file dominates a kind. */
+  maxMessagesPerDoc?: number;
+  /** Message sizes are drawn log-uniformly from [minChars, maxChars] (default 200..4000). */
+  minChars?: number;
+  maxChars?: number;
+}
+
+const MAX_FILE_BYTES = 512 * 1024;
+const SEGMENT = 24_000;
+const CODE_EXT = /\.(?:[cm]?js|[cm]?ts)$/;
+const TEXT_EXT = /\.(?:[cm]?js|[cm]?ts|json|mdx?|txt)$/;
+const SKIP_DIRS = new Set([".bin", ".cache", ".vite", ".vite-temp", ".tmp"]);
+
+const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]/gu;
+const EMOJI = /[\u{1F000}-\u{1FAFF}\u2600-\u27BF\u2B00-\u2BFF]/u;
+const EMOJI_G = new RegExp(EMOJI.source, "gu");
+const LETTER = /\p{L}/gu;
+const ASCII_LETTER = /[A-Za-z]/g;
+
+/** FNV-1a, 32 bits. */
+export function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function nonAsciiCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) n++;
+  return n;
+}
+
+function count(re: RegExp, s: string): number {
+  re.lastIndex = 0;
+  let n = 0;
+  while (re.exec(s)) n++;
+  return n;
+}
+
+function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    names.sort();
+    for (const name of names) {
+      if (SKIP_DIRS.has(name)) continue;
+      const path = `${dir}/${name}`;
+      const relPath = rel ? `${rel}/${name}` : name;
+      let st;
+      try {
+        st = statSync(path, { throwIfNoEntry: false });
+      } catch {
+        continue;
+      }
+      if (!st) continue;
+      if (st.isDirectory()) walk(path, relPath);
+      else if (st.isFile() && TEXT_EXT.test(name) && st.size >= 64 && st.size <= MAX_FILE_BYTES) out.push(relPath);
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+/** The string values of a JSON document, in document order. */
+function jsonStrings(text: string): string[] {
+  const out: string[] = [];
+  const visit = (v: unknown) => {
+    if (typeof v === "string") out.push(v);
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === "object") Object.values(v).forEach(visit);
+  };
+  try {
+    visit(JSON.parse(text));
+  } catch {
+    return [];
+  }
+  return out;
+}
+
+/** String literals of a JS/TS source file (a plain scan, good enough for locale files). */
+function codeStrings(text: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\]|\\.)*)`/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] ?? m[2] ?? m[3] ?? "");
+  return out;
+}
+
+/** English prose from markdown: paragraphs outside code blocks, without tables, HTML, badges or front matter. */
+function markdownParagraphs(text: string): string[] {
+  const paragraphs: string[] = [];
+  let current: string[] = [];
+  let fenced = false;
+  let frontMatter = text.startsWith("---\n");
+  const flush = () => {
+    if (current.length) paragraphs.push(current.join("\n"));
+    current = [];
+  };
+  for (const [i, line] of text.split("\n").entries()) {
+    if (frontMatter) {
+      if (i > 0 && line.trim() === "---") frontMatter = false;
+      continue;
+    }
+    if (/^\s*(```|~~~)/.test(line)) {
+      fenced = !fenced;
+      flush();
+      continue;
+    }
+    if (fenced) continue;
+    const t = line.trim();
+    if (t === "" || /^(<|\||import |export |\[!\[|!\[|\[[^\]]*\]:|-{3,}|={3,})/.test(t)) {
+      flush();
+      continue;
+    }
+    current.push(line.trimEnd());
+  }
+  flush();
+  return paragraphs;
+}
+
+function isEnglishProse(p: string): boolean {
+  if (p.length < 40) return false;
+  if (nonAsciiCount(p) > p.length * 0.01) return false;
+  // Mostly words: letters and spaces, not URLs or option tables.
+  const letters = count(ASCII_LETTER, p) + (p.split(" ").length - 1);
+  return letters >= p.length * 0.8;
+}
+
+function looksMinified(text: string): boolean {
+  const lines = text.split("\n");
+  let longest = 0;
+  for (const l of lines) longest = Math.max(longest, l.length);
+  return longest > 600 || text.length / lines.length > 120;
+}
+
+interface Doc {
+  kind: Kind;
+  file: string;
+  text: string;
+}
+
+/** Every kind of text one file offers. */
+function extract(file: string, text: string): Doc[] {
+  const docs: Doc[] = [];
+  const add = (kind: Kind, t: string) => {
+    if (t.trim().length >= 60) docs.push({ kind, file, text: t });
+  };
+  const name = file.slice(file.lastIndexOf("/") + 1).toLowerCase();
+  const nonAscii = nonAsciiCount(text);
+  const isJson = name.endsWith(".json");
+  const isCode = CODE_EXT.test(name);
+  const isMarkdown = /\.mdx?$/.test(name);
+
+  if (nonAscii <= text.length * 0.002) {
+    if (isCode && !name.includes(".min.") && !looksMinified(text)) add("code", text);
+    if (isJson) add("json", text);
+  }
+  if (isMarkdown && !/^(license|changelog|history|code_of_conduct|security)/.test(name)) {
+    add("prose", markdownParagraphs(text).filter(isEnglishProse).join("\n\n"));
+    add("cjk", markdownParagraphs(text).filter((p) => count(CJK, p) > p.length * 0.3).join("\n\n"));
+  }
+  if (nonAscii > 0) {
+    // Emoji-heavy: the lines that carry emoji, where they are at least one character in forty.
+    const emojiLines = text.split("\n").filter((l) => EMOJI.test(l) && count(EMOJI_G, l) * 40 >= l.length);
+    if (emojiLines.length >= 3) add("emoji", emojiLines.join("\n"));
+  }
+  if (nonAscii > text.length * 0.002 && (isJson || isCode)) {
+    // Localized strings: natural language in another script.
+    const strings = (isJson ? jsonStrings(text) : codeStrings(text)).filter((s) => /[^\x00-\x7f]/.test(s));
+    const joined = strings.join("\n");
+    const letters = count(LETTER, joined);
+    if (letters > 0 && !EMOJI.test(joined)) {
+      if (count(CJK, joined) > letters * 0.3) add("cjk", joined);
+      else if (letters - count(ASCII_LETTER, joined) > letters * 0.01) add("other", joined);
+    }
+  }
+  if (nonAscii > text.length * 0.02 && count(ASCII_LETTER, text) > text.length * 0.25) add("mixed", text);
+  return docs;
+}
+
+/** Cuts text into messages of pseudo-random sizes, preferring line ends, then spaces; never splits a surrogate pair. */
+function cut(text: string, seed: number, minChars: number, maxChars: number): string[] {
+  let state = seed || 1;
+  const random = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 4294967296;
+  };
+  const out: string[] = [];
+  let start = 0;
+  while (text.length - start >= minChars) {
+    const target = Math.round(minChars * Math.pow(maxChars / minChars, random()));
+    let end = Math.min(text.length, start + target);
+    if (end < text.length) {
+      const window = text.slice(start + Math.floor(target / 2), end);
+      const nl = window.lastIndexOf("\n");
+      const sp = window.lastIndexOf(" ");
+      const at = nl >= 0 ? nl + 1 : sp >= 0 ? sp + 1 : -1;
+      if (at >= 0) end = start + Math.floor(target / 2) + at;
+      const c = text.charCodeAt(end - 1);
+      if (c >= 0xd800 && c <= 0xdbff) end++;
+    }
+    const message = text.slice(start, end);
+    if (message.trim().length >= minChars / 2) out.push(message);
+    start = end;
+  }
+  return out;
+}
+
+/** Copies of one text in one package (x.js, x.cjs, x.d.ts, src/x.ts...) share a key: only the first is kept. */
+function dedupeKey(kind: Kind, file: string): string {
+  const nm = file.lastIndexOf("node_modules/");
+  const inPkg = nm >= 0 ? file.slice(nm + 13) : file;
+  const parts = inPkg.split("/");
+  const pkg = parts[0]?.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? "");
+  const name = (parts[parts.length - 1] ?? "").replace(/(\.d)?\.[cm]?[jt]s$/, "");
+  return `${kind}:${pkg}:${parts[parts.length - 2] ?? ""}/${name}`;
+}
+
+let filesCache: { root: string; docs: Doc[] } | undefined;
+
+function allDocs(root: string): Doc[] {
+  if (filesCache?.root === root) return filesCache.docs;
+  const docs: Doc[] = [];
+  const seen = new Set<string>();
+  for (const file of listFiles(root)) {
+    let text: string;
+    try {
+      text = readFileSync(`${root}/${file}`, "utf8");
+    } catch {
+      continue;
+    }
+    if (text.includes("\u0000")) continue;
+    for (const doc of extract(file, text.replace(/\r\n/g, "\n"))) {
+      const key = dedupeKey(doc.kind, file);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      docs.push(doc);
+    }
+  }
+  filesCache = { root, docs };
+  return docs;
+}
+
+const DEFAULT_ROOT = fileURLToPath(new URL("../../node_modules", import.meta.url));
+
+/** The corpus: messages by kind, in a deterministic order. */
+export function loadCorpus(options: CorpusOptions = {}): Message[] {
+  const root = options.root ?? DEFAULT_ROOT;
+  const want = options.split ?? "test";
+  const maxChars = options.maxCharsPerKind ?? 100_000;
+  const perDoc = options.maxMessagesPerDoc ?? 4;
+  const minSize = options.minChars ?? 200;
+  const maxSize = options.maxChars ?? 4000;
+
+  // Segments of one document alternate between halves; a one-segment document goes where its path's hash says.
+  const segments: { kind: Kind; file: string; text: string; split: Split; key: number }[] = [];
+  for (const doc of allDocs(root)) {
+    const h = hash(`${doc.kind}:${doc.file}`);
+    for (let i = 0, start = 0; start < doc.text.length; i++) {
+      let end = Math.min(doc.text.length, start + SEGMENT);
+      if (end < doc.text.length) {
+        const nl = doc.text.lastIndexOf("\n", end);
+        if (nl > start) end = nl + 1;
+      }
+      segments.push({
+        kind: doc.kind,
+        file: doc.file,
+        text: doc.text.slice(start, end),
+        split: (h + i) % 2 === 0 ? "fit" : "test",
+        key: hash(`${doc.kind}:${doc.file}#${i}`),
+      });
+      start = end;
+    }
+  }
+  segments.sort((a, b) => a.key - b.key);
+
+  const out: Message[] = [];
+  for (const kind of KINDS) {
+    for (const split of ["fit", "test"] as const) {
+      if (want !== "all" && want !== split) continue;
+      let kept = 0;
+      for (const seg of segments) {
+        if (seg.kind !== kind || seg.split !== split) continue;
+        const min = kind === "emoji" ? Math.min(minSize, 80) : minSize;
+        for (const text of cut(seg.text, seg.key, min, maxSize).slice(0, perDoc)) {
+          if (kept >= maxChars) break;
+          out.push({ kind, text, file: seg.file, split });
+          kept += text.length;
+        }
+        if (kept >= maxChars) break;
+      }
+    }
+  }
+  return out;
+}
