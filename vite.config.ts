@@ -41,7 +41,7 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     minify: false,
-    sourcemap: true,
+    sourcemap: false,
     lib: { entry: entries, formats: ["es"], fileName: (_format, name) => `${name}.js` },
     rollupOptions: {
       external: ["valibot", "idb"],
