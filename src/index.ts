@@ -1,7 +1,35 @@
+// The client
 export { createClient, type ChatCompletions, type Client } from "./client/client.js";
 export { ChatStream } from "./client/chat-stream.js";
 export { BrowserKeyError } from "./client/browser.js";
 export type { ClientOptions, RequestOptions, RetryInfo } from "./client/options.js";
 export type * from "./client/types.js";
+
+// Errors
 export * from "./errors/index.js";
 export { SSEBufferOverflowError } from "./sse/overflow-error.js";
+
+// Conversations and context fitting
+export {
+  Conversation,
+  type ContextReport,
+  type ConversationChange,
+  type ConversationOptions,
+  type ConversationParams,
+  type SendOptions,
+} from "./conversation/conversation.js";
+export { Reply } from "./conversation/reply.js";
+export { fitToContext, OMITTED_IMAGE_TEXT, type FitOptions, type FitResult } from "./conversation/fit.js";
+export type { FitMessage } from "./conversation/cost.js";
+export { ContextBudgetError, ImageLimitError } from "./conversation/errors.js";
+export { MODEL_PRESETS, type ImageCost, type ImagePolicy, type ModelPreset } from "./conversation/presets.js";
+export type { Calibration } from "./conversation/calibration.js";
+export type { TemplateCost } from "./conversation/template.js";
+export type { ConversationJSON } from "./conversation/json.js";
+export type * from "./conversation/types.js";
+export { estimateTokens } from "./tokens/estimate.js";
+
+// Images
+export { prepareImage, type PrepareImageOptions } from "./images/prepare.js";
+export { UnsupportedImageError, type ContentInput, type ImageInput, type ImageInputPart } from "./images/input.js";
+export { imageSize, type ImageSize } from "./images/size.js";

@@ -16,33 +16,33 @@ export interface ImagePart {
 
 export type ContentPart = TextPart | ImagePart;
 
-export interface SystemMessage {
+export interface SystemMessageParam {
   role: "system";
   content: string | TextPart[];
   name?: string;
 }
 
-export interface UserMessage {
+export interface UserMessageParam {
   role: "user";
   /** A single text part is safest sent as a plain string: some servers reject parts for text-only models. */
   content: string | ContentPart[];
   name?: string;
 }
 
-export interface AssistantMessage {
+export interface AssistantMessageParam {
   role: "assistant";
   content?: string | TextPart[] | null;
   tool_calls?: ToolCall[];
   name?: string;
 }
 
-export interface ToolMessage {
+export interface ToolMessageParam {
   role: "tool";
   content: string | TextPart[];
   tool_call_id: string;
 }
 
-export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
+export type ChatMessage = SystemMessageParam | UserMessageParam | AssistantMessageParam | ToolMessageParam;
 
 export interface ToolCall {
   id: string;

@@ -96,6 +96,8 @@ export class ContextLengthError extends APIError {
   /** vLLM splits `requested` into prompt and completion tokens; these are those parts when given. */
   readonly promptTokens: number | undefined;
   readonly completionTokens: number | undefined;
+  /** What `limit` bounds: the input alone (DeepInfra's message) or input plus completion (vLLM's); undefined if unsaid. */
+  readonly scope: "input" | "total" | undefined;
 
   constructor(init: APIErrorInit, numbers: ContextNumbers) {
     super({ ...init, retryable: false });
@@ -103,6 +105,7 @@ export class ContextLengthError extends APIError {
     this.requested = numbers.requested;
     this.promptTokens = numbers.promptTokens;
     this.completionTokens = numbers.completionTokens;
+    this.scope = numbers.scope;
   }
 }
 
@@ -111,6 +114,7 @@ export interface ContextNumbers {
   requested: number | undefined;
   promptTokens: number | undefined;
   completionTokens: number | undefined;
+  scope?: "input" | "total" | undefined;
 }
 
 export function errorObject(body: unknown): Record<string, unknown> | undefined {

@@ -84,13 +84,14 @@ const int = (s: string | undefined) => (s === undefined ? undefined : Number.par
 /** Context-overflow messages seen from DeepInfra, vLLM, TGI and OpenAI-compatible servers. */
 export function parseContextLength(message: string): ContextNumbers | undefined {
   let m = /requested input length ([\d,]+) exceeds maximum input length ([\d,]+)/i.exec(message);
-  if (m) return { limit: int(m[2]), requested: int(m[1]), promptTokens: int(m[1]), completionTokens: undefined };
+  if (m) return { limit: int(m[2]), requested: int(m[1]), promptTokens: int(m[1]), completionTokens: undefined, scope: "input" };
   m = /maximum context length is ([\d,]+) tokens?\.?\s*However, you requested ([\d,]+) tokens?(?: \(([\d,]+) in the messages, ([\d,]+) in the completion\))?/i.exec(message);
-  if (m) return { limit: int(m[1]), requested: int(m[2]), promptTokens: int(m[3]), completionTokens: int(m[4]) };
+  if (m) return { limit: int(m[1]), requested: int(m[2]), promptTokens: int(m[3]), completionTokens: int(m[4]), scope: "total" };
   m = /maximum context length is ([\d,]+) tokens?\.?\s*However, your messages resulted in ([\d,]+) tokens?/i.exec(message);
-  if (m) return { limit: int(m[1]), requested: int(m[2]), promptTokens: int(m[2]), completionTokens: undefined };
-  m = /input (?:validation error: `?inputs`? tokens \+ `?max_new_tokens`? must be <= |length of input_ids is )([\d,]+)/i.exec(message);
-  if (m) return { limit: int(m[1]), requested: undefined, promptTokens: undefined, completionTokens: undefined };
+  if (m) return { limit: int(m[1]), requested: int(m[2]), promptTokens: int(m[2]), completionTokens: undefined, scope: "total" };
+  // Text Generation Inference: "`inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 200 `max_new_tokens`".
+  m = /`inputs` tokens \+ `max_new_tokens` must be <= ([\d,]+)\. Given: ([\d,]+) `inputs` tokens and ([\d,]+) `max_new_tokens`/.exec(message);
+  if (m) return { limit: int(m[1]), requested: (int(m[2]) ?? 0) + (int(m[3]) ?? 0), promptTokens: int(m[2]), completionTokens: int(m[3]), scope: "total" };
   if (/context (?:length|window)|too many tokens|prompt is too long/i.test(message) && /exceed|too long|maximum|too many/i.test(message)) {
     return { limit: undefined, requested: undefined, promptTokens: undefined, completionTokens: undefined };
   }

@@ -1,0 +1,409 @@
+import type { Client } from "../client/client.js";
+import type { RequestOptions } from "../client/options.js";
+import type { ChatCompletionCreateParamsBase, ChatCompletion } from "../client/types.js";
+import { EdgeChatError } from "../errors/base.js";
+import { ContextLengthError } from "../errors/api.js";
+import { StreamInterruptedError, TimeoutError, UserAbortError } from "../errors/transport.js";
+import { type ContentInput, normalizeContent, normalizeContentSync } from "../images/input.js";
+import { type Calibration, calibrate, raiseTo, UNCALIBRATED } from "./calibration.js";
+import { type FitResult, fitToContext } from "./fit.js";
+import { newId } from "./id.js";
+import { type ConversationJSON, parseConversationJSON, serializeMessage } from "./json.js";
+import { type ImagePolicy, type ModelPreset, presetFor } from "./presets.js";
+import { Reply } from "./reply.js";
+import { type SummaryMessage, toAPIMessages } from "./to-api.js";
+import type { AssistantMessage, Message, MessageContent, ReplyStatus } from "./types.js";
+
+/** Request parameters a conversation passes through (everything but model, messages and stream). */
+export type ConversationParams = Partial<Omit<ChatCompletionCreateParamsBase, "model" | "messages">>;
+
+export interface ConversationOptions {
+  client: Client;
+  model: string;
+  /** Stable id; default a random UUID. */
+  id?: string;
+  system?: string;
+  /** Tokens the model accepts; default from the model's preset (unknown models must give it). */
+  contextWindow?: number;
+  /** Tokens reserved for (and sent as `max_tokens` for) each reply; default min(4096, window / 4). */
+  maxOutputTokens?: number;
+  /** Default `estimateTokens`; `edgechat/tokenizer/llama3` gives an exact count. */
+  countTokens?: (text: string) => number;
+  /** Default from the preset ("latest" for Llama 3.2 Vision, which takes one image per request), else "all". */
+  imagePolicy?: ImagePolicy;
+  /** Sent with every request (temperature, top_p, …). */
+  params?: ConversationParams;
+  /** Per-request options for the client: timeouts, retries, headers, onRetry. */
+  requestOptions?: Omit<RequestOptions, "signal">;
+  /** Turn dropped turns into a short text kept after the system message. Called only when the dropped set changes. */
+  summarize?: (dropped: readonly Message[]) => string | Promise<string>;
+  /** Tokens kept free for the counter's error; default 2% of the window. */
+  safetyMargin?: number;
+}
+
+export interface SendOptions {
+  signal?: AbortSignal;
+  params?: ConversationParams;
+}
+
+export type ConversationChange =
+  | { type: "append"; message: Message }
+  | { type: "update"; message: Message }
+  | { type: "remove"; ids: readonly string[] };
+
+/** What the last request carried, for a context meter. */
+export interface ContextReport {
+  tokens: number;
+  budget: number;
+  contextWindow: number;
+  droppedTurns: number;
+  droppedMessages: number;
+  summarized: boolean;
+}
+
+const DEFAULT_MAX_OUTPUT = 4096;
+
+/**
+ * A chat history that streams replies and always fits the model's context window. Messages are plain,
+ * immutable objects: every change replaces the message object, so token counts are cached per object.
+ */
+export class Conversation {
+  readonly id: string;
+  readonly model: string;
+  readonly system: string | undefined;
+  readonly createdAt: number;
+  readonly #client: Client;
+  readonly #options: ConversationOptions;
+  readonly #preset: ModelPreset | undefined;
+  readonly #messages: Message[] = [];
+  readonly #listeners = new Set<(change: ConversationChange) => void>();
+  #contextWindow: number;
+  #calibration: Calibration = UNCALIBRATED;
+  #current: AbortController | undefined;
+  #summary: { key: string; message: SummaryMessage } | undefined;
+  #lastContext: ContextReport | undefined;
+
+  constructor(options: ConversationOptions) {
+    this.#client = options.client;
+    this.#options = options;
+    this.model = options.model;
+    this.id = options.id ?? newId();
+    this.system = options.system;
+    this.createdAt = Date.now();
+    this.#preset = presetFor(options.model);
+    const window = options.contextWindow ?? this.#preset?.contextWindow;
+    if (!(typeof window === "number" && window > 0)) {
+      throw new EdgeChatError(
+        `No context window known for model "${options.model}": pass contextWindow (tokens), e.g. new Conversation({ model, contextWindow: 8192, ... })`,
+      );
+    }
+    this.#contextWindow = window;
+  }
+
+  /** The history, oldest first. A live, read-only view. */
+  get messages(): readonly Message[] {
+    return this.#messages;
+  }
+
+  /** True while a reply is streaming. */
+  get busy(): boolean {
+    return this.#current !== undefined;
+  }
+
+  get calibration(): Calibration {
+    return this.#calibration;
+  }
+
+  get contextWindow(): number {
+    return this.#contextWindow;
+  }
+
+  /** Tokens, budget and left-out turns of the last request. */
+  get lastContext(): ContextReport | undefined {
+    return this.#lastContext;
+  }
+
+  /** Tokens and cost of every reply so far. */
+  get usage(): { promptTokens: number; completionTokens: number; cost: number } {
+    let promptTokens = 0;
+    let completionTokens = 0;
+    let cost = 0;
+    for (const m of this.#messages) {
+      if (m.role !== "assistant" || !m.usage) continue;
+      promptTokens += m.usage.prompt_tokens;
+      completionTokens += m.usage.completion_tokens;
+      cost += m.usage.estimated_cost ?? 0;
+    }
+    return { promptTokens, completionTokens, cost };
+  }
+
+  /** Subscribe to appends, updates (streaming text, status) and removals. Returns the unsubscribe function. */
+  onChange(listener: (change: ConversationChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Send a user message and stream the reply. Bad content (an unsupported image) throws here, before anything changes. */
+  send(content: ContentInput, options: SendOptions = {}): Reply {
+    this.#assertIdle();
+    const sync = normalizeContentSync(content);
+    const { reply, controller } = this.#begin(options);
+    const start = (normalized: MessageContent) => {
+      this.#append({ id: newId(), role: "user", content: normalized, createdAt: Date.now() });
+      void this.#run(reply, controller, options);
+    };
+    if (sync !== undefined) start(sync);
+    else normalizeContent(content).then(start, (error) => this.#fail(reply, error));
+    return reply;
+  }
+
+  /** Ask again for the reply to the last user message, replacing the reply that followed it. */
+  regenerate(options: SendOptions = {}): Reply {
+    this.#assertIdle();
+    let last = this.#messages.length - 1;
+    while (last >= 0 && this.#messages[last]!.role !== "user") last--;
+    if (last === -1) throw new EdgeChatError("Nothing to regenerate: the conversation has no user message");
+    this.#truncate(last + 1);
+    const { reply, controller } = this.#begin(options);
+    void this.#run(reply, controller, options);
+    return reply;
+  }
+
+  /** Replace a user message's content, drop everything after it, and send again. */
+  edit(messageId: string, content: ContentInput, options: SendOptions = {}): Reply {
+    this.#assertIdle();
+    const index = this.#messages.findIndex((m) => m.id === messageId);
+    const original = this.#messages[index];
+    if (!original || original.role !== "user") throw new EdgeChatError(`No user message with id "${messageId}" to edit`);
+    const sync = normalizeContentSync(content);
+    const { reply, controller } = this.#begin(options);
+    const start = (normalized: MessageContent) => {
+      this.#truncate(index + 1);
+      this.#replace(index, { ...original, content: normalized });
+      void this.#run(reply, controller, options);
+    };
+    if (sync !== undefined) start(sync);
+    else normalizeContent(content).then(start, (error) => this.#fail(reply, error));
+    return reply;
+  }
+
+  /** Pin or unpin a message: pinned turns are sent however old. */
+  pin(messageId: string, pinned = true): void {
+    const index = this.#messages.findIndex((m) => m.id === messageId);
+    const message = this.#messages[index];
+    if (!message) throw new EdgeChatError(`No message with id "${messageId}"`);
+    const { pinned: _, ...rest } = message;
+    this.#replace(index, pinned ? { ...rest, pinned: true } : rest);
+  }
+
+  /** Stop the reply in progress, if any; its message ends `interrupted` with the text so far. */
+  abort(): void {
+    this.#current?.abort();
+  }
+
+  /** What the next request would carry, without sending it. */
+  fit(): FitResult<Message> {
+    return this.#fitNow(undefined);
+  }
+
+  toJSON(): ConversationJSON {
+    const json: ConversationJSON = {
+      format: "edgechat.conversation",
+      version: 1,
+      id: this.id,
+      model: this.model,
+      createdAt: this.createdAt,
+      calibration: { ...this.#calibration },
+      messages: this.#messages.map(serializeMessage),
+    };
+    if (this.system !== undefined) json.system = this.system;
+    return json;
+  }
+
+  /**
+   * Rebuild a conversation from `toJSON()` output (or its JSON text). Everything is validated before
+   * anything is built: bad input throws a `ValidationError` naming the path. A reply left `streaming`
+   * (a page closed mid-reply) comes back `interrupted`.
+   */
+  static fromJSON(input: unknown, options: Omit<ConversationOptions, "model" | "id" | "system"> & { model?: string }): Conversation {
+    const data = parseConversationJSON(typeof input === "string" ? JSON.parse(input) : input);
+    const base: ConversationOptions = { ...options, model: options.model ?? data.model, id: data.id };
+    if (data.system !== undefined) base.system = data.system;
+    const conversation = new Conversation(base);
+    (conversation as { createdAt: number }).createdAt = data.createdAt;
+    conversation.#calibration = data.calibration;
+    conversation.#messages.push(...data.messages);
+    return conversation;
+  }
+
+  // --- internals ---
+
+  #assertIdle(): void {
+    if (this.#current) throw new EdgeChatError("A reply is still streaming: await reply.done, or call abort() first");
+  }
+
+  #begin(options: SendOptions): { reply: Reply; controller: AbortController } {
+    const controller = new AbortController();
+    if (options.signal?.aborted) controller.abort();
+    else options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
+    this.#current = controller;
+    return { reply: new Reply(() => controller.abort()), controller };
+  }
+
+  #fail(reply: Reply, error: unknown): void {
+    this.#current = undefined;
+    reply.fail(error);
+  }
+
+  #emit(change: ConversationChange): void {
+    for (const listener of this.#listeners) listener(change);
+  }
+
+  #append(message: Message): void {
+    this.#messages.push(message);
+    this.#emit({ type: "append", message });
+  }
+
+  #replace(index: number, message: Message): void {
+    this.#messages[index] = message;
+    this.#emit({ type: "update", message });
+  }
+
+  #truncate(length: number): void {
+    if (this.#messages.length <= length) return;
+    const removed = this.#messages.splice(length);
+    this.#emit({ type: "remove", ids: removed.map((m) => m.id) });
+  }
+
+  #maxOutput(params: ConversationParams): number {
+    return params.max_tokens ?? this.#options.maxOutputTokens ?? Math.min(DEFAULT_MAX_OUTPUT, Math.floor(this.#contextWindow / 4));
+  }
+
+  #fitNow(summary: SummaryMessage | undefined, params: ConversationParams = {}): FitResult<Message> {
+    const o = this.#options;
+    const preset = this.#preset;
+    return fitToContext<Message>(this.#messages, {
+      contextWindow: this.#contextWindow,
+      maxOutputTokens: this.#maxOutput(params),
+      ...(o.countTokens && { countTokens: o.countTokens }),
+      imagePolicy: o.imagePolicy ?? preset?.imagePolicy ?? "all",
+      maxImages: preset?.maxImages ?? 1,
+      ...(preset && { image: preset.image, template: preset.template }),
+      ...(o.safetyMargin !== undefined && { safetyMargin: o.safetyMargin }),
+      scale: { text: this.#calibration.text, image: this.#calibration.image },
+      // The summary is sent as a system message; fitToContext only needs its role and content.
+      ...(summary && { summary: summary as unknown as Message }),
+    });
+  }
+
+  async #fit(params: ConversationParams): Promise<FitResult<Message>> {
+    let fit = this.#fitNow(undefined, params);
+    const summarize = this.#options.summarize;
+    if (summarize && fit.dropped.length > 0) {
+      const key = fit.dropped[fit.dropped.length - 1]!.id;
+      if (this.#summary?.key !== key) {
+        const text = await summarize(fit.dropped);
+        this.#summary = { key, message: { role: "system", content: `Summary of the earlier conversation: ${text}` } };
+      }
+      fit = this.#fitNow(this.#summary.message, params);
+    }
+    return fit;
+  }
+
+  async #run(reply: Reply, controller: AbortController, options: SendOptions): Promise<void> {
+    const params: ConversationParams = { ...this.#options.params, ...options.params };
+    let index = -1;
+    let message: AssistantMessage | undefined;
+    let contextRetry = false;
+    const update = (next: AssistantMessage) => {
+      message = next;
+      if (index === -1) {
+        index = this.#messages.length;
+        this.#append(next);
+      } else this.#replace(index, next);
+    };
+    try {
+      for (;;) {
+        const fit = await this.#fit(params);
+        const maxOutput = this.#maxOutput(params);
+        this.#lastContext = {
+          tokens: fit.tokens,
+          budget: fit.budget,
+          contextWindow: this.#contextWindow,
+          droppedTurns: fit.droppedTurns,
+          droppedMessages: fit.dropped.length,
+          summarized: fit.summarized,
+        };
+        const sent = fit.messages as readonly (Message | SummaryMessage)[];
+        const stream = this.#client.chat.completions.create(
+          {
+            ...params,
+            model: this.model,
+            messages: toAPIMessages(this.system, sent),
+            max_tokens: maxOutput,
+            stream: true,
+            stream_options: { include_usage: true, ...params.stream_options },
+          },
+          { ...this.#options.requestOptions, signal: controller.signal },
+        );
+        let completion: ChatCompletion;
+        try {
+          for await (const chunk of stream) {
+            const delta = chunk.choices[0]?.delta.content ?? "";
+            if (message === undefined || delta !== "") {
+              const base: AssistantMessage = message ?? { id: newId(), role: "assistant", content: "", status: "streaming", createdAt: Date.now() };
+              update({ ...base, content: base.content + delta, ...(contextRetry && { contextRetry }) });
+              if (delta) reply.push(delta);
+            }
+          }
+          completion = await stream.finalCompletion();
+        } catch (error) {
+          // Once, and only before any text: trim to what the server says fits, then send again.
+          if (error instanceof ContextLengthError && !contextRetry && (message?.content ?? "") === "") {
+            this.#learnFromContextError(error, fit, maxOutput);
+            contextRetry = true;
+            continue;
+          }
+          throw error;
+        }
+        const choice = completion.choices[0];
+        const usage = completion.usage ?? undefined;
+        const finishReason = choice?.finish_reason ?? undefined;
+        const base: AssistantMessage = message ?? { id: newId(), role: "assistant", content: "", status: "streaming", createdAt: Date.now() };
+        const final: AssistantMessage = {
+          ...base,
+          content: choice?.message.content ?? base.content,
+          // Cut off at max_tokens: partial, and continuable, like an interrupted reply.
+          status: finishReason === "length" ? "interrupted" : "complete",
+          ...(usage && { usage }),
+          ...(finishReason && { finishReason }),
+          ...(contextRetry && { contextRetry }),
+        };
+        update(final);
+        if (usage) this.#calibration = calibrate(this.#calibration, fit.estimate, usage.prompt_tokens);
+        this.#current = undefined;
+        reply.finish(final);
+        return;
+      }
+    } catch (error) {
+      const status: ReplyStatus =
+        error instanceof UserAbortError || error instanceof StreamInterruptedError || error instanceof TimeoutError ? "interrupted" : "error";
+      const base: AssistantMessage = message ?? { id: newId(), role: "assistant", content: "", status, createdAt: Date.now() };
+      const err = error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
+      update({ ...base, status, error: err, ...(contextRetry && { contextRetry }) });
+      this.#fail(reply, error);
+    }
+  }
+
+  #learnFromContextError(error: ContextLengthError, fit: FitResult<Message>, maxOutput: number): void {
+    const prompt = error.promptTokens ?? (error.requested === undefined ? undefined : error.scope === "input" ? error.requested : error.requested - maxOutput);
+    if (prompt !== undefined && prompt > 0) this.#calibration = raiseTo(this.#calibration, fit.estimate, prompt);
+    if (error.limit !== undefined) {
+      const window = error.scope === "input" ? error.limit + maxOutput : error.limit;
+      this.#contextWindow = Math.min(this.#contextWindow, window);
+    } else if (prompt === undefined) {
+      // No numbers at all: assume a quarter less room than we thought.
+      this.#contextWindow = Math.floor(this.#contextWindow * 0.75);
+    }
+  }
+}

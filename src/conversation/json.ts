@@ -1,0 +1,131 @@
+import * as v from "valibot";
+import { formatPath } from "../client/schemas.js";
+import { ValidationError } from "../errors/validation.js";
+import { base64ToBytes, bytesToBase64 } from "../images/base64.js";
+import { UNCALIBRATED, type Calibration } from "./calibration.js";
+import type { AssistantMessage, Message, MessagePart, UserMessage } from "./types.js";
+
+/** The versioned JSON form of a conversation (images as base64). */
+export interface ConversationJSON {
+  format: "edgechat.conversation";
+  version: 1;
+  id: string;
+  model: string;
+  system?: string;
+  createdAt: number;
+  calibration: Calibration;
+  messages: MessageJSON[];
+}
+
+export type PartJSON =
+  | { type: "text"; text: string }
+  | { type: "image"; data: string; mimeType: string; width?: number; height?: number }
+  | { type: "image"; url: string; width?: number; height?: number };
+
+export type MessageJSON =
+  | (Omit<UserMessage, "content"> & { content: string | PartJSON[] })
+  | AssistantMessage;
+
+const finite = v.pipe(v.number(), v.finite());
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const size = { width: v.exactOptional(v.pipe(count, v.minValue(1))), height: v.exactOptional(v.pipe(count, v.minValue(1))) };
+const base = { id: v.pipe(v.string(), v.minLength(1)), createdAt: finite, pinned: v.exactOptional(v.boolean()) };
+
+const partSchema = v.union([
+  v.object({ type: v.literal("text"), text: v.string() }),
+  v.object({ type: v.literal("image"), data: v.pipe(v.string(), v.base64()), mimeType: v.pipe(v.string(), v.startsWith("image/")), ...size }),
+  v.object({ type: v.literal("image"), url: v.pipe(v.string(), v.url(), v.regex(/^https?:/i, "only http(s) image URLs")), ...size }),
+]);
+
+const usageSchema = v.looseObject({
+  prompt_tokens: count,
+  completion_tokens: count,
+  total_tokens: count,
+  estimated_cost: v.exactOptional(finite),
+});
+
+const messageSchema = v.variant("role", [
+  v.object({ ...base, role: v.literal("user"), content: v.union([v.string(), v.array(partSchema)]) }),
+  v.object({
+    ...base,
+    role: v.literal("assistant"),
+    content: v.string(),
+    status: v.picklist(["streaming", "complete", "interrupted", "error"]),
+    usage: v.exactOptional(usageSchema),
+    finishReason: v.exactOptional(v.string()),
+    error: v.exactOptional(v.object({ name: v.string(), message: v.string() })),
+    contextRetry: v.exactOptional(v.boolean()),
+  }),
+]);
+
+const conversationSchema = v.object({
+  format: v.literal("edgechat.conversation"),
+  version: v.literal(1),
+  id: v.pipe(v.string(), v.minLength(1)),
+  model: v.pipe(v.string(), v.minLength(1)),
+  system: v.exactOptional(v.string()),
+  createdAt: finite,
+  calibration: v.exactOptional(v.object({ text: v.pipe(finite, v.minValue(0)), image: v.pipe(finite, v.minValue(0)), samples: count })),
+  messages: v.array(messageSchema),
+});
+
+export interface ParsedConversation {
+  id: string;
+  model: string;
+  system?: string;
+  createdAt: number;
+  calibration: Calibration;
+  messages: Message[];
+}
+
+/** Validate all of it first, then build: a bad document never yields a half-built conversation. */
+export function parseConversationJSON(input: unknown): ParsedConversation {
+  const result = v.safeParse(conversationSchema, input);
+  if (!result.success) {
+    throw new ValidationError(
+      "conversation JSON",
+      result.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  const data = result.output;
+  const ids = new Set<string>();
+  data.messages.forEach((m, i) => {
+    if (ids.has(m.id)) throw new ValidationError("conversation JSON", [{ path: `messages[${i}].id`, message: `duplicate id "${m.id}"` }]);
+    ids.add(m.id);
+  });
+  const messages = data.messages.map((m): Message => {
+    if (m.role === "assistant") {
+      // A reply still "streaming" in a saved document was cut off by a closed page or a crash.
+      return m.status === "streaming" ? { ...m, status: "interrupted" } : m;
+    }
+    const { content, ...rest } = m;
+    return { ...rest, content: typeof content === "string" ? content : content.map(partFromJSON) };
+  });
+  const parsed: ParsedConversation = {
+    id: data.id,
+    model: data.model,
+    createdAt: data.createdAt,
+    calibration: data.calibration ?? UNCALIBRATED,
+    messages,
+  };
+  if (data.system !== undefined) parsed.system = data.system;
+  return parsed;
+}
+
+function partFromJSON(part: v.InferOutput<typeof partSchema>): MessagePart {
+  if (part.type === "text" || !("data" in part)) return part;
+  const { data, ...rest } = part;
+  return { ...rest, data: base64ToBytes(data) };
+}
+
+export function serializeMessage(message: Message): MessageJSON {
+  if (message.role === "assistant" || typeof message.content === "string") return message as MessageJSON;
+  return {
+    ...message,
+    content: message.content.map((part): PartJSON => {
+      if (part.type === "text" || !("data" in part)) return part;
+      const { data, ...rest } = part;
+      return { ...rest, data: bytesToBase64(data) };
+    }),
+  };
+}
