@@ -90,7 +90,7 @@ describe("Conversation.send", () => {
     await expect(reply.done).rejects.toBeInstanceOf(UserAbortError);
     const last = conv.messages[1]!;
     expect(last).toMatchObject({ role: "assistant", status: "interrupted", error: { name: "UserAbortError" } });
-    expect(last.content.startsWith("0 1 2 ")).toBe(true);
+    expect(String(last.content).startsWith("0 1 2 ")).toBe(true);
   });
 
   it("a failed request leaves an assistant message with status error, and done rejects with the typed error", async () => {

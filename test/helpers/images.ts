@@ -23,7 +23,7 @@ function pngChunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 /** A solid-colour RGB PNG of the given size. */
-export function makePNG(width: number, height: number, [r, g, b]: [number, number, number] = [200, 30, 40]): Uint8Array {
+export function makePNG(width: number, height: number, [r, g, b]: [number, number, number] = [200, 30, 40]): Uint8Array<ArrayBuffer> {
   const ihdr = new Uint8Array(13);
   const view = new DataView(ihdr.buffer);
   view.setUint32(0, width);

@@ -19,7 +19,8 @@
 // segments that alternate between the two halves, a smaller one goes to the half chosen by its path's hash.
 // Tune on "fit", report on "test".
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { isAscii } from "node:buffer";
+import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const KINDS = ["prose", "code", "json", "cjk", "emoji", "mixed", "other"] as const;
@@ -41,7 +42,7 @@ export interface CorpusOptions {
   split?: Split | "all";
   /** Cap on the characters kept per kind and per half (default 100_000). */
   maxCharsPerKind?: number;
-  /** Cap on messages taken from one document (default 4), so no single file dominates a kind. */
+  /** Cap on messages taken from one document (default 6), so no single file dominates a kind. */
   maxMessagesPerDoc?: number;
   /** Message sizes are drawn log-uniformly from [minChars, maxChars] (default 200..4000). */
   minChars?: number;
@@ -49,7 +50,7 @@ export interface CorpusOptions {
 }
 
 const MAX_FILE_BYTES = 512 * 1024;
-const SEGMENT = 24_000;
+const SEGMENT = 8_000;
 const CODE_EXT = /\.(?:[cm]?js|[cm]?ts)$/;
 const TEXT_EXT = /\.(?:[cm]?js|[cm]?ts|json|mdx?|txt)$/;
 const SKIP_DIRS = new Set([".bin", ".cache", ".vite", ".vite-temp", ".tmp"]);
@@ -58,7 +59,6 @@ const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]
 const EMOJI = /[\u{1F000}-\u{1FAFF}\u2600-\u27BF\u2B00-\u2BFF]/u;
 const EMOJI_G = new RegExp(EMOJI.source, "gu");
 const LETTER = /\p{L}/gu;
-const ASCII_LETTER = /[A-Za-z]/g;
 
 /** FNV-1a, 32 bits. */
 export function hash(s: string): number {
@@ -73,6 +73,15 @@ function nonAsciiCount(s: string): number {
   return n;
 }
 
+function asciiLetterCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) | 0x20;
+    if (c >= 0x61 && c <= 0x7a) n++;
+  }
+  return n;
+}
+
 function count(re: RegExp, s: string): number {
   re.lastIndex = 0;
   let n = 0;
@@ -83,26 +92,18 @@ function count(re: RegExp, s: string): number {
 function listFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string, rel: string) => {
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
-    names.sort();
-    for (const name of names) {
-      if (SKIP_DIRS.has(name)) continue;
-      const path = `${dir}/${name}`;
-      const relPath = rel ? `${rel}/${name}` : name;
-      let st;
-      try {
-        st = statSync(path, { throwIfNoEntry: false });
-      } catch {
-        continue;
-      }
-      if (!st) continue;
-      if (st.isDirectory()) walk(path, relPath);
-      else if (st.isFile() && TEXT_EXT.test(name) && st.size >= 64 && st.size <= MAX_FILE_BYTES) out.push(relPath);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (SKIP_DIRS.has(entry.name)) continue;
+      const relPath = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(`${dir}/${entry.name}`, relPath);
+      else if (entry.isFile() && TEXT_EXT.test(entry.name)) out.push(relPath);
     }
   };
   walk(root, "");
@@ -169,7 +170,7 @@ function isEnglishProse(p: string): boolean {
   if (p.length < 40) return false;
   if (nonAsciiCount(p) > p.length * 0.01) return false;
   // Mostly words: letters and spaces, not URLs or option tables.
-  const letters = count(ASCII_LETTER, p) + (p.split(" ").length - 1);
+  const letters = asciiLetterCount(p) + (p.split(" ").length - 1);
   return letters >= p.length * 0.8;
 }
 
@@ -218,10 +219,10 @@ function extract(file: string, text: string): Doc[] {
     const letters = count(LETTER, joined);
     if (letters > 0 && !EMOJI.test(joined)) {
       if (count(CJK, joined) > letters * 0.3) add("cjk", joined);
-      else if (letters - count(ASCII_LETTER, joined) > letters * 0.01) add("other", joined);
+      else if (letters - asciiLetterCount(joined) > letters * 0.01) add("other", joined);
     }
   }
-  if (nonAscii > text.length * 0.02 && count(ASCII_LETTER, text) > text.length * 0.25) add("mixed", text);
+  if (nonAscii > text.length * 0.02 && asciiLetterCount(text) > text.length * 0.25) add("mixed", text);
   return docs;
 }
 
@@ -263,30 +264,56 @@ function dedupeKey(kind: Kind, file: string): string {
   return `${kind}:${pkg}:${parts[parts.length - 2] ?? ""}/${name}`;
 }
 
-let filesCache: { root: string; docs: Doc[] } | undefined;
+/** A file's text for one kind: read and extracted already (files with non-ASCII text), or on demand (ASCII files). */
+interface Source {
+  kind: Kind;
+  file: string;
+  text: () => string | undefined;
+}
 
-function allDocs(root: string): Doc[] {
-  if (filesCache?.root === root) return filesCache.docs;
-  const docs: Doc[] = [];
+let sourcesCache: { root: string; sources: Source[] } | undefined;
+
+/**
+ * Every (kind, file) pair the corpus may draw from, in sorted path order, copies removed. Files with non-ASCII bytes
+ * (a few hundred) are decoded and classified now; plain-ASCII files (thousands of .js/.ts) only offer code, JSON or
+ * prose by their extension and are decoded only if a message is actually taken from them.
+ */
+function allSources(root: string): Source[] {
+  if (sourcesCache?.root === root) return sourcesCache.sources;
+  const sources: Source[] = [];
   const seen = new Set<string>();
+  const push = (kind: Kind, file: string, text: () => string | undefined) => {
+    const key = dedupeKey(kind, file);
+    if (seen.has(key)) return;
+    seen.add(key);
+    sources.push({ kind, file, text });
+  };
   for (const file of listFiles(root)) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(`${root}/${file}`, "utf8");
+      bytes = readFileSync(`${root}/${file}`);
     } catch {
       continue;
     }
-    if (text.includes("\u0000")) continue;
-    for (const doc of extract(file, text.replace(/\r\n/g, "\n"))) {
-      const key = dedupeKey(doc.kind, file);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      docs.push(doc);
+    if (bytes.length < 64 || bytes.length > MAX_FILE_BYTES || bytes.includes(0)) continue;
+    if (isAscii(bytes)) {
+      const name = file.slice(file.lastIndexOf("/") + 1).toLowerCase();
+      const kind: Kind | undefined = CODE_EXT.test(name) ? "code" : name.endsWith(".json") ? "json" : /\.mdx?$/.test(name) ? "prose" : undefined;
+      if (kind) {
+        push(kind, file, () => {
+          const doc = extract(file, normalize(bytes.toString("latin1"))).find((d) => d.kind === kind);
+          return doc?.text;
+        });
+      }
+      continue;
     }
+    for (const doc of extract(file, normalize(bytes.toString("utf8")))) push(doc.kind, file, () => doc.text);
   }
-  filesCache = { root, docs };
-  return docs;
+  sourcesCache = { root, sources };
+  return sources;
 }
+
+const normalize = (text: string) => text.replace(/\r\n/g, "\n");
 
 const DEFAULT_ROOT = fileURLToPath(new URL("../../node_modules", import.meta.url));
 
@@ -295,46 +322,40 @@ export function loadCorpus(options: CorpusOptions = {}): Message[] {
   const root = options.root ?? DEFAULT_ROOT;
   const want = options.split ?? "test";
   const maxChars = options.maxCharsPerKind ?? 100_000;
-  const perDoc = options.maxMessagesPerDoc ?? 4;
+  const perDoc = options.maxMessagesPerDoc ?? 6;
   const minSize = options.minChars ?? 200;
   const maxSize = options.maxChars ?? 4000;
 
-  // Segments of one document alternate between halves; a one-segment document goes where its path's hash says.
-  const segments: { kind: Kind; file: string; text: string; split: Split; key: number }[] = [];
-  for (const doc of allDocs(root)) {
-    const h = hash(`${doc.kind}:${doc.file}`);
-    for (let i = 0, start = 0; start < doc.text.length; i++) {
-      let end = Math.min(doc.text.length, start + SEGMENT);
-      if (end < doc.text.length) {
-        const nl = doc.text.lastIndexOf("\n", end);
-        if (nl > start) end = nl + 1;
-      }
-      segments.push({
-        kind: doc.kind,
-        file: doc.file,
-        text: doc.text.slice(start, end),
-        split: (h + i) % 2 === 0 ? "fit" : "test",
-        key: hash(`${doc.kind}:${doc.file}#${i}`),
-      });
-      start = end;
-    }
-  }
-  segments.sort((a, b) => a.key - b.key);
+  const ordered = allSources(root)
+    .map((source) => ({ source, key: hash(`${source.kind}:${source.file}`) }))
+    .sort((a, b) => a.key - b.key || (a.source.file < b.source.file ? -1 : 1));
 
   const out: Message[] = [];
   for (const kind of KINDS) {
-    for (const split of ["fit", "test"] as const) {
-      if (want !== "all" && want !== split) continue;
-      let kept = 0;
-      for (const seg of segments) {
-        if (seg.kind !== kind || seg.split !== split) continue;
-        const min = kind === "emoji" ? Math.min(minSize, 80) : minSize;
-        for (const text of cut(seg.text, seg.key, min, maxSize).slice(0, perDoc)) {
-          if (kept >= maxChars) break;
-          out.push({ kind, text, file: seg.file, split });
-          kept += text.length;
+    const kept = { fit: 0, test: 0 };
+    const full = (split: Split) => want !== "all" && want !== split ? true : kept[split] >= maxChars;
+    for (const { source, key } of ordered) {
+      if (source.kind !== kind) continue;
+      if (full("fit") && full("test")) break;
+      const text = source.text();
+      if (!text) continue;
+      // Segments of one document alternate between the halves; a one-segment document goes where its hash says.
+      for (let i = 0, start = 0; start < text.length; i++) {
+        let end = Math.min(text.length, start + SEGMENT);
+        if (end < text.length) {
+          const nl = text.lastIndexOf("\n", end);
+          if (nl > start) end = nl + 1;
         }
-        if (kept >= maxChars) break;
+        const split: Split = (key + i) % 2 === 0 ? "fit" : "test";
+        const segment = text.slice(start, end);
+        start = end;
+        if (full(split)) continue;
+        const min = kind === "emoji" ? Math.min(minSize, 80) : minSize;
+        for (const message of cut(segment, hash(`${key}#${i}`), min, maxSize).slice(0, perDoc)) {
+          if (kept[split] >= maxChars) break;
+          out.push({ kind, text: message, file: source.file, split });
+          kept[split] += message.length;
+        }
       }
     }
   }
