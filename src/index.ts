@@ -18,6 +18,7 @@ export {
   type ConversationParams,
   type SendOptions,
 } from "./conversation/conversation.js";
+export { CONTINUE_PROMPT } from "./conversation/conversation.js";
 export { Reply } from "./conversation/reply.js";
 export { fitToContext, OMITTED_IMAGE_TEXT, type FitOptions, type FitResult } from "./conversation/fit.js";
 export type { FitMessage } from "./conversation/cost.js";
@@ -33,3 +34,8 @@ export { estimateTokens } from "./tokens/estimate.js";
 export { prepareImage, type PrepareImageOptions } from "./images/prepare.js";
 export { UnsupportedImageError, type ContentInput, type ImageInput, type ImageInputPart } from "./images/input.js";
 export { imageSize, type ImageSize } from "./images/size.js";
+
+// Persistence
+export { createMemoryStore } from "./store/memory.js";
+export { ConversationNotFoundError, StorageError, StorageQuotaError } from "./store/errors.js";
+export type * from "./store/types.js";

@@ -9,6 +9,11 @@ import { type Calibration, calibrate, raiseTo, UNCALIBRATED } from "./calibratio
 import { type FitResult, fitToContext } from "./fit.js";
 import { newId } from "./id.js";
 import { type ConversationJSON, parseConversationJSON, serializeMessage } from "./json.js";
+import { Persistence } from "./persist.js";
+import { ConversationNotFoundError, StorageError } from "../store/errors.js";
+import type { ConversationStore } from "../store/types.js";
+import { messageCost } from "./cost.js";
+import { estimateTokens } from "../tokens/estimate.js";
 import { type ImagePolicy, type ModelPreset, presetFor } from "./presets.js";
 import { Reply } from "./reply.js";
 import { type SummaryMessage, toAPIMessages } from "./to-api.js";
@@ -49,7 +54,11 @@ export interface SendOptions {
 export type ConversationChange =
   | { type: "append"; message: Message }
   | { type: "update"; message: Message }
-  | { type: "remove"; ids: readonly string[] };
+  | { type: "remove"; ids: readonly string[] }
+  /** Older messages loaded from the store (`loadOlder`), placed before the others. */
+  | { type: "prepend"; messages: readonly Message[] }
+  /** A write to the store failed; the conversation in memory is intact and `flush()` retries. */
+  | { type: "storage-error"; error: StorageError };
 
 /** What the last request carried, for a context meter. */
 export interface ContextReport {
@@ -62,6 +71,12 @@ export interface ContextReport {
 }
 
 const DEFAULT_MAX_OUTPUT = 4096;
+
+/** The instruction sent (not stored) to carry on an interrupted reply; works with any chat model and server. */
+export const CONTINUE_PROMPT = "Continue exactly where your previous message stopped. Do not repeat anything; do not add a preamble.";
+
+/** Messages per page when `open` reads a stored conversation. */
+const OPEN_PAGE = 50;
 
 /**
  * A chat history that streams replies and always fits the model's context window. Messages are plain,
@@ -82,6 +97,9 @@ export class Conversation {
   #current: AbortController | undefined;
   #summary: { key: string; message: SummaryMessage } | undefined;
   #lastContext: ContextReport | undefined;
+  #persist: Persistence | undefined;
+  #store: ConversationStore | undefined;
+  #olderCursor: number | undefined;
 
   constructor(options: ConversationOptions) {
     this.#client = options.client;
@@ -169,6 +187,22 @@ export class Conversation {
     return reply;
   }
 
+  /**
+   * Carry on an interrupted reply (stopped, dropped, or cut off at max_tokens): the model is asked to
+   * continue, and its text is appended to the same message.
+   */
+  continue(options: SendOptions = {}): Reply {
+    this.#assertIdle();
+    const index = this.#messages.length - 1;
+    const last = this.#messages[index];
+    if (last?.role !== "assistant" || last.status !== "interrupted" || last.content === "") {
+      throw new EdgeChatError("Nothing to continue: the last message is not an interrupted reply with text");
+    }
+    const { reply, controller } = this.#begin(options);
+    void this.#run(reply, controller, options, index);
+    return reply;
+  }
+
   /** Replace a user message's content, drop everything after it, and send again. */
   edit(messageId: string, content: ContentInput, options: SendOptions = {}): Reply {
     this.#assertIdle();
@@ -204,6 +238,77 @@ export class Conversation {
   /** What the next request would carry, without sending it. */
   fit(): FitResult<Message> {
     return this.#fitNow(undefined);
+  }
+
+  /** Make a new conversation in `store`; every message is saved as it happens. */
+  static async create(store: ConversationStore, options: ConversationOptions & { title?: string }): Promise<Conversation> {
+    const meta = await store.create({
+      model: options.model,
+      ...(options.id !== undefined && { id: options.id }),
+      ...(options.system !== undefined && { system: options.system }),
+      ...(options.title !== undefined && { title: options.title }),
+    });
+    const conversation = new Conversation({ ...options, id: meta.id });
+    (conversation as { createdAt: number }).createdAt = meta.createdAt;
+    conversation.#attach(store);
+    return conversation;
+  }
+
+  /**
+   * Open a stored conversation. Reads only the newest pages — enough to fill the context window — not
+   * the whole history (`loadOlder()` reads more for display). A reply left `streaming` by a page that
+   * closed or crashed mid-reply is marked `interrupted`, keeping its partial text.
+   */
+  static async open(store: ConversationStore, id: string, options: Omit<ConversationOptions, "id" | "model" | "system"> & { model?: string }): Promise<Conversation> {
+    const meta = await store.get(id);
+    if (!meta) throw new ConversationNotFoundError(id);
+    const base: ConversationOptions = { ...options, id, model: options.model ?? meta.model };
+    if (meta.system !== undefined) base.system = meta.system;
+    const conversation = new Conversation(base);
+    (conversation as { createdAt: number }).createdAt = meta.createdAt;
+    if (meta.calibration) conversation.#calibration = meta.calibration;
+    const count = options.countTokens ?? estimateTokens;
+    let tokens = 0;
+    let page = await store.loadMessages(id, { limit: OPEN_PAGE });
+    const loaded = [...page.messages];
+    for (const m of page.messages) tokens += messageCost(m, count).text;
+    while (page.before !== undefined && tokens < conversation.#contextWindow) {
+      page = await store.loadMessages(id, { limit: OPEN_PAGE, before: page.before });
+      loaded.unshift(...page.messages);
+      for (const m of page.messages) tokens += messageCost(m, count).text;
+    }
+    conversation.#olderCursor = page.before;
+    conversation.#messages.push(...loaded);
+    conversation.#attach(store);
+    conversation.#messages.forEach((m, i) => {
+      if (m.role === "assistant" && m.status === "streaming") conversation.#replace(i, { ...m, status: "interrupted" });
+    });
+    return conversation;
+  }
+
+  /** Whether the store holds messages older than those loaded. */
+  get hasOlder(): boolean {
+    return this.#olderCursor !== undefined;
+  }
+
+  /** Load the next page of older messages from the store, for display. Returns how many were loaded. */
+  async loadOlder(limit = OPEN_PAGE): Promise<number> {
+    if (!this.#store || this.#olderCursor === undefined) return 0;
+    const page = await this.#store.loadMessages(this.id, { limit, before: this.#olderCursor });
+    this.#olderCursor = page.before;
+    this.#messages.unshift(...page.messages);
+    if (page.messages.length > 0) this.#emit({ type: "prepend", messages: page.messages });
+    return page.messages.length;
+  }
+
+  /** Writes not yet in the store (queued, or failed and waiting for `flush()`). */
+  get pendingWrites(): number {
+    return this.#persist?.pending ?? 0;
+  }
+
+  /** Write everything not yet stored; rejects with the StorageError if the store still fails. */
+  async flush(): Promise<void> {
+    await this.#persist?.flush();
   }
 
   toJSON(): ConversationJSON {
@@ -259,30 +364,48 @@ export class Conversation {
     for (const listener of this.#listeners) listener(change);
   }
 
+  #attach(store: ConversationStore): void {
+    this.#store = store;
+    this.#persist = new Persistence(store, this.id, (error) => this.#emit({ type: "storage-error", error }));
+  }
+
   #append(message: Message): void {
     this.#messages.push(message);
+    this.#persist?.append(message);
     this.#emit({ type: "append", message });
   }
 
   #replace(index: number, message: Message): void {
     this.#messages[index] = message;
+    if (message.role === "assistant" && message.status === "streaming") this.#persist?.updateStreaming(message);
+    else this.#persist?.update(message);
     this.#emit({ type: "update", message });
   }
 
   #truncate(length: number): void {
     if (this.#messages.length <= length) return;
     const removed = this.#messages.splice(length);
-    this.#emit({ type: "remove", ids: removed.map((m) => m.id) });
+    const ids = removed.map((m) => m.id);
+    this.#persist?.remove(ids);
+    this.#emit({ type: "remove", ids });
+  }
+
+  #setCalibration(calibration: Calibration): void {
+    this.#calibration = calibration;
+    this.#persist?.calibration(calibration);
   }
 
   #maxOutput(params: ConversationParams): number {
     return params.max_tokens ?? this.#options.maxOutputTokens ?? Math.min(DEFAULT_MAX_OUTPUT, Math.floor(this.#contextWindow / 4));
   }
 
-  #fitNow(summary: SummaryMessage | undefined, params: ConversationParams = {}): FitResult<Message> {
+  #fitNow(summary: SummaryMessage | undefined, params: ConversationParams = {}, continuing = false): FitResult<Message> {
     const o = this.#options;
     const preset = this.#preset;
-    return fitToContext<Message>(this.#messages, {
+    const messages: readonly Message[] = continuing
+      ? [...this.#messages, { id: "continue", role: "user", content: CONTINUE_PROMPT, createdAt: Date.now() }]
+      : this.#messages;
+    return fitToContext<Message>(messages, {
       contextWindow: this.#contextWindow,
       maxOutputTokens: this.#maxOutput(params),
       ...(o.countTokens && { countTokens: o.countTokens }),
@@ -296,8 +419,8 @@ export class Conversation {
     });
   }
 
-  async #fit(params: ConversationParams): Promise<FitResult<Message>> {
-    let fit = this.#fitNow(undefined, params);
+  async #fit(params: ConversationParams, continuing = false): Promise<FitResult<Message>> {
+    let fit = this.#fitNow(undefined, params, continuing);
     const summarize = this.#options.summarize;
     if (summarize && fit.dropped.length > 0) {
       const key = fit.dropped[fit.dropped.length - 1]!.id;
@@ -305,15 +428,22 @@ export class Conversation {
         const text = await summarize(fit.dropped);
         this.#summary = { key, message: { role: "system", content: `Summary of the earlier conversation: ${text}` } };
       }
-      fit = this.#fitNow(this.#summary.message, params);
+      fit = this.#fitNow(this.#summary.message, params, continuing);
     }
     return fit;
   }
 
-  async #run(reply: Reply, controller: AbortController, options: SendOptions): Promise<void> {
+  /**
+   * Stream one reply. With `continueAt`, the reply at that index (interrupted) is carried on: the request
+   * ends with CONTINUE_PROMPT (sent, never stored) and the new text is appended to the same message.
+   */
+  async #run(reply: Reply, controller: AbortController, options: SendOptions, continueAt?: number): Promise<void> {
     const params: ConversationParams = { ...this.#options.params, ...options.params };
-    let index = -1;
-    let message: AssistantMessage | undefined;
+    let index = continueAt ?? -1;
+    let message: AssistantMessage | undefined = continueAt === undefined ? undefined : (this.#messages[continueAt] as AssistantMessage);
+    const previous = message;
+    const previousUsage = message?.usage;
+    let received = "";
     let contextRetry = false;
     const update = (next: AssistantMessage) => {
       message = next;
@@ -322,9 +452,12 @@ export class Conversation {
         this.#append(next);
       } else this.#replace(index, next);
     };
+    const fresh = (status: ReplyStatus): AssistantMessage => ({ id: newId(), role: "assistant", content: "", status, createdAt: Date.now() });
     try {
+      // The user's message is in the store before the request goes out; if it cannot be saved, nothing is sent.
+      await this.#persist?.flush();
       for (;;) {
-        const fit = await this.#fit(params);
+        const fit = await this.#fit(params, continueAt !== undefined);
         const maxOutput = this.#maxOutput(params);
         this.#lastContext = {
           tokens: fit.tokens,
@@ -334,12 +467,11 @@ export class Conversation {
           droppedMessages: fit.dropped.length,
           summarized: fit.summarized,
         };
-        const sent = fit.messages as readonly (Message | SummaryMessage)[];
         const stream = this.#client.chat.completions.create(
           {
             ...params,
             model: this.model,
-            messages: toAPIMessages(this.system, sent),
+            messages: toAPIMessages(this.system, fit.messages as readonly (Message | SummaryMessage)[]),
             max_tokens: maxOutput,
             stream: true,
             stream_options: { include_usage: true, ...params.stream_options },
@@ -350,16 +482,17 @@ export class Conversation {
         try {
           for await (const chunk of stream) {
             const delta = chunk.choices[0]?.delta.content ?? "";
-            if (message === undefined || delta !== "") {
-              const base: AssistantMessage = message ?? { id: newId(), role: "assistant", content: "", status: "streaming", createdAt: Date.now() };
-              update({ ...base, content: base.content + delta, ...(contextRetry && { contextRetry }) });
+            if (message === undefined || message === previous || delta !== "") {
+              const base = message ?? fresh("streaming");
+              received += delta;
+              update({ ...base, content: base.content + delta, status: "streaming", ...(contextRetry && { contextRetry }) });
               if (delta) reply.push(delta);
             }
           }
           completion = await stream.finalCompletion();
         } catch (error) {
           // Once, and only before any text: trim to what the server says fits, then send again.
-          if (error instanceof ContextLengthError && !contextRetry && (message?.content ?? "") === "") {
+          if (error instanceof ContextLengthError && !contextRetry && received === "") {
             this.#learnFromContextError(error, fit, maxOutput);
             contextRetry = true;
             continue;
@@ -367,37 +500,41 @@ export class Conversation {
           throw error;
         }
         const choice = completion.choices[0];
-        const usage = completion.usage ?? undefined;
+        const usage = sumUsage(previousUsage, completion.usage ?? undefined);
         const finishReason = choice?.finish_reason ?? undefined;
-        const base: AssistantMessage = message ?? { id: newId(), role: "assistant", content: "", status: "streaming", createdAt: Date.now() };
+        const base = message ?? fresh("streaming");
         const final: AssistantMessage = {
           ...base,
-          content: choice?.message.content ?? base.content,
+          content: (previous?.content ?? "") + (choice?.message.content ?? received),
           // Cut off at max_tokens: partial, and continuable, like an interrupted reply.
           status: finishReason === "length" ? "interrupted" : "complete",
           ...(usage && { usage }),
           ...(finishReason && { finishReason }),
           ...(contextRetry && { contextRetry }),
         };
+        delete (final as { error?: unknown }).error;
         update(final);
-        if (usage) this.#calibration = calibrate(this.#calibration, fit.estimate, usage.prompt_tokens);
+        if (completion.usage) this.#setCalibration(calibrate(this.#calibration, fit.estimate, completion.usage.prompt_tokens));
         this.#current = undefined;
         reply.finish(final);
         return;
       }
     } catch (error) {
-      const status: ReplyStatus =
-        error instanceof UserAbortError || error instanceof StreamInterruptedError || error instanceof TimeoutError ? "interrupted" : "error";
-      const base: AssistantMessage = message ?? { id: newId(), role: "assistant", content: "", status, createdAt: Date.now() };
-      const err = error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
-      update({ ...base, status, error: err, ...(contextRetry && { contextRetry }) });
+      // A store failure before sending: nothing was sent, so there is no reply to record.
+      if (!(error instanceof StorageError)) {
+        const status: ReplyStatus =
+          error instanceof UserAbortError || error instanceof StreamInterruptedError || error instanceof TimeoutError ? "interrupted" : "error";
+        const base = message ?? fresh(status);
+        const err = error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
+        update({ ...base, status, error: err, ...(contextRetry && { contextRetry }) });
+      }
       this.#fail(reply, error);
     }
   }
 
   #learnFromContextError(error: ContextLengthError, fit: FitResult<Message>, maxOutput: number): void {
     const prompt = error.promptTokens ?? (error.requested === undefined ? undefined : error.scope === "input" ? error.requested : error.requested - maxOutput);
-    if (prompt !== undefined && prompt > 0) this.#calibration = raiseTo(this.#calibration, fit.estimate, prompt);
+    if (prompt !== undefined && prompt > 0) this.#setCalibration(raiseTo(this.#calibration, fit.estimate, prompt));
     if (error.limit !== undefined) {
       const window = error.scope === "input" ? error.limit + maxOutput : error.limit;
       this.#contextWindow = Math.min(this.#contextWindow, window);
@@ -406,4 +543,11 @@ export class Conversation {
       this.#contextWindow = Math.floor(this.#contextWindow * 0.75);
     }
   }
+}
+
+function sumUsage(a: AssistantMessage["usage"], b: AssistantMessage["usage"] | undefined): AssistantMessage["usage"] {
+  if (!a || !b) return b ?? a;
+  const sum = { ...b, prompt_tokens: a.prompt_tokens + b.prompt_tokens, completion_tokens: a.completion_tokens + b.completion_tokens, total_tokens: a.total_tokens + b.total_tokens };
+  if (a.estimated_cost !== undefined || b.estimated_cost !== undefined) sum.estimated_cost = (a.estimated_cost ?? 0) + (b.estimated_cost ?? 0);
+  return sum;
 }

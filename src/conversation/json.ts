@@ -12,6 +12,8 @@ export interface ConversationJSON {
   id: string;
   model: string;
   system?: string;
+  /** Set by stores' export. */
+  title?: string;
   createdAt: number;
   calibration: Calibration;
   messages: MessageJSON[];
@@ -64,6 +66,7 @@ const conversationSchema = v.object({
   id: v.pipe(v.string(), v.minLength(1)),
   model: v.pipe(v.string(), v.minLength(1)),
   system: v.exactOptional(v.string()),
+  title: v.exactOptional(v.string()),
   createdAt: finite,
   calibration: v.exactOptional(v.object({ text: v.pipe(finite, v.minValue(0)), image: v.pipe(finite, v.minValue(0)), samples: count })),
   messages: v.array(messageSchema),
@@ -73,6 +76,7 @@ export interface ParsedConversation {
   id: string;
   model: string;
   system?: string;
+  title?: string;
   createdAt: number;
   calibration: Calibration;
   messages: Message[];
@@ -109,6 +113,7 @@ export function parseConversationJSON(input: unknown): ParsedConversation {
     messages,
   };
   if (data.system !== undefined) parsed.system = data.system;
+  if (data.title !== undefined) parsed.title = data.title;
   return parsed;
 }
 

@@ -1,0 +1,147 @@
+import type { Calibration } from "../conversation/calibration.js";
+import { newId } from "../conversation/id.js";
+import { parseConversationJSON, serializeMessage } from "../conversation/json.js";
+import type { Message } from "../conversation/types.js";
+import { adjustUsage, DEFAULT_PAGE, newMeta, titleFrom } from "./accounting.js";
+import { ConversationNotFoundError, StorageError } from "./errors.js";
+import type { ConversationMeta, ConversationStore, MessagePage } from "./types.js";
+
+interface Entry {
+  meta: ConversationMeta;
+  messages: Message[];
+  /** seq of each message, parallel to `messages`. */
+  seqs: number[];
+  nextSeq: number;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+/**
+ * A store in memory: for tests, for server code that persists elsewhere, and as the reference
+ * implementation of the `ConversationStore` contract. Values are copied in and out, as a real store's are.
+ */
+export function createMemoryStore(): ConversationStore {
+  const entries = new Map<string, Entry>();
+  let clock = 0;
+  // Strictly increasing, so two changes in one millisecond still order.
+  const now = () => (clock = Math.max(clock + 1, Date.now()));
+
+  const entry = (id: string): Entry => {
+    const found = entries.get(id);
+    if (!found) throw new ConversationNotFoundError(id);
+    return found;
+  };
+  const touch = (e: Entry) => (e.meta.updatedAt = now());
+
+  return {
+    async list({ limit = DEFAULT_PAGE, cursor } = {}) {
+      const all = [...entries.values()].map((e) => e.meta).sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1));
+      const start = cursor === undefined ? 0 : Number(cursor);
+      const page = all.slice(start, start + limit);
+      return start + limit < all.length ? { conversations: clone(page), next: String(start + limit) } : { conversations: clone(page) };
+    },
+
+    async get(id) {
+      const e = entries.get(id);
+      return e && clone(e.meta);
+    },
+
+    async create(init) {
+      const id = init.id ?? newId();
+      if (entries.has(id)) throw new StorageError(`A conversation with id "${id}" already exists`);
+      const meta = newMeta({ ...init, id }, now());
+      entries.set(id, { meta, messages: [], seqs: [], nextSeq: 0 });
+      return clone(meta);
+    },
+
+    async rename(id, title) {
+      const e = entry(id);
+      e.meta.title = title;
+      touch(e);
+    },
+
+    async setCalibration(id, calibration: Calibration) {
+      entry(id).meta.calibration = clone(calibration);
+    },
+
+    async delete(id) {
+      entries.delete(id);
+    },
+
+    async loadMessages(id, { limit = DEFAULT_PAGE, before } = {}): Promise<MessagePage> {
+      const e = entry(id);
+      let end = e.seqs.length;
+      if (before !== undefined) while (end > 0 && e.seqs[end - 1]! >= before) end--;
+      const start = Math.max(0, end - limit);
+      const page: MessagePage = { messages: clone(e.messages.slice(start, end)) };
+      if (start > 0) page.before = e.seqs[start]!;
+      return page;
+    },
+
+    async appendMessage(id, message) {
+      const e = entry(id);
+      if (e.messages.some((m) => m.id === message.id)) throw new StorageError(`Message "${message.id}" is already stored`);
+      e.messages.push(clone(message));
+      e.seqs.push(e.nextSeq++);
+      e.meta.messageCount++;
+      adjustUsage(e.meta, undefined, message);
+      if (!e.meta.title) e.meta.title = titleFrom(message) ?? "";
+      touch(e);
+    },
+
+    async updateMessage(id, message) {
+      const e = entry(id);
+      const index = e.messages.findIndex((m) => m.id === message.id);
+      if (index === -1) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
+      adjustUsage(e.meta, e.messages[index], message);
+      e.messages[index] = clone(message);
+      touch(e);
+    },
+
+    async removeMessages(id, ids) {
+      const e = entry(id);
+      const gone = new Set(ids);
+      for (let i = e.messages.length - 1; i >= 0; i--) {
+        if (!gone.has(e.messages[i]!.id)) continue;
+        adjustUsage(e.meta, e.messages[i], undefined);
+        e.messages.splice(i, 1);
+        e.seqs.splice(i, 1);
+        e.meta.messageCount--;
+      }
+      touch(e);
+    },
+
+    async export(id) {
+      const { meta, messages } = entry(id);
+      const doc = {
+        format: "edgechat.conversation" as const,
+        version: 1 as const,
+        id: meta.id,
+        model: meta.model,
+        title: meta.title,
+        createdAt: meta.createdAt,
+        calibration: clone(meta.calibration ?? { text: 1, image: 1, samples: 0 }),
+        messages: messages.map((m) => clone(serializeMessage(m))),
+      };
+      return meta.system === undefined ? doc : { ...doc, system: meta.system };
+    },
+
+    async import(document) {
+      const parsed = parseConversationJSON(document);
+      if (entries.has(parsed.id)) throw new StorageError(`A conversation with id "${parsed.id}" already exists`);
+      const meta = newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, now());
+      meta.createdAt = parsed.createdAt;
+      meta.calibration = parsed.calibration;
+      const e: Entry = { meta, messages: [], seqs: [], nextSeq: 0 };
+      for (const message of parsed.messages) {
+        e.messages.push(message);
+        e.seqs.push(e.nextSeq++);
+        meta.messageCount++;
+        adjustUsage(meta, undefined, message);
+        if (!meta.title) meta.title = titleFrom(message) ?? "";
+      }
+      entries.set(parsed.id, e);
+      return clone(meta);
+    },
+  };
+}

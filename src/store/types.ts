@@ -1,0 +1,78 @@
+import type { Calibration } from "../conversation/calibration.js";
+import type { ConversationJSON } from "../conversation/json.js";
+import type { Message } from "../conversation/types.js";
+
+/** A conversation's summary, as a list shows it: no messages are read to build it. */
+export interface ConversationMeta {
+  id: string;
+  title: string;
+  model: string;
+  system?: string;
+  createdAt: number;
+  /** Last change to the conversation or any of its messages. */
+  updatedAt: number;
+  messageCount: number;
+  /** Summed over every reply's `usage`. */
+  usage: { promptTokens: number; completionTokens: number; cost: number };
+  calibration?: Calibration;
+}
+
+export interface NewConversation {
+  id?: string;
+  title?: string;
+  model: string;
+  system?: string;
+}
+
+export interface ListOptions {
+  /** Default 50. */
+  limit?: number;
+  /** The `next` cursor of the previous page. */
+  cursor?: string;
+}
+
+export interface ConversationPage {
+  /** Newest first (by `updatedAt`). */
+  conversations: ConversationMeta[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  next?: string;
+}
+
+export interface LoadOptions {
+  /** Default 50. */
+  limit?: number;
+  /** The `before` cursor of the previous page: load messages older than it. */
+  before?: number;
+}
+
+export interface MessagePage {
+  /** Oldest first, the newest `limit` messages before the cursor. */
+  messages: Message[];
+  /** Pass as `before` to load the page of older messages; absent when there are none. */
+  before?: number;
+}
+
+/**
+ * Where conversations live. Every method is async and atomic: a failed call changes nothing, and
+ * throws a `StorageError` (`StorageQuotaError` when the disk is full).
+ */
+export interface ConversationStore {
+  list(options?: ListOptions): Promise<ConversationPage>;
+  get(id: string): Promise<ConversationMeta | undefined>;
+  create(conversation: NewConversation): Promise<ConversationMeta>;
+  rename(id: string, title: string): Promise<void>;
+  /** Remember per-conversation state such as the token-counter calibration. */
+  setCalibration(id: string, calibration: Calibration): Promise<void>;
+  /** Deletes the conversation, its messages and any images only it used. */
+  delete(id: string): Promise<void>;
+  loadMessages(id: string, options?: LoadOptions): Promise<MessagePage>;
+  /** Appends at the end; the store allocates the order atomically, so concurrent appends never collide. */
+  appendMessage(id: string, message: Message): Promise<void>;
+  /** Replaces the message with the same id (streaming text, final status). */
+  updateMessage(id: string, message: Message): Promise<void>;
+  removeMessages(id: string, messageIds: readonly string[]): Promise<void>;
+  export(id: string): Promise<ConversationJSON & { title: string }>;
+  /** Validates the document first: a bad one throws `ValidationError` and stores nothing. */
+  import(document: unknown): Promise<ConversationMeta>;
+  close?(): void;
+}

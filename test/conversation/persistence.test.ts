@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Conversation, CONTINUE_PROMPT, type ConversationChange } from "../../src/conversation/conversation.ts";
+import type { Message } from "../../src/conversation/types.ts";
+import { AuthenticationError, createClient, UserAbortError } from "../../src/index.ts";
+import { StorageQuotaError } from "../../src/store/errors.ts";
+import { createMemoryStore } from "../../src/store/memory.ts";
+import type { ConversationStore } from "../../src/store/types.ts";
+import { chunk, gate, json, MODEL, sse, startSSE, startUpstream, streamReply, type Upstream, usage, wait } from "../helpers/upstream.ts";
+
+let upstream: Upstream;
+beforeAll(async () => void (upstream = await startUpstream()));
+afterAll(() => upstream.close());
+
+const client = () => createClient({ baseURL: upstream.baseURL, maxRetries: 0 });
+
+/** A store that counts calls, and can be made to fail like a full disk. */
+function instrumented(inner = createMemoryStore()) {
+  const calls: Record<string, number> = {};
+  const state = { full: false };
+  const store = new Proxy(inner, {
+    get(target, key: string) {
+      const fn = (target as unknown as Record<string, unknown>)[key];
+      if (typeof fn !== "function") return fn;
+      return (...args: unknown[]) => {
+        calls[key] = (calls[key] ?? 0) + 1;
+        if (state.full && ["appendMessage", "updateMessage"].includes(key)) {
+          return Promise.reject(new StorageQuotaError({ cause: new DOMException("quota", "QuotaExceededError") }));
+        }
+        return (fn as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  }) as ConversationStore;
+  return { store, calls, state };
+}
+
+/** A stream of `n` deltas, `gap` ms apart, held open until the client disconnects or it ends. */
+function slowStream(n: number, gap: number) {
+  return async (req: { closed: Promise<void> }, res: import("node:http").ServerResponse) => {
+    startSSE(res);
+    let open = true;
+    void req.closed.then(() => (open = false));
+    res.write(sse(chunk({ role: "assistant", content: "" })));
+    for (let i = 0; open && i < n; i++) {
+      res.write(sse(chunk({ content: `w${i} ` })));
+      await wait(gap);
+    }
+    if (open) res.end(sse(chunk({ content: "" }, { finish_reason: "stop", usage: usage(10, n, 0.002) })) + sse("[DONE]"));
+  };
+}
+
+const stored = async (store: ConversationStore, id: string): Promise<Message[]> => (await store.loadMessages(id, { limit: 1000 })).messages;
+
+describe("Conversation with a store", () => {
+  it("stores the user message before the request is sent, and the finished reply with usage and cost", async () => {
+    const { store } = instrumented();
+    const conv = await Conversation.create(store, { client: client(), model: MODEL, title: "Greetings" });
+    let storedAtRequest: Message[] = [];
+    upstream.handle(async (req, res) => {
+      storedAtRequest = await stored(store, conv.id);
+      return streamReply(["Hi", "!"], usage(7, 2, 0.0003))(req, res);
+    });
+    await conv.send("hello").done;
+    expect(storedAtRequest.map((m) => [m.role, m.content])).toEqual([["user", "hello"]]);
+    await conv.flush();
+    const messages = await stored(store, conv.id);
+    expect(messages[1]).toMatchObject({ role: "assistant", content: "Hi!", status: "complete", usage: usage(7, 2, 0.0003) });
+    const meta = await store.get(conv.id);
+    expect(meta).toMatchObject({ title: "Greetings", messageCount: 2, usage: { promptTokens: 7, completionTokens: 2, cost: 0.0003 } });
+    expect(meta?.calibration?.samples).toBe(1);
+  });
+
+  it("writes a streaming reply a few times a second, not once per token", async () => {
+    const { store, calls } = instrumented();
+    upstream.handle(slowStream(60, 15));
+    const conv = await Conversation.create(store, { client: client(), model: MODEL });
+    const started = Date.now();
+    await conv.send("count slowly").done;
+    await conv.flush();
+    const elapsed = Date.now() - started;
+    // One write per 250 ms window at most, plus the final write.
+    expect(calls.updateMessage).toBeGreaterThanOrEqual(2);
+    expect(calls.updateMessage).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 2);
+    expect(calls.updateMessage).toBeLessThan(60);
+    expect((await stored(store, conv.id))[1]).toMatchObject({ status: "complete", content: Array.from({ length: 60 }, (_, i) => `w${i} `).join("") });
+  });
+
+  it("a page closed mid-reply leaves the partial text, and reopening marks it interrupted", async () => {
+    const { store } = instrumented();
+    upstream.handle(slowStream(200, 10));
+    const tab = await Conversation.create(store, { client: client(), model: MODEL });
+    const reply = tab.send("tell me a long story");
+    let n = 0;
+    for await (const _ of reply) if (++n === 40) break;
+    await wait(300); // at least one throttled write has landed
+    // Another page opens the conversation while the first is still "streaming" (or has crashed).
+    const reopened = await Conversation.open(store, tab.id, { client: client() });
+    const partial = reopened.messages[1]!;
+    expect(partial).toMatchObject({ role: "assistant", status: "interrupted" });
+    expect(partial.content.length).toBeGreaterThan(0);
+    expect(String(partial.content).startsWith("w0 w1 w2 ")).toBe(true);
+    await reopened.flush();
+    expect((await stored(store, tab.id))[1]?.role === "assistant" && (await stored(store, tab.id))[1]).toMatchObject({ status: "interrupted" });
+    tab.abort();
+    await reply.done.catch(() => {});
+  });
+
+  it("an abort or an error is stored with its partial text and status", async () => {
+    const { store } = instrumented();
+    const conv = await Conversation.create(store, { client: client(), model: MODEL });
+    upstream.handle(slowStream(300, 5));
+    const reply = conv.send("go");
+    let n = 0;
+    await (async () => {
+      for await (const _ of reply) if (++n === 5) conv.abort();
+    })().catch(() => {});
+    await expect(reply.done).rejects.toBeInstanceOf(UserAbortError);
+    upstream.handle(json(401, { detail: "Invalid token" }));
+    await expect(conv.send("again").done).rejects.toBeInstanceOf(AuthenticationError);
+    await conv.flush();
+    const messages = await stored(store, conv.id);
+    expect(messages.map((m) => (m.role === "assistant" ? m.status : m.role))).toEqual(["user", "interrupted", "user", "error"]);
+    expect(messages[1]?.content).toBe(conv.messages[1]?.content);
+    expect(String(messages[1]?.content).startsWith("w0 w1 w2 w3 w4")).toBe(true);
+  });
+
+  it("a full disk fails the send before anything is sent, keeps the conversation intact, and flush() retries", async () => {
+    const { store, state } = instrumented();
+    upstream.handle(streamReply(["ok"]));
+    const conv = await Conversation.create(store, { client: client(), model: MODEL });
+    const errors: ConversationChange[] = [];
+    conv.onChange((c) => c.type === "storage-error" && errors.push(c));
+    state.full = true;
+    await expect(conv.send("precious words").done).rejects.toBeInstanceOf(StorageQuotaError);
+    expect(upstream.requests).toHaveLength(0);
+    expect(conv.messages.map((m) => m.content)).toEqual(["precious words"]);
+    expect(conv.pendingWrites).toBe(1);
+    expect(errors.length).toBeGreaterThan(0);
+    await expect(conv.flush()).rejects.toBeInstanceOf(StorageQuotaError);
+
+    state.full = false;
+    await conv.flush();
+    expect(conv.pendingWrites).toBe(0);
+    await conv.send("more words").done;
+    await conv.flush();
+    expect((await stored(store, conv.id)).map((m) => m.content)).toEqual(["precious words", "more words", "ok"]);
+  });
+
+  it("regenerate and edit remove the replaced messages from the store", async () => {
+    const { store } = instrumented();
+    let n = 0;
+    upstream.handle((req, res) => streamReply([`r${++n}`])(req, res));
+    const conv = await Conversation.create(store, { client: client(), model: MODEL });
+    await conv.send("a").done;
+    await conv.send("b").done;
+    await conv.regenerate().done;
+    await conv.edit(conv.messages[0]!.id, "a2").done;
+    await conv.flush();
+    expect((await stored(store, conv.id)).map((m) => m.content)).toEqual(["a2", "r4"]);
+    expect((await store.get(conv.id))?.messageCount).toBe(2);
+  });
+
+  it("open reads only the newest pages of a long conversation; loadOlder reads more", async () => {
+    const { store, calls } = instrumented();
+    const meta = await store.create({ model: MODEL });
+    for (let i = 0; i < 10_000; i++) {
+      await store.appendMessage(meta.id, { id: `m${i}`, role: i % 2 ? "assistant" : "user", content: `message ${i} `.repeat(10), createdAt: i, ...(i % 2 ? { status: "complete" as const } : {}) } as Message);
+    }
+    calls.loadMessages = 0;
+    const conv = await Conversation.open(store, meta.id, { client: client(), contextWindow: 8192 });
+    expect(conv.messages.length).toBeLessThan(1000);
+    expect(conv.messages.at(-1)?.id).toBe("m9999");
+    expect(calls.loadMessages).toBeLessThan(20);
+    expect(conv.hasOlder).toBe(true);
+    const before = conv.messages.length;
+    const prepended: number[] = [];
+    conv.onChange((c) => c.type === "prepend" && prepended.push(c.messages.length));
+    expect(await conv.loadOlder()).toBe(50);
+    expect(conv.messages.length).toBe(before + 50);
+    expect(prepended).toEqual([50]);
+  });
+
+  it("continue() carries on an interrupted reply in the same message", async () => {
+    const { store } = instrumented();
+    const conv = await Conversation.create(store, { client: client(), model: MODEL });
+    upstream.handle((_req, res) => {
+      startSSE(res);
+      res.write(sse(chunk({ content: "The llama is a" })));
+      res.end(sse(chunk({ content: "" }, { finish_reason: "length", usage: usage(5, 4, 0.001) })) + sse("[DONE]"));
+    });
+    const cut = await conv.send("describe a llama").done;
+    expect(cut.status).toBe("interrupted");
+    const release = gate();
+    upstream.handle(async (req, res) => {
+      release.open();
+      return streamReply([" domesticated", " camelid."], usage(20, 3, 0.002))(req, res);
+    });
+    const final = await conv.continue().done;
+    await release.opened;
+    const sent = upstream.requests.at(-1)!.body.messages;
+    expect(sent.slice(-2)).toEqual([
+      { role: "assistant", content: "The llama is a" },
+      { role: "user", content: CONTINUE_PROMPT },
+    ]);
+    expect(final).toMatchObject({ id: cut.id, status: "complete", content: "The llama is a domesticated camelid." });
+    expect(final.usage).toMatchObject({ prompt_tokens: 25, completion_tokens: 7, estimated_cost: 0.003 });
+    expect(conv.messages).toHaveLength(2);
+    await conv.flush();
+    expect((await stored(store, conv.id))[1]).toMatchObject({ content: "The llama is a domesticated camelid.", status: "complete" });
+    expect(() => conv.continue()).toThrow(/Nothing to continue/);
+  });
+});

@@ -1,0 +1,246 @@
+// The ConversationStore contract: every store (memory, IndexedDB, Durable Object, Deno KV) must pass it.
+// Framework-agnostic on purpose: vitest, Deno.test and a page in Chromium all drive it through `define`.
+import type { ConversationStore } from "../../src/store/types.ts";
+import type { AssistantMessage, Message, UserMessage } from "../../src/conversation/types.ts";
+
+export interface ContractHost {
+  define(name: string, fn: () => Promise<void>): void;
+  makeStore(): Promise<ConversationStore> | ConversationStore;
+  /** Classes to check thrown errors against, from the copy of the package under test. */
+  errors: { ValidationError: Function; StorageError: Function; ConversationNotFoundError: Function };
+}
+
+export function fail(message: string): never {
+  throw new Error(`contract: ${message}`);
+}
+
+export function equal(actual: unknown, expected: unknown, what: string): void {
+  if (!deepEqual(actual, expected)) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? `Uint8Array(${v.length})` : v))?.slice(0, 400) ?? String(value);
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+async function rejects(promise: Promise<unknown>, Class: Function, what: string): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!(error instanceof (Class as new () => unknown))) fail(`${what}: expected ${Class.name}, got ${String(error)}`);
+    return error;
+  }
+  return fail(`${what}: expected a rejection`);
+}
+
+let counter = 0;
+const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+export const userMessage = (text: string, extra: Partial<UserMessage> = {}): UserMessage => ({ id: uid("u"), role: "user", content: text, createdAt: 1_764_000_000_000 + counter, ...extra });
+export const assistantMessage = (text: string, extra: Partial<AssistantMessage> = {}): AssistantMessage => ({
+  id: uid("a"),
+  role: "assistant",
+  content: text,
+  status: "complete",
+  createdAt: 1_764_000_000_000 + counter,
+  ...extra,
+});
+const usage = (p: number, c: number, cost: number) => ({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c, estimated_cost: cost });
+
+export function storeContract(host: ContractHost): void {
+  const { define, errors } = host;
+  const store = () => host.makeStore();
+
+  define("create, get and list a conversation", async () => {
+    const s = await store();
+    const meta = await s.create({ model: "m", system: "be kind", title: "Hello" });
+    equal(typeof meta.id, "string", "id");
+    equal(meta.title, "Hello", "title");
+    equal(meta.messageCount, 0, "messageCount");
+    equal(meta.usage, { promptTokens: 0, completionTokens: 0, cost: 0 }, "usage");
+    equal(await s.get(meta.id), meta, "get");
+    equal(await s.get("nope"), undefined, "get unknown");
+    const listed = await s.list();
+    equal(listed.conversations.map((c) => c.id).includes(meta.id), true, "listed");
+    const fixed = await s.create({ id: "chosen-id", model: "m" });
+    equal(fixed.id, "chosen-id", "chosen id");
+    await rejects(s.create({ id: "chosen-id", model: "m" }), errors.StorageError, "duplicate id");
+  });
+
+  define("lists newest first, in pages that cover every conversation once", async () => {
+    const s = await store();
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await s.create({ model: "m", title: `c${i}` })).id);
+    await s.appendMessage(ids[2]!, userMessage("bump"));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let updated = Infinity;
+    do {
+      const page = await s.list({ limit: 3, ...(cursor !== undefined && { cursor }) });
+      for (const c of page.conversations) {
+        if (c.updatedAt > updated) fail("list is not newest first");
+        updated = c.updatedAt;
+        seen.push(c.id);
+      }
+      cursor = page.next;
+    } while (cursor !== undefined);
+    equal(seen[0], ids[2], "the bumped conversation comes first");
+    equal([...seen].sort(), [...ids].sort(), "every conversation exactly once");
+  });
+
+  define("loads messages newest page first, then older pages", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    const sent = Array.from({ length: 7 }, (_, i) => (i % 2 ? assistantMessage(`a${i}`) : userMessage(`u${i}`)));
+    for (const m of sent) await s.appendMessage(id, m);
+    const first = await s.loadMessages(id, { limit: 3 });
+    equal(first.messages, sent.slice(4), "newest page");
+    if (first.before === undefined) fail("a cursor to older messages");
+    const second = await s.loadMessages(id, { limit: 3, before: first.before });
+    equal(second.messages, sent.slice(1, 4), "second page");
+    const third = await s.loadMessages(id, { limit: 3, before: second.before! });
+    equal(third.messages, sent.slice(0, 1), "last page");
+    equal(third.before, undefined, "no cursor after the oldest");
+    equal((await s.loadMessages(id)).messages, sent, "default page holds all 7");
+    equal((await s.get(id))?.messageCount, 7, "messageCount");
+  });
+
+  define("titles itself from the first user message; rename overrides it", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    await s.appendMessage(id, userMessage("  What is the\ncapital of France?  "));
+    await s.appendMessage(id, userMessage("second"));
+    equal((await s.get(id))?.title, "What is the capital of France?", "auto title");
+    const before = (await s.get(id))!.updatedAt;
+    await s.rename(id, "Geography");
+    const after = (await s.get(id))!;
+    equal(after.title, "Geography", "renamed");
+    if (!(after.updatedAt > before)) fail("rename updates updatedAt");
+  });
+
+  define("updates a streaming message and keeps usage totals exact", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    await s.appendMessage(id, userMessage("hi"));
+    const reply = assistantMessage("", { status: "streaming" });
+    await s.appendMessage(id, reply);
+    await s.updateMessage(id, { ...reply, content: "Hel" });
+    await s.updateMessage(id, { ...reply, content: "Hello", status: "complete", usage: usage(10, 2, 0.5) });
+    await s.updateMessage(id, { ...reply, content: "Hello", status: "complete", usage: usage(10, 2, 0.5) });
+    const second = assistantMessage("again", { usage: usage(20, 3, 0.25) });
+    await s.appendMessage(id, second);
+    let meta = (await s.get(id))!;
+    equal(meta.usage, { promptTokens: 30, completionTokens: 5, cost: 0.75 }, "usage after updates");
+    equal((await s.loadMessages(id)).messages[1], { ...reply, content: "Hello", status: "complete", usage: usage(10, 2, 0.5) }, "stored reply");
+    await s.removeMessages(id, [second.id]);
+    meta = (await s.get(id))!;
+    equal(meta.usage, { promptTokens: 10, completionTokens: 2, cost: 0.5 }, "usage after removal");
+    equal(meta.messageCount, 2, "count after removal");
+    await rejects(s.updateMessage(id, assistantMessage("ghost")), errors.StorageError, "update of a missing message");
+  });
+
+  define("removes messages and keeps the order of the rest", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    const sent = Array.from({ length: 5 }, (_, i) => userMessage(`m${i}`));
+    for (const m of sent) await s.appendMessage(id, m);
+    await s.removeMessages(id, [sent[1]!.id, sent[3]!.id]);
+    equal((await s.loadMessages(id)).messages, [sent[0], sent[2], sent[4]], "remaining");
+    const more = userMessage("m5");
+    await s.appendMessage(id, more);
+    equal((await s.loadMessages(id)).messages.at(-1), more, "appends after removal go last");
+  });
+
+  define("stores image bytes exactly and returns copies, not live objects", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    const bytes = new Uint8Array(3000).map((_, i) => (i * 7) & 255);
+    const message = userMessage("", { content: [{ type: "text", text: "see" }, { type: "image", data: bytes, mimeType: "image/png", width: 3, height: 2 }, { type: "image", url: "https://example.com/a.jpg" }] });
+    await s.appendMessage(id, message);
+    await s.appendMessage(id, userMessage("", { content: [{ type: "image", data: bytes.slice(), mimeType: "image/png" }] }));
+    const loaded = (await s.loadMessages(id)).messages;
+    equal(loaded[0], message, "image message");
+    (loaded[0]!.content as { text?: string }[])[0]!.text = "changed";
+    equal((await s.loadMessages(id)).messages[0], message, "unaffected by changes to a returned value");
+  });
+
+  define("delete removes the conversation and its messages", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    await s.appendMessage(id, userMessage("x"));
+    await s.delete(id);
+    equal(await s.get(id), undefined, "gone");
+    equal((await s.list()).conversations.some((c) => c.id === id), false, "not listed");
+    await rejects(s.loadMessages(id), errors.ConversationNotFoundError, "load after delete");
+    await rejects(s.appendMessage(id, userMessage("y")), errors.ConversationNotFoundError, "append after delete");
+  });
+
+  define("refuses a duplicate message id", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    const m = userMessage("once");
+    await s.appendMessage(id, m);
+    await rejects(s.appendMessage(id, m), errors.StorageError, "duplicate message");
+    equal((await s.get(id))?.messageCount, 1, "still one");
+  });
+
+  define("concurrent appends all land, each once", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    const sent = Array.from({ length: 40 }, (_, i) => userMessage(`p${i}`));
+    await Promise.all(sent.map((m) => s.appendMessage(id, m)));
+    const stored = (await s.loadMessages(id, { limit: 100 })).messages;
+    equal(stored.length, 40, "count");
+    equal(new Set(stored.map((m) => m.id)).size, 40, "distinct");
+    equal((await s.get(id))?.messageCount, 40, "messageCount");
+  });
+
+  define("remembers calibration", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    await s.setCalibration(id, { text: 1.1, image: 0.4, samples: 3 });
+    equal((await s.get(id))?.calibration, { text: 1.1, image: 0.4, samples: 3 }, "calibration");
+  });
+
+  define("exports and imports a conversation, images included", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m", system: "sys", title: "Trip" });
+    const sent: Message[] = [
+      userMessage("", { content: [{ type: "text", text: "photo" }, { type: "image", data: Uint8Array.of(1, 2, 3, 250), mimeType: "image/jpeg" }] }),
+      assistantMessage("nice", { usage: usage(5, 1, 0.01), pinned: true }),
+    ];
+    for (const m of sent) await s.appendMessage(id, m);
+    const doc = JSON.parse(JSON.stringify(await s.export(id)));
+    equal(doc.format, "edgechat.conversation", "format");
+    equal(doc.title, "Trip", "title in export");
+    await s.delete(id);
+    const meta = await s.import(doc);
+    equal(meta.id, id, "same id");
+    equal(meta.title, "Trip", "title");
+    equal(meta.system, "sys", "system");
+    equal(meta.messageCount, 2, "count");
+    equal(meta.usage.cost, 0.01, "usage");
+    equal((await s.loadMessages(id)).messages, sent, "messages");
+  });
+
+  define("a bad import is a ValidationError and stores nothing", async () => {
+    const s = await store();
+    const before = (await s.list({ limit: 1000 })).conversations.length;
+    const bad = { format: "edgechat.conversation", version: 1, id: "imp", model: "m", createdAt: 1, messages: [{ id: "x", role: "user", content: 5, createdAt: 1 }] };
+    await rejects(s.import(bad), errors.ValidationError, "bad import");
+    await rejects(s.import(JSON.parse('{"__proto__":{"polluted":1}}')), errors.ValidationError, "prototype junk");
+    equal((await s.list({ limit: 1000 })).conversations.length, before, "nothing stored");
+    equal(await s.get("imp"), undefined, "not created");
+    equal(({} as { polluted?: number }).polluted, undefined, "no prototype pollution");
+  });
+}
