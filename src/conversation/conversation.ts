@@ -8,7 +8,7 @@ import { type ContentInput, normalizeContent, normalizeContentSync } from "../im
 import { type Calibration, calibrate, raiseTo, UNCALIBRATED } from "./calibration.js";
 import { type FitResult, fitToContext } from "./fit.js";
 import { newId } from "./id.js";
-import { type ConversationJSON, parseConversationJSON, serializeMessage } from "./json.js";
+import { type ConversationJSON, parseConversationJSON, parseJSONText, serializeMessage } from "./json.js";
 import { Persistence } from "./persist.js";
 import { ConversationNotFoundError, StorageError } from "../store/errors.js";
 import type { ConversationStore } from "../store/types.js";
@@ -112,7 +112,7 @@ export class Conversation {
     const window = options.contextWindow ?? this.#preset?.contextWindow;
     if (!(typeof window === "number" && window > 0)) {
       throw new EdgeChatError(
-        `No context window known for model "${options.model}": pass contextWindow (tokens), e.g. new Conversation({ model, contextWindow: 8192, ... })`,
+        `No context window known for model "${options.model.slice(0, 100)}": pass contextWindow (tokens), e.g. new Conversation({ model, contextWindow: 8192, ... })`,
       );
     }
     this.#contextWindow = window;
@@ -331,7 +331,7 @@ export class Conversation {
    * (a page closed mid-reply) comes back `interrupted`.
    */
   static fromJSON(input: unknown, options: Omit<ConversationOptions, "model" | "id" | "system"> & { model?: string }): Conversation {
-    const data = parseConversationJSON(typeof input === "string" ? JSON.parse(input) : input);
+    const data = parseConversationJSON(typeof input === "string" ? parseJSONText(input) : input);
     const base: ConversationOptions = { ...options, model: options.model ?? data.model, id: data.id };
     if (data.system !== undefined) base.system = data.system;
     const conversation = new Conversation(base);

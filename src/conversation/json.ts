@@ -82,6 +82,15 @@ export interface ParsedConversation {
   messages: Message[];
 }
 
+/** JSON text → value; text that is not JSON is a ValidationError like any other bad document. */
+export function parseJSONText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError("conversation JSON", [{ path: "", message: `not JSON (${error instanceof Error ? error.message : String(error)})` }]);
+  }
+}
+
 /** Validate all of it first, then build: a bad document never yields a half-built conversation. */
 export function parseConversationJSON(input: unknown): ParsedConversation {
   const result = v.safeParse(conversationSchema, input);
