@@ -1,0 +1,137 @@
+// A randomized, seeded run of many conversations through Conversation and a store, against the chaos
+// upstream. After every turn: every accepted user message is stored exactly once and in order; every reply
+// is complete with exactly the streamed text, or interrupted/error with a prefix of it; no retry duplicates
+// anything; the error is the typed one for the fault met; nothing hangs.
+//   CHAOS_TURNS (default 1000), CHAOS_SEED (default 20261125), CHAOS_CONCURRENCY (default 16).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Conversation } from "../../src/conversation/conversation.ts";
+import type { AssistantMessage, Message } from "../../src/conversation/types.ts";
+import { createClient } from "../../src/index.ts";
+import { createMemoryStore } from "../../src/store/memory.ts";
+import type { ConversationStore } from "../../src/store/types.ts";
+import { rng } from "../helpers/chunking.ts";
+import { EXPECTED_ERROR, type Fault, RETRIED } from "./faults.ts";
+import { type ChaosServer, startChaosServer } from "./server.ts";
+
+const TURNS = Number(process.env.CHAOS_TURNS ?? 1000);
+const SEED = Number(process.env.CHAOS_SEED ?? 20261125);
+const CONCURRENCY = Number(process.env.CHAOS_CONCURRENCY ?? 16);
+const TURNS_PER_CONVERSATION = 10;
+const IDLE_MS = 500;
+const TURN_DEADLINE_MS = 15_000;
+
+let server: ChaosServer;
+beforeAll(async () => void (server = await startChaosServer(SEED, 1500)));
+afterAll(() => server.close());
+
+interface Figures {
+  seed: number;
+  turns: number;
+  conversations: number;
+  requests: number;
+  faults: Partial<Record<Fault, number>>;
+  recoveredByRetry: number;
+  completed: number;
+  surfaced: Record<string, number>;
+  lost: number;
+  duplicated: number;
+  hung: number;
+  ms: number;
+}
+
+async function runConversation(index: number, store: ConversationStore, figures: Figures): Promise<void> {
+  const random = rng(SEED + index * 7919);
+  const id = `chaos-${SEED}-${index}`;
+  // Each request says which conversation it belongs to, so the server's log can be checked per conversation.
+  const client = createClient({ baseURL: server.baseURL, maxRetries: 2, idleTimeout: IDLE_MS, timeout: 5000, headers: { "x-chaos-conversation": id } });
+  const conversation = await Conversation.create(store, { client, model: "meta-llama/Llama-3.2-90B-Vision-Instruct", id });
+  const ledger: string[] = []; // user messages accepted, in order
+  let seenRequests = 0;
+  for (let turn = 0; turn < TURNS_PER_CONVERSATION && figures.turns < TURNS; turn++) {
+    figures.turns++;
+    const text = `conversation ${index}, turn ${turn}: ${"é🦙日".slice(0, 1 + Math.floor(random() * 3))} ${random().toString(36).slice(2)}`;
+    const reply = conversation.send(text);
+    ledger.push(text);
+    const deltas: string[] = [];
+    const finished = (async () => {
+      try {
+        for await (const d of reply) deltas.push(d);
+      } catch {}
+      return reply.done.then(
+        (m) => ({ message: m, error: undefined as unknown }),
+        (error: unknown) => ({ message: undefined, error }),
+      );
+    })();
+    const outcome = await Promise.race([finished, new Promise<"hung">((r) => setTimeout(() => r("hung"), TURN_DEADLINE_MS))]);
+    if (outcome === "hung") {
+      figures.hung++;
+      throw new Error(`turn ${turn} of conversation ${index} hung`);
+    }
+    await conversation.flush();
+
+    const attempts = server.log.get(conversation.id)!.slice(seenRequests);
+    seenRequests += attempts.length;
+    figures.requests += attempts.length;
+    for (const a of attempts) figures.faults[a.fault] = (figures.faults[a.fault] ?? 0) + 1;
+    const last = attempts.at(-1)!;
+    const assistant = conversation.messages.at(-1) as AssistantMessage;
+    expect(assistant.role).toBe("assistant");
+    // Retries happen only before a body has started, and only for retryable faults.
+    for (const a of attempts.slice(0, -1)) expect(RETRIED.has(a.fault), `retried after ${a.fault}`).toBe(true);
+    expect(attempts.length).toBeLessThanOrEqual(3);
+
+    const expectedError = EXPECTED_ERROR[last.fault];
+    if (expectedError === undefined) {
+      expect(assistant.status).toBe("complete");
+      expect(assistant.content).toBe(last.text);
+      expect(deltas.join("")).toBe(last.text);
+      figures.completed++;
+      if (attempts.length > 1) figures.recoveredByRetry++;
+    } else {
+      expect(outcome.error, `fault ${last.fault}`).toBeDefined();
+      expect((outcome.error as Error).name, `fault ${last.fault}`).toBe(expectedError);
+      expect(["interrupted", "error"]).toContain(assistant.status);
+      expect(last.text.startsWith(assistant.content), `prefix after ${last.fault}`).toBe(true);
+      expect(deltas.join("")).toBe(assistant.content);
+      figures.surfaced[expectedError] = (figures.surfaced[expectedError] ?? 0) + 1;
+    }
+
+    // The store holds exactly what the conversation holds: every user message once, in order, no duplicates.
+    const stored: Message[] = (await store.loadMessages(conversation.id, { limit: 1000 })).messages;
+    expect(stored).toEqual(conversation.messages);
+    const storedUsers = stored.filter((m) => m.role === "user").map((m) => m.content);
+    figures.lost += ledger.filter((t) => !storedUsers.includes(t)).length;
+    figures.duplicated += storedUsers.length - new Set(storedUsers).size;
+    expect(storedUsers).toEqual(ledger);
+    expect(stored.filter((m) => m.role === "assistant")).toHaveLength(ledger.length);
+  }
+}
+
+describe("chaos", () => {
+  it(`${TURNS} turns through Conversation + memory store against a misbehaving upstream lose nothing`, async () => {
+    const started = Date.now();
+    const store = createMemoryStore();
+    const figures: Figures = { seed: SEED, turns: 0, conversations: 0, requests: 0, faults: {}, recoveredByRetry: 0, completed: 0, surfaced: {}, lost: 0, duplicated: 0, hung: 0, ms: 0 };
+    const total = Math.ceil(TURNS / TURNS_PER_CONVERSATION);
+    let next = 0;
+    const workers = Array.from({ length: Math.min(CONCURRENCY, total) }, async () => {
+      while (next < total) {
+        const index = next++;
+        figures.conversations++;
+        await runConversation(index, store, figures);
+      }
+    });
+    await Promise.all(workers);
+    figures.ms = Date.now() - started;
+    mkdirSync(".ci-out", { recursive: true });
+    writeFileSync(".ci-out/chaos.json", JSON.stringify(figures, null, 2));
+    console.log(`chaos: ${JSON.stringify(figures)}`);
+    expect(figures.turns).toBe(TURNS);
+    expect(figures.lost).toBe(0);
+    expect(figures.duplicated).toBe(0);
+    expect(figures.hung).toBe(0);
+    // Every kind of fault was met in a run of this size.
+    if (TURNS >= 400) for (const fault of Object.keys(EXPECTED_ERROR)) expect(figures.faults[fault as Fault], fault).toBeGreaterThan(0);
+  }, 600_000);
+});

@@ -1,0 +1,55 @@
+// A chaos upstream on 127.0.0.1: every request draws a fault from a generator seeded by (seed, conversation,
+// attempt), so a run is reproducible from its seed whatever order concurrent requests arrive in.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { rng } from "../helpers/chunking.ts";
+import { type Fault, respond, type Sent, WEIGHTS } from "./faults.ts";
+
+export interface ChaosServer {
+  baseURL: string;
+  /** What each conversation's requests received, in order. */
+  log: Map<string, Sent[]>;
+  close(): Promise<void>;
+}
+
+function pick(random: () => number): Fault {
+  const entries = Object.entries(WEIGHTS) as [Fault, number][];
+  let r = random() * entries.reduce((n, [, w]) => n + w, 0);
+  for (const [fault, weight] of entries) if ((r -= weight) < 0) return fault;
+  return "ok";
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export async function startChaosServer(seed: number, stallMs: number): Promise<ChaosServer> {
+  const log = new Map<string, Sent[]>();
+  const server = createServer((req, res) => {
+    const closed = new Promise<void>((resolve) => res.on("close", () => resolve()));
+    req.resume();
+    req.on("end", async () => {
+      const conversation = String(req.headers["x-chaos-conversation"] ?? "unknown");
+      const entries = log.get(conversation) ?? [];
+      log.set(conversation, entries);
+      const random = rng(seed ^ hash(`${conversation}#${entries.length}`));
+      const fault = pick(random);
+      const record: Sent = { fault, text: "" };
+      entries.push(record); // recorded before responding, so the order of attempts is kept
+      await respond(record, res, random, closed, stallMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1/openai`,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
