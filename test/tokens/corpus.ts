@@ -42,8 +42,10 @@ export interface CorpusOptions {
   split?: Split | "all";
   /** Cap on the characters kept per kind and per half (default 100_000). */
   maxCharsPerKind?: number;
-  /** Cap on messages taken from one document (default 6), so no single file dominates a kind. */
+  /** Cap on messages taken from one segment of a document (default 6). */
   maxMessagesPerDoc?: number;
+  /** Cap on the characters one file contributes to a kind and half (default maxCharsPerKind / 10), for variety. */
+  maxCharsPerFile?: number;
   /** Message sizes are drawn log-uniformly from [minChars, maxChars] (default 200..4000). */
   minChars?: number;
   maxChars?: number;
@@ -323,6 +325,7 @@ export function loadCorpus(options: CorpusOptions = {}): Message[] {
   const want = options.split ?? "test";
   const maxChars = options.maxCharsPerKind ?? 100_000;
   const perDoc = options.maxMessagesPerDoc ?? 6;
+  const perFile = options.maxCharsPerFile ?? maxChars / 10;
   const minSize = options.minChars ?? 200;
   const maxSize = options.maxChars ?? 4000;
 
@@ -339,6 +342,7 @@ export function loadCorpus(options: CorpusOptions = {}): Message[] {
       if (full("fit") && full("test")) break;
       const text = source.text();
       if (!text) continue;
+      const fromFile = { fit: 0, test: 0 };
       // Segments of one document alternate between the halves; a one-segment document goes where its hash says.
       for (let i = 0, start = 0; start < text.length; i++) {
         let end = Math.min(text.length, start + SEGMENT);
@@ -352,9 +356,10 @@ export function loadCorpus(options: CorpusOptions = {}): Message[] {
         if (full(split)) continue;
         const min = kind === "emoji" ? Math.min(minSize, 80) : minSize;
         for (const message of cut(segment, hash(`${key}#${i}`), min, maxSize).slice(0, perDoc)) {
-          if (kept[split] >= maxChars) break;
+          if (kept[split] >= maxChars || fromFile[split] >= perFile) break;
           out.push({ kind, text: message, file: source.file, split });
           kept[split] += message.length;
+          fromFile[split] += message.length;
         }
       }
     }
