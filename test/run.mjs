@@ -23,6 +23,7 @@ const bin = (name) => join("node_modules", ".bin", name);
 
 step("type-check src (no Node types)", bin("tsc"), ["-p", "tsconfig.json"]);
 step("type-check tests", bin("tsc"), ["-p", "test/tsconfig.json"]);
+step("type-check the demo Worker (no Node types)", bin("tsc"), ["-p", "demo/worker/tsconfig.json"]);
 const build = step("library build", bin("vite"), ["build", "--logLevel", "warn"]);
 
 if (build.status === 0) {

@@ -27,8 +27,11 @@ export class APIError extends EdgeChatError {
   readonly type: string | undefined;
 
   constructor(init: APIErrorInit) {
-    const label = init.status === undefined ? "Stream error" : `${init.status} ${statusText(init.status)}`;
-    super(init.serverMessage ? `${label}: ${init.serverMessage}` : label);
+    const text = init.status === undefined ? "Stream error" : statusText(init.status);
+    const label = init.status === undefined ? text : `${init.status} ${text}`;
+    // "429 Rate limited", not "429 Rate limited: Rate limited" when the server says just that.
+    const own = init.serverMessage && init.serverMessage.toLowerCase() !== text.toLowerCase() ? init.serverMessage : undefined;
+    super(own ? `${label}: ${own}` : label);
     this.status = init.status;
     this.headers = init.headers;
     this.requestId = init.headers?.get("x-request-id") ?? init.headers?.get("request-id") ?? undefined;

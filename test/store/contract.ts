@@ -170,7 +170,7 @@ export function storeContract(host: ContractHost): void {
     await s.appendMessage(id, userMessage("", { content: [{ type: "image", data: bytes.slice(), mimeType: "image/png" }] }));
     const loaded = (await s.loadMessages(id)).messages;
     equal(loaded[0], message, "image message");
-    (loaded[0]!.content as { text?: string }[])[0]!.text = "changed";
+    (loaded[0]!.content as unknown as { text?: string }[])[0]!.text = "changed";
     equal((await s.loadMessages(id)).messages[0], message, "unaffected by changes to a returned value");
   });
 

@@ -1,0 +1,53 @@
+import { errorResponse } from "./errors.js";
+
+/** Response headers not passed back: hop-by-hop, length/encoding (the runtime sets them), cookies, upstream CORS. */
+const DROP =
+  /^(connection|keep-alive|transfer-encoding|content-length|content-encoding|set-cookie2?|access-control-.*|alt-svc|strict-transport-security)$/i;
+const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * POST the checked body to DeepInfra with the Worker's token. Only what the proxy builds is sent: no header
+ * of the browser's (its Authorization, cookies, Origin, Referer) goes upstream. A 2xx body is returned
+ * as the same stream, unbuffered and unchanged (SSE stays SSE); an error body is small and read, so that
+ * the token can be cut out of it should upstream ever echo it.
+ */
+export async function forward(upstreamURL: string, token: string, body: Record<string, unknown>): Promise<Response> {
+  const headers = new Headers({
+    authorization: `Bearer ${token}`,
+    "content-type": "application/json",
+    accept: body.stream === true ? "text/event-stream" : "application/json",
+  });
+  let upstream: Response;
+  try {
+    upstream = await fetch(`${upstreamURL}/chat/completions`, { method: "POST", headers, body: JSON.stringify(body) });
+  } catch {
+    return errorResponse(502, "server_error", "upstream_unreachable", "The proxy could not reach the model server");
+  }
+  const out = new Headers();
+  upstream.headers.forEach((value, key) => {
+    if (!DROP.test(key) && !value.includes(token)) out.set(key, value);
+  });
+  if (upstream.ok) return new Response(upstream.body, { status: upstream.status, headers: out });
+  const text = await readCapped(upstream);
+  return new Response(text.split(token).join("[redacted]"), { status: upstream.status, headers: out });
+}
+
+async function readCapped(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      text += decoder.decode(value, { stream: true });
+      if (text.length > MAX_ERROR_BODY) {
+        await reader.cancel();
+        return text.slice(0, MAX_ERROR_BODY);
+      }
+    }
+  } catch {
+    return text;
+  }
+}

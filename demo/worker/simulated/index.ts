@@ -1,0 +1,96 @@
+import type { Config } from "../proxy/config.js";
+import { json } from "../proxy/errors.js";
+import type { DurableObjectNamespace } from "../platform.js";
+import { parseCommand } from "./commands.js";
+import { gatherFacts } from "./facts.js";
+import { type PacedEvent, pacedStream, sleep } from "./pace.js";
+import { describeRequest, errorPrelude, helpText, slowText, xssText } from "./reply.js";
+import { readRequest } from "./request.js";
+import { countAttempt } from "./state.js";
+import { toTokens } from "./tokens.js";
+import { chunk, completion, envelope, sse, usage } from "./wire.js";
+
+const SLOW_TOKENS_PER_SECOND = 10;
+/** A non-streaming reply takes as long as generating it would, up to this. */
+const MAX_NON_STREAMING_WAIT_MS = 30_000;
+export const RETRY_AFTER_SECONDS = 3;
+
+export interface SimulateContext {
+  /** The body exactly as the client sent it: a retry sends the same bytes, which is how `/ratelimit` knows one. */
+  rawBody: string;
+  /** The request had no max_tokens: the proxy set its cap. */
+  maxTokensDefaulted: boolean;
+  config: Config;
+  state: DurableObjectNamespace;
+}
+
+/** Answer a checked chat request as DeepInfra would, with a reply built from facts about the request. */
+export async function simulate(body: Record<string, unknown>, { rawBody, maxTokensDefaulted, config, state }: SimulateContext): Promise<Response> {
+  const read = readRequest(body, maxTokensDefaulted);
+  if (!read.ok) return json(422, { detail: read.detail });
+  const request = read.request;
+  const facts = await gatherFacts(request);
+  const command = parseCommand(facts.lastUser?.text ?? "");
+
+  if (command?.name === "/ratelimit") {
+    const failures = Math.min(10, Math.max(1, Number.parseInt(command.args[0] ?? "1", 10) || 1));
+    if ((await countAttempt(state, rawBody)) <= failures) {
+      return json(429, { detail: "Rate limited" }, { "retry-after": String(RETRY_AFTER_SECONDS) });
+    }
+  }
+  // DeepInfra's context overflow (HTTP 500, recognised by its message). /context adds a full window to the estimate.
+  const requested = facts.promptTokens + (command?.name === "/context" ? facts.contextWindow : 0);
+  if (requested > facts.contextWindow) {
+    return json(500, { error: { message: `Requested input length ${requested} exceeds maximum input length ${facts.contextWindow}` } });
+  }
+
+  const e = envelope(request.model);
+  let text: string;
+  let pace = config.tokensPerSecond;
+  let failure: unknown;
+  switch (command?.known ? command.name : undefined) {
+    case "/help":
+      text = helpText();
+      break;
+    case "/slow":
+      text = slowText();
+      pace = Math.min(pace, SLOW_TOKENS_PER_SECOND);
+      break;
+    case "/xss":
+      text = xssText();
+      break;
+    case "/error": {
+      text = errorPrelude();
+      const message = "Simulated failure (/error): the model server stopped generating mid-stream";
+      failure = command?.args[0]?.toLowerCase() === "vllm"
+        ? { object: "error", message, type: "InternalServerError", param: null, code: 500 }
+        : { error: { message, type: "internal_server_error", code: 500 } };
+      break;
+    }
+    case "/ratelimit":
+      text = `${describeRequest(facts)}\n\nThis was \`/ratelimit\`: the earlier tries of this exact request got 429, and this retry went through.`;
+      break;
+    default:
+      text = describeRequest(facts, command && !command.known ? command.name : undefined);
+  }
+
+  const all = toTokens(text);
+  const pieces = all.slice(0, request.maxTokens);
+  const finishReason = pieces.length < all.length ? "length" : "stop";
+  const u = usage(request.model, facts.promptTokens, pieces.length);
+
+  if (!request.stream) {
+    await sleep(Math.min(MAX_NON_STREAMING_WAIT_MS, (pieces.length / pace) * 1000));
+    if (failure) return json(500, failure);
+    return json(200, completion(e, pieces.join(""), finishReason, u));
+  }
+  const events: PacedEvent[] = [
+    { data: sse(chunk(e, { role: "assistant", content: "" })), token: false },
+    ...pieces.map((p) => ({ data: sse(chunk(e, { content: p })), token: true })),
+    failure
+      ? { data: sse(failure), token: false }
+      : { data: sse(chunk(e, { role: "assistant", content: "" }, finishReason, u)), token: false },
+    { data: sse("[DONE]"), token: false },
+  ];
+  return new Response(pacedStream(events, pace), { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+}
