@@ -178,6 +178,15 @@ describe("request rules", () => {
     expect(upstream.requests.map((r) => r.body.max_tokens)).toEqual([CAP, CAP, 1, CAP]);
   });
 
+  it("refuses n other than 1: each extra choice costs a whole reply", async () => {
+    upstream.handle(json(200, completion("ok")));
+    const result = await post(chatBody({ n: 4 }));
+    expectOpenAIError(result, 400, "n_not_allowed");
+    expect(result.body.error.param).toBe("n");
+    expect(upstream.requests).toHaveLength(0);
+    expect((await post(chatBody({ n: 1 }))).response.status).toBe(200);
+  });
+
   it("refuses a body that is not a JSON object (400)", async () => {
     expectOpenAIError(await post("{not json"), 400, "invalid_json");
     expectOpenAIError(await post("[1,2]"), 400, "invalid_body");

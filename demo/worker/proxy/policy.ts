@@ -19,7 +19,7 @@ const invalid = (message: string, code: string, param?: string): Checked => ({
 
 /**
  * The proxy's rules for a chat request body, before anything reaches DeepInfra or the simulator: a JSON
- * object, an allowed model, and `max_tokens` (and OpenAI's newer `max_completion_tokens`) at most the cap.
+ * object, an allowed model, `max_tokens` (and OpenAI's newer `max_completion_tokens`) at most the cap, and n = 1.
  * A missing or null `max_tokens` is set to the cap, so no request can run to DeepInfra's 16,384 default.
  */
 export function checkChatRequest(text: string, config: Pick<Config, "allowedModels" | "maxTokensCap">): Checked {
@@ -51,6 +51,11 @@ export function checkChatRequest(text: string, config: Pick<Config, "allowedMode
       return invalid(`${field} is ${value}, above this proxy's cap of ${config.maxTokensCap}`, "max_tokens_too_large", field);
     }
   }
+  // n > 1 multiplies the cost of a request: one reply per request through this proxy.
+  if (params.n !== undefined && params.n !== null && params.n !== 1) {
+    return invalid("n must be 1 through this proxy (each extra choice costs a whole reply)", "n_not_allowed", "n");
+  }
+
   const maxTokensDefaulted = typeof params.max_tokens !== "number";
   return { ok: true, body: { ...params, max_tokens: maxTokensDefaulted ? config.maxTokensCap : params.max_tokens }, maxTokensDefaulted };
 }
