@@ -1,13 +1,14 @@
 import { TimeoutError, UserAbortError } from "../errors/transport.js";
 
 /**
- * The abort signal of one call: fires with a `UserAbortError` when the caller's signal aborts or
- * `abort()` is called. Each attempt derives its own signal from it (see `Attempt`).
+ * The abort state of one call: set by the caller's signal or `abort()`, with a `UserAbortError` as reason.
+ * A plain object, not an AbortController: those are costly in Node, and only the attempt needs a real signal.
  */
 export class CallAbort {
-  readonly #controller = new AbortController();
   readonly #user: AbortSignal | undefined;
+  readonly #listeners = new Set<(reason: UserAbortError) => void>();
   readonly #onUserAbort = () => this.abort(this.#user?.reason);
+  #reason: UserAbortError | undefined;
 
   constructor(user: AbortSignal | undefined) {
     this.#user = user;
@@ -15,12 +16,29 @@ export class CallAbort {
     else user?.addEventListener("abort", this.#onUserAbort, { once: true });
   }
 
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+  get aborted(): boolean {
+    return this.#reason !== undefined;
+  }
+
+  get reason(): UserAbortError | undefined {
+    return this.#reason;
+  }
+
+  /** Call `listener` on abort (at once if already aborted). Returns the unsubscribe function. */
+  onAbort(listener: (reason: UserAbortError) => void): () => void {
+    if (this.#reason) {
+      listener(this.#reason);
+      return () => {};
+    }
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   abort(cause?: unknown): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(new UserAbortError({ cause }));
+    if (this.#reason) return;
+    this.#reason = new UserAbortError({ cause });
+    for (const listener of this.#listeners) listener(this.#reason);
+    this.#listeners.clear();
   }
 
   dispose(): void {
@@ -34,17 +52,14 @@ export class CallAbort {
  */
 export class Attempt {
   readonly #controller = new AbortController();
-  readonly #call: AbortSignal;
-  readonly #onCallAbort = () => this.abort(this.#call.reason);
+  readonly #unsubscribe: () => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleMs = 0;
   #lastEventAt = 0;
 
-  constructor(call: AbortSignal, timeoutMs: number) {
-    this.#call = call;
-    if (call.aborted) this.abort(call.reason);
-    else call.addEventListener("abort", this.#onCallAbort, { once: true });
+  constructor(call: CallAbort, timeoutMs: number) {
+    this.#unsubscribe = call.onAbort((reason) => this.abort(reason));
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       this.#timer = setTimeout(() => this.abort(new TimeoutError("request", timeoutMs)), timeoutMs);
     }
@@ -78,6 +93,6 @@ export class Attempt {
   dispose(): void {
     clearTimeout(this.#timer);
     clearTimeout(this.#idleTimer);
-    this.#call.removeEventListener("abort", this.#onCallAbort);
+    this.#unsubscribe();
   }
 }

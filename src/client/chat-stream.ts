@@ -188,7 +188,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
       if (!ended) {
         // Left early (break, abort, error): make sure the connection is closed and nothing keeps running.
         call.abort();
-        this.#settle.reject(attempt?.signal.reason ?? call.signal.reason);
+        this.#settle.reject(attempt?.signal.reason ?? call.reason);
       }
       if (reader) void reader.cancel().catch(noop);
       attempt?.dispose();

@@ -33,7 +33,7 @@ export async function send(config: ResolvedConfig, body: string, stream: boolean
   const onRetry = options.onRetry ?? config.onRetry;
   const headers = requestHeaders(config, options, stream);
   for (let retry = 0; ; retry++) {
-    const attempt = new Attempt(call.signal, timeout);
+    const attempt = new Attempt(call, timeout);
     let error: EdgeChatError;
     let retryHeaders: Headers | undefined;
     try {
@@ -51,7 +51,7 @@ export async function send(config: ResolvedConfig, body: string, stream: boolean
     if (!isRetryable(error) || retry >= maxRetries) throw error;
     const delayMs = retryDelay(retry + 1, retryHeaders);
     onRetry?.({ attempt: retry + 1, delayMs, error });
-    await sleep(delayMs, call.signal);
+    await sleep(delayMs, call);
   }
 }
 

@@ -1,3 +1,5 @@
+import type { CallAbort } from "./attempt.js";
+
 const INITIAL_DELAY_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
 /** A server's `Retry-After` is honoured up to this; beyond it, the normal backoff applies. */
@@ -24,18 +26,17 @@ export function retryAfterMs(headers: Headers, now: number = Date.now()): number
   return Math.max(0, date - now);
 }
 
-/** Resolve after `ms`, or reject with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolve after `ms`, or reject with the abort reason as soon as the call is aborted. */
+export function sleep(ms: number, call: CallAbort): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
+    let unsubscribe = () => {};
     const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
+      unsubscribe();
       resolve();
     }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
+    unsubscribe = call.onAbort((reason) => {
+      clearTimeout(timer);
+      reject(reason);
+    });
   });
 }
