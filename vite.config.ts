@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 export const entries = {
   index: "src/index.ts",
   "sse/index": "src/sse/index.ts",
+  "store/durable-object/index": "src/store/durable-object/index.ts",
+  "store/deno-kv/index": "src/store/deno-kv/index.ts",
 };
 
 /** The library must run where Node does not: fail the build on any Node built-in import. */

@@ -61,11 +61,16 @@ try {
   failed += 1;
 }
 
-if (existsSync("test/runtimes/deno")) {
-  const deno = step("deno", "node", ["test/runtimes/deno/run.mjs"], { capture: true });
-  const text = deno.stdout ?? "";
-  const p = /(\d+) passed/.exec(text.split("\n").reverse().find((l) => /passed.*failed/.test(l)) ?? "");
-  const f = /(\d+) failed/.exec(text.split("\n").reverse().find((l) => /passed.*failed/.test(l)) ?? "");
+// Deno suites print Deno's own summary ("ok | 9 passed | 0 failed"); count from its last such line.
+for (const [name, script] of [
+  ["deno: the packed package", "test/runtimes/deno/run.mjs"],
+  ["deno: Deno KV store", "test/store/deno/run.mjs"],
+]) {
+  if (!existsSync(script)) continue;
+  const deno = step(name, "node", [script], { capture: true });
+  const summary = (deno.stdout ?? "").split("\n").reverse().find((l) => /passed.*failed/.test(l)) ?? "";
+  const p = /(\d+) passed/.exec(summary);
+  const f = /(\d+) failed/.exec(summary);
   passed += Number(p?.[1] ?? 0);
   failed += Number(f?.[1] ?? 0) + (deno.status !== 0 && !f?.[1] ? 1 : 0);
 }

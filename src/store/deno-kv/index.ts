@@ -1,0 +1,3 @@
+// edgechat/deno-kv: conversations in Deno KV (Deno, Deno Deploy).
+export { createDenoKvStore, type DenoKvStoreOptions } from "./store.js";
+export type { AtomicOperationLike, DenoKvLike, KvCheck, KvEntry, KvEntryMaybe, KvKey, KvKeyPart, KvListSelector } from "./types.js";

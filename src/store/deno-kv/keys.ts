@@ -1,0 +1,58 @@
+// Where everything lives, under the store's prefix (["edgechat"] unless given another, e.g. one per user).
+//   conv, id                     → ConversationRecord: the meta, the next seq, and `key`, the id of this
+//                                  conversation's messages (new for every create/import: a deleted conversation's
+//                                  leftovers can never mix with a new one of the same id)
+//   conv_by_updated, updatedAt, id → the meta again: list() pages newest first with one range read
+//   msg, key, seq                → MessageRecord: the message as JSON bytes (or the blob holding them), its images
+//   msg_id, key, messageId       → seq
+//   img, sha256                  → ImageRecord: size, references, the blob holding the bytes
+//   blob, token, n               → up to 64 KiB of a blob (Deno KV's cap on one value)
+//   trash, key                   → messages of a deleted conversation (or of an import under way) to purge
+import type { ConversationMeta } from "../types.js";
+import type { KvKey } from "./types.js";
+
+export interface ConversationRecord {
+  meta: ConversationMeta;
+  nextSeq: number;
+  key: string;
+}
+
+export interface MessageRecord {
+  id: string;
+  /** One hash per image part. */
+  images: string[];
+  /** Byte length of the JSON. */
+  size: number;
+  /** The JSON (UTF-8), when it fits in the record; else in blob `blob`. */
+  body?: Uint8Array;
+  blob?: string;
+}
+
+export interface ImageRecord {
+  size: number;
+  refs: number;
+  blob: string;
+}
+
+export interface TrashRecord {
+  since: number;
+  /** Set while an import writes its messages: not to be purged until it is old (the import failed midway). */
+  importing?: string;
+}
+
+export type Keys = ReturnType<typeof keysUnder>;
+
+export function keysUnder(prefix: KvKey) {
+  return {
+    conversation: (id: string): KvKey => [...prefix, "conv", id],
+    byUpdated: (updatedAt: number, id: string): KvKey => [...prefix, "conv_by_updated", updatedAt, id],
+    allByUpdated: [...prefix, "conv_by_updated"] as KvKey,
+    message: (key: string, seq: number): KvKey => [...prefix, "msg", key, seq],
+    messages: (key: string): KvKey => [...prefix, "msg", key],
+    messageId: (key: string, messageId: string): KvKey => [...prefix, "msg_id", key, messageId],
+    image: (hash: string): KvKey => [...prefix, "img", hash],
+    blob: (token: string): KvKey => [...prefix, "blob", token],
+    trash: (key: string): KvKey => [...prefix, "trash", key],
+    allTrash: [...prefix, "trash"] as KvKey,
+  };
+}

@@ -1,0 +1,324 @@
+import { UNCALIBRATED } from "../../conversation/calibration.js";
+import { newId } from "../../conversation/id.js";
+import { parseConversationJSON, serializeMessage } from "../../conversation/json.js";
+import type { Message } from "../../conversation/types.js";
+import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
+import { guardStore } from "../guard.js";
+import { cursorOf, pageSize, parseCursor } from "../paging.js";
+import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
+import { ConversationNotFoundError, StorageError } from "../errors.js";
+import type { ConversationMeta, ConversationStore } from "../types.js";
+import { isStaleRead, readBlob, type Staging } from "./blobs.js";
+import { kvStorageError } from "./errors.js";
+import { readImages, stageImages } from "./images.js";
+import { type ConversationRecord, keysUnder, type MessageRecord, type TrashRecord } from "./keys.js";
+import { createQueue, getAll, transact } from "./transact.js";
+import { purge, sweep } from "./trash.js";
+import type { AtomicOperationLike, DenoKvLike, KvEntry, KvKey } from "./types.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A message's JSON up to this size sits in its record (one value: 64 KiB with the record's other fields). */
+const INLINE = 60_000;
+/** Messages per commit when an import writes them. */
+const BATCH = 20;
+/** Messages per commit in removeMessages. */
+const REMOVE_BATCH = 50;
+
+export interface DenoKvStoreOptions {
+  /** Where under the database the store keeps its keys (default `["edgechat"]`): e.g. `["users", userId]`. */
+  prefix?: KvKey;
+}
+
+/**
+ * A `ConversationStore` on Deno KV (`await Deno.openKv()`, run with `--unstable-kv`; or Deno Deploy's KV).
+ * Every write is one atomic commit guarded by versionstamp checks and retried on conflict, so writers in other
+ * isolates or processes never lose each other's changes; images are stored once per SHA-256 and reference-
+ * counted; bytes over Deno KV's 64 KiB value limit are split across keys. Closing `kv` is the caller's job.
+ */
+export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = {}): ConversationStore {
+  const keys = keysUnder(options.prefix ?? ["edgechat"]);
+  const queue = createQueue();
+  let clock = 0;
+  // Strictly increasing here, and past the conversation's own last change: two changes never share an updatedAt.
+  const now = (after = 0) => (clock = Math.max(clock + 1, Date.now(), after + 1));
+
+  /** The conversation's record; its versionstamp is checked by `op`: any change to the conversation retries. */
+  async function conversation(op: AtomicOperationLike | undefined, id: string): Promise<KvEntry<ConversationRecord>> {
+    const entry = await kv.get<ConversationRecord>(keys.conversation(id));
+    if (entry.value === null) throw new ConversationNotFoundError(id);
+    op?.check(entry);
+    return entry;
+  }
+
+  function save(op: AtomicOperationLike, old: ConversationRecord | undefined, next: ConversationRecord): void {
+    if (old) op.delete(keys.byUpdated(old.meta.updatedAt, old.meta.id));
+    op.set(keys.conversation(next.meta.id), next).set(keys.byUpdated(next.meta.updatedAt, next.meta.id), next.meta);
+  }
+
+  /** Change the meta alone (rename, calibration). */
+  async function change(id: string, edit: (meta: ConversationMeta) => boolean): Promise<void> {
+    await transact(kv, keys, async (op) => {
+      const { value: old } = await conversation(op, id);
+      const meta = structuredClone(old.meta);
+      if (edit(meta)) meta.updatedAt = now(meta.updatedAt);
+      save(op, old, { ...old, meta });
+      return { value: undefined };
+    });
+  }
+
+  async function record(op: AtomicOperationLike, staging: Staging, encoded: EncodedMessage, label: string): Promise<MessageRecord> {
+    const body = encoder.encode(encoded.json);
+    const base = { id: encoded.message.id, images: encoded.hashes, size: body.length };
+    if (body.length <= INLINE && staging.take(body.length)) return { ...base, body };
+    return { ...base, blob: await staging.blob(op, label, body) };
+  }
+
+  const stored = async (r: MessageRecord): Promise<Message> => parseStored(decoder.decode(r.body ?? (await readBlob(kv, keys, r.blob!, r.size))));
+
+  async function decode(records: readonly MessageRecord[]): Promise<Message[]> {
+    const messages = await Promise.all(records.map(stored));
+    const images = await readImages(kv, keys, messages.flatMap(hashesOf));
+    return messages.map((m) => restoreImages(m, (hash) => images.get(hash)!));
+  }
+
+  /** Reads are not one snapshot: a blob deleted between two of them (a concurrent delete) means read again. */
+  async function reading<T>(read: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await read();
+      } catch (error) {
+        if (n === 3 || !isStaleRead(error)) throw error;
+      }
+    }
+  }
+
+  const store: ConversationStore = {
+    async list(options = {}) {
+      const limit = pageSize(options.limit);
+      const prefix = keys.allByUpdated;
+      const after = options.cursor === undefined ? undefined : parseCursor(options.cursor);
+      const selector = after ? { prefix, end: keys.byUpdated(after.updatedAt, after.id) } : { prefix };
+      const conversations: ConversationMeta[] = [];
+      for await (const { value } of kv.list<ConversationMeta>(selector, { reverse: true, limit: limit + 1 })) conversations.push(value);
+      const more = conversations.length > limit;
+      if (more) conversations.pop();
+      const last = conversations.at(-1);
+      return more && last ? { conversations, next: cursorOf(last) } : { conversations };
+    },
+
+    async get(id) {
+      return (await kv.get<ConversationRecord>(keys.conversation(id))).value?.meta;
+    },
+
+    async create(init) {
+      const id = init.id ?? newId();
+      const { value } = await transact(kv, keys, async (op) => {
+        const existing = await kv.get(keys.conversation(id));
+        if (existing.value !== null) throw new StorageError(`A conversation with id "${id}" already exists`);
+        const created: ConversationRecord = { meta: newMeta({ ...init, id }, now()), nextSeq: 0, key: newId() };
+        save(op.check(existing), undefined, created);
+        return { value: created.meta };
+      });
+      return value;
+    },
+
+    rename: (id, title) =>
+      queue(id, () =>
+        change(id, (meta) => {
+          meta.title = title;
+          return true;
+        }),
+      ),
+
+    setCalibration: (id, calibration) =>
+      queue(id, () =>
+        change(id, (meta) => {
+          meta.calibration = structuredClone(calibration);
+          return false;
+        }),
+      ),
+
+    delete: (id) =>
+      queue(id, async () => {
+        // One commit makes the conversation disappear; its messages go afterwards, batch by batch.
+        const { value: key } = await transact(kv, keys, async (op) => {
+          const entry = await kv.get<ConversationRecord>(keys.conversation(id));
+          if (entry.value === null) return { value: undefined, skip: true };
+          const { meta, key } = entry.value;
+          op.check(entry).delete(entry.key).delete(keys.byUpdated(meta.updatedAt, meta.id));
+          op.set(keys.trash(key), { since: Date.now() } satisfies TrashRecord);
+          return { value: key };
+        });
+        // The delete has happened: a failure from here on only leaves trash for a later sweep.
+        if (key !== undefined) await purge(kv, keys, key).catch(() => undefined);
+        await sweep(kv, keys).catch(() => undefined);
+      }),
+
+    loadMessages: (id, options = {}) =>
+      reading(async () => {
+        const { value: conv } = await conversation(undefined, id);
+        const limit = pageSize(options.limit);
+        const prefix = keys.messages(conv.key);
+        const selector = options.before === undefined ? { prefix } : { prefix, end: keys.message(conv.key, options.before) };
+        const entries: KvEntry<MessageRecord>[] = [];
+        for await (const entry of kv.list<MessageRecord>(selector, { reverse: true, limit: limit + 1 })) entries.push(entry);
+        const page = entries.slice(0, limit).reverse();
+        const messages = await decode(page.map((e) => e.value));
+        return entries.length > limit ? { messages, before: page[0]!.key[page[0]!.key.length - 1] as number } : { messages };
+      }),
+
+    async appendMessage(id, input) {
+      const encoded = await encodeMessage(input);
+      const { message } = encoded;
+      await queue(id, () =>
+        transact(kv, keys, async (op, staging) => {
+          const { value: old } = await conversation(op, id);
+          const idKey = keys.messageId(old.key, message.id);
+          if ((await kv.get(idKey)).value !== null) throw new StorageError(`Message "${message.id}" is already stored`);
+          // The seq comes from the checked record: two appends that read the same nextSeq cannot both commit.
+          const seq = old.nextSeq;
+          op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body")).set(idKey, seq);
+          const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, []), encoded.images);
+          const meta = structuredClone(old.meta);
+          meta.messageCount++;
+          adjustUsage(meta, undefined, message);
+          if (!meta.title) meta.title = titleFrom(message) ?? "";
+          meta.updatedAt = now(meta.updatedAt);
+          save(op, old, { ...old, meta, nextSeq: seq + 1 });
+          return { value: undefined, freed };
+        }),
+      );
+    },
+
+    async updateMessage(id, input) {
+      const encoded = await encodeMessage(input);
+      const { message } = encoded;
+      await queue(id, () =>
+        transact(kv, keys, async (op, staging) => {
+          const { value: old } = await conversation(op, id);
+          const seq = (await kv.get<number>(keys.messageId(old.key, message.id))).value;
+          const previous = seq === null ? null : (await kv.get<MessageRecord>(keys.message(old.key, seq))).value;
+          if (seq === null || previous === null) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
+          op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body"));
+          const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, previous.images), encoded.images);
+          if (previous.blob) freed.push(previous.blob);
+          const meta = structuredClone(old.meta);
+          adjustUsage(meta, await stored(previous), message);
+          meta.updatedAt = now(meta.updatedAt);
+          save(op, old, { ...old, meta });
+          return { value: undefined, freed };
+        }),
+      );
+    },
+
+    removeMessages: (id, messageIds) =>
+      queue(id, async () => {
+        const ids = [...new Set(messageIds)];
+        // Up to REMOVE_BATCH messages per commit: a longer list is removed in several atomic steps.
+        for (let i = 0; i === 0 || i < ids.length; i += REMOVE_BATCH) {
+          const batch = ids.slice(i, i + REMOVE_BATCH);
+          await transact(kv, keys, async (op, staging) => {
+            const { value: old } = await conversation(op, id);
+            const seqs = (await getAll<number>(kv, batch.map((m) => keys.messageId(old.key, m)))).filter((e) => e.value !== null);
+            const records = await getAll<MessageRecord>(kv, seqs.map((e) => keys.message(old.key, e.value!)));
+            const meta = structuredClone(old.meta);
+            const released: string[] = [];
+            const freed: string[] = [];
+            for (const [j, entry] of records.entries()) {
+              op.delete(seqs[j]!.key);
+              if (entry.value === null) continue;
+              op.delete(entry.key);
+              adjustUsage(meta, await stored(entry.value), undefined);
+              released.push(...entry.value.images);
+              if (entry.value.blob) freed.push(entry.value.blob);
+              meta.messageCount--;
+            }
+            freed.push(...(await stageImages(kv, keys, op, staging, refDeltas([], released), new Map())));
+            meta.updatedAt = now(meta.updatedAt);
+            save(op, old, { ...old, meta });
+            return { value: undefined, freed };
+          });
+        }
+      }),
+
+    export: (id) =>
+      reading(async () => {
+        const { value: conv } = await conversation(undefined, id);
+        const records: MessageRecord[] = [];
+        for await (const { value } of kv.list<MessageRecord>({ prefix: keys.messages(conv.key) })) records.push(value);
+        const messages = await decode(records);
+        const { meta } = conv;
+        const doc = {
+          format: "edgechat.conversation" as const,
+          version: 1 as const,
+          id: meta.id,
+          model: meta.model,
+          title: meta.title,
+          createdAt: meta.createdAt,
+          calibration: meta.calibration ?? { ...UNCALIBRATED },
+          messages: messages.map(serializeMessage),
+        };
+        return meta.system === undefined ? doc : { ...doc, system: meta.system };
+      }),
+
+    async import(document) {
+      const parsed = parseConversationJSON(document);
+      const duplicate = () => new StorageError(`A conversation with id "${parsed.id}" already exists`);
+      if ((await kv.get(keys.conversation(parsed.id))).value !== null) throw duplicate();
+      const encoded = await Promise.all(parsed.messages.map(encodeMessage));
+      const meta = newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, 0);
+      meta.createdAt = parsed.createdAt;
+      meta.calibration = parsed.calibration;
+      for (const { message } of encoded) {
+        meta.messageCount++;
+        adjustUsage(meta, undefined, message);
+        if (!meta.title) meta.title = titleFrom(message) ?? "";
+      }
+
+      // The messages go in first, under a new key marked as trash (purged if the import dies midway), then
+      // one commit creates the conversation and clears the mark.
+      const key = newId();
+      const trashKey = keys.trash(key);
+      let { versionstamp } = await transact(kv, keys, async (op) => {
+        op.check({ key: trashKey, versionstamp: null }).set(trashKey, { since: Date.now(), importing: parsed.id } satisfies TrashRecord);
+        return { value: undefined };
+      });
+      const ownMark = async (op: AtomicOperationLike) => {
+        const entry = await kv.get<TrashRecord>(trashKey);
+        if (entry.versionstamp !== versionstamp) throw new StorageError(`The import of "${parsed.id}" was interrupted (purged as stale): nothing was stored`);
+        op.check(entry);
+        return entry;
+      };
+      try {
+        for (let i = 0; i < encoded.length; i += BATCH) {
+          const batch = encoded.slice(i, i + BATCH);
+          ({ versionstamp } = await transact(kv, keys, async (op, staging) => {
+            op.set(trashKey, (await ownMark(op)).value);
+            const images = new Map<string, Uint8Array>();
+            for (const [j, m] of batch.entries()) {
+              op.set(keys.message(key, i + j), await record(op, staging, m, `body:${j}`)).set(keys.messageId(key, m.message.id), i + j);
+              for (const [hash, bytes] of m.images) images.set(hash, bytes);
+            }
+            return { value: undefined, freed: await stageImages(kv, keys, op, staging, refDeltas(batch.flatMap((m) => m.hashes), []), images) };
+          }));
+        }
+        await transact(kv, keys, async (op) => {
+          const existing = await kv.get(keys.conversation(parsed.id));
+          if (existing.value !== null) throw duplicate();
+          await ownMark(op);
+          op.check(existing).delete(trashKey);
+          meta.updatedAt = now();
+          save(op, undefined, { meta, nextSeq: encoded.length, key });
+          return { value: undefined };
+        });
+        return meta;
+      } catch (error) {
+        await purge(kv, keys, key).catch(() => undefined);
+        throw error;
+      }
+    },
+  };
+  return guardStore(store, kvStorageError);
+}

@@ -1,0 +1,42 @@
+// Messages stored under a conversation key that no conversation points at any more: a deleted conversation's
+// (its record went in one commit, its messages go here in batches) or those of an import that failed midway.
+import { refDeltas } from "../stored-message.js";
+import { stageImages } from "./images.js";
+import type { Keys, MessageRecord, TrashRecord } from "./keys.js";
+import { transact } from "./transact.js";
+import type { DenoKvLike, KvEntry } from "./types.js";
+
+/** Messages per commit. */
+const BATCH = 20;
+/** A trash entry this old whose purge has not finished (a crash, a failed import) is purged by the next sweep. */
+const STALE = 10 * 60_000;
+
+/** Deletes the messages under `key` and their image references, then the trash entry. */
+export async function purge(kv: DenoKvLike, keys: Keys, key: string): Promise<void> {
+  for (let done = false; !done; ) {
+    ({ value: done } = await transact(kv, keys, async (op, staging) => {
+      const trash = await kv.get<TrashRecord>(keys.trash(key));
+      if (trash.value === null) return { value: true, skip: true };
+      op.check(trash);
+      const batch: KvEntry<MessageRecord>[] = [];
+      for await (const entry of kv.list<MessageRecord>({ prefix: keys.messages(key) }, { limit: BATCH })) batch.push(entry);
+      if (batch.length === 0) {
+        op.delete(trash.key);
+        return { value: true };
+      }
+      op.set(trash.key, trash.value); // a new versionstamp: a second purger of the same key retries
+      for (const { key: k, value } of batch) op.delete(k).delete(keys.messageId(key, value.id));
+      const freed = await stageImages(kv, keys, op, staging, refDeltas([], batch.flatMap((e) => e.value.images)), new Map());
+      return { value: false, freed: [...freed, ...batch.flatMap((e) => (e.value.blob ? [e.value.blob] : []))] };
+    }));
+  }
+}
+
+/** Finishes purges left over by a crash or a failed import. */
+export async function sweep(kv: DenoKvLike, keys: Keys): Promise<void> {
+  const stale: string[] = [];
+  for await (const { key, value } of kv.list<TrashRecord>({ prefix: keys.allTrash }, { limit: 10 })) {
+    if (value.since < Date.now() - STALE) stale.push(String(key[key.length - 1]));
+  }
+  for (const key of stale) await purge(kv, keys, key);
+}

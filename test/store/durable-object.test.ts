@@ -1,0 +1,165 @@
+// edgechat/durable-object in real workerd: miniflare from Node, SQLite-backed Durable Objects, no nodejs_compat
+// (a Node API anywhere in the bundle fails here). The test Worker (durable-object/worker.ts) imports the store from
+// src/ and the contract from contract.ts, bundled with vite's JS API; each contract test runs in a fresh object.
+import { mkdtempSync, rmSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Miniflare, type MiniflareOptions } from "miniflare";
+import { build, type Plugin, type Rolldown } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { storeContract } from "./contract.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+
+/** The contract's test names (collected here, run in the Worker). */
+const names: string[] = [];
+storeContract({
+  define: (name) => void names.push(name),
+  makeStore: () => Promise.reject(new Error("only collecting names")),
+  errors: { ValidationError: Error, StorageError: Error, ConversationNotFoundError: Error },
+});
+
+const forbidNode: Plugin = {
+  name: "test:no-node",
+  enforce: "pre",
+  resolveId(id, importer) {
+    if (id.startsWith("node:") || builtinModules.includes(id)) this.error(`Node built-in "${id}" imported by ${importer}: Workers run without Node APIs`);
+  },
+};
+
+/** One ES module: workerd cannot resolve the bare imports (valibot) of unbundled sources. */
+async function bundle(entry: string, alias: Record<string, string> = {}): Promise<string> {
+  const output = await build({
+    configFile: false,
+    root: ROOT,
+    logLevel: "warn",
+    publicDir: false,
+    plugins: [forbidNode],
+    resolve: { conditions: ["workerd", "worker", "browser"], alias },
+    build: {
+      write: false,
+      target: "es2022",
+      minify: false,
+      rollupOptions: { external: ["cloudflare:workers"] },
+      lib: { entry: join(ROOT, entry), formats: ["es"], fileName: "worker" },
+    },
+  });
+  const result = (Array.isArray(output) ? output[0] : output) as Rolldown.RolldownOutput;
+  const chunk = result.output.find((o): o is Rolldown.OutputChunk => o.type === "chunk" && o.isEntry);
+  if (!chunk) throw new Error(`no bundle for ${entry}`);
+  return chunk.code;
+}
+
+const options = (code: string, persist: string, className = "TestConversations", binding = "STORE"): MiniflareOptions => ({
+  modules: [{ type: "ESModule", path: join(ROOT, "worker.js"), contents: code }],
+  compatibilityDate: "2026-04-01", // not after the workerd build (miniflare 4.20260426.0); no compatibility flags: no nodejs_compat
+  durableObjects: { [binding]: { className, useSQLite: true } },
+  durableObjectsPersist: persist,
+});
+
+async function json(mf: Miniflare, path: string, init?: RequestInit): Promise<any> {
+  const res = await mf.dispatchFetch(`http://store.test${path}`, init as never);
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`the Worker answered ${res.status}: ${text.slice(0, 2000)}`);
+  }
+}
+
+describe("edgechat/durable-object in workerd", () => {
+  let dir: string;
+  let code: string;
+  let mf: Miniflare;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "edgechat-do-"));
+    code = await bundle("test/store/durable-object/worker.ts");
+    mf = new Miniflare(options(code, join(dir, "main")));
+    await mf.ready;
+  });
+
+  afterAll(async () => {
+    await mf?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const check = async (path: string) => {
+    const outcome = await json(mf, path);
+    if (!outcome.ok) throw new Error(`in workerd: ${outcome.error}`);
+  };
+
+  describe("the contract, inside a fresh object per test (createDurableObjectStore)", () => {
+    for (const name of names) it(name, () => check(`/run/object/${encodeURIComponent(name)}`));
+  });
+
+  describe("the contract, from the Worker over RPC to a fresh object per test (connectDurableObjectStore)", () => {
+    for (const name of names) it(name, () => check(`/run/rpc/${encodeURIComponent(name)}`));
+  });
+
+  it("keeps conversations on disk: a new Miniflare on the same durableObjectsPersist dir reads them back", async () => {
+    const persist = join(dir, "persist");
+    const first = new Miniflare(options(code, persist));
+    try {
+      expect(await json(first, "/persist/write")).toEqual({ ok: true });
+    } finally {
+      await first.dispose();
+    }
+    const second = new Miniflare(options(code, persist));
+    try {
+      const { meta, exported } = await json(second, "/persist/read");
+      expect(meta).toMatchObject({ id: "kept", title: "Kept", messageCount: 1 });
+      const bytes = new Uint8Array(5000).map((_, i) => (i * 13 + (i >> 9)) & 255);
+      expect(exported.messages).toEqual([
+        {
+          id: "m1",
+          role: "user",
+          createdAt: 1_764_000_000_000,
+          content: [{ type: "text", text: "look" }, { type: "image", data: Buffer.from(bytes).toString("base64"), mimeType: "image/png", width: 640, height: 480 }],
+        },
+      ]);
+    } finally {
+      await second.dispose();
+    }
+  });
+
+  it("stores a 3 MB image once (SHA-256, in 1 MiB chunks under SQLite's 2 MiB cap) and frees it with its last message", async () => {
+    const { shared, roundTrip, afterDelete, afterRemove } = await json(mf, "/images");
+    expect(roundTrip).toBe(true);
+    expect(shared.images).toEqual([{ hash: expect.stringMatching(/^[0-9a-f]{64}$/), size: 3_000_000, refs: 2 }]);
+    expect(shared.chunks.map((c: { size: number }) => c.size)).toEqual([1 << 20, 1 << 20, 3_000_000 - 2 * (1 << 20)]);
+    expect(afterDelete.images).toEqual([{ ...shared.images[0], refs: 1 }]);
+    expect(afterRemove).toEqual({ images: [], chunks: [] });
+  });
+
+  it("over RPC, errors arrive as edgechat's classes with their data; only store methods are callable", async () => {
+    const { notFound, invalid, duplicate, notAMethod } = await json(mf, "/errors");
+    expect(notFound).toEqual({ name: "ConversationNotFoundError", isNotFound: true, isStorage: true, id: "missing" });
+    expect(invalid).toMatchObject({ name: "ValidationError", isValidation: true, message: expect.stringMatching(/^Invalid conversation JSON: messages/) });
+    expect(invalid.issues.length).toBeGreaterThan(0);
+    expect(duplicate).toEqual({ name: "StorageError", isStorage: true, message: 'A conversation with id "twice" already exists' });
+    expect(notAMethod).toEqual({ ok: false, error: { kind: "StorageError", message: '"constructor" is not a ConversationStore method' } });
+  });
+
+  it("runs in a plain Worker: no process, Buffer or require", async () => {
+    expect(await json(mf, "/globals")).toEqual({ process: "undefined", Buffer: "undefined", require: "undefined" });
+  });
+
+  it("the demo (demo/worker-store) keeps each user's conversations apart", async () => {
+    const demo = await bundle("demo/worker-store/index.ts", { "edgechat/durable-object": join(ROOT, "src/store/durable-object/index.ts"), edgechat: join(ROOT, "src/index.ts") });
+    const worker = new Miniflare(options(demo, join(dir, "demo"), "UserConversations", "CONVERSATIONS"));
+    try {
+      const as = (user: string, method = "GET", body?: unknown) => ({ method, headers: { "x-user": user }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+      const created = await json(worker, "/conversations", as("ann", "POST", { model: "m", title: "Ann's" }));
+      expect(created).toMatchObject({ title: "Ann's", messageCount: 0 });
+      expect((await worker.dispatchFetch(`http://demo.test/conversations/${created.id}/messages`, as("ann", "POST", { text: "Hello" }) as never)).status).toBe(204);
+      expect((await json(worker, "/conversations", as("ann"))).conversations).toMatchObject([{ id: created.id, messageCount: 1 }]);
+      expect((await json(worker, "/conversations", as("bob"))).conversations).toEqual([]);
+      expect((await worker.dispatchFetch(`http://demo.test/conversations/${created.id}/export`, as("bob") as never)).status).toBe(404);
+      expect((await json(worker, `/conversations/${created.id}/export`, as("ann"))).messages).toMatchObject([{ role: "user", content: "Hello" }]);
+    } finally {
+      await worker.dispose();
+    }
+  });
+});
