@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
 export const entries = {
   index: "src/index.ts",
   "sse/index": "src/sse/index.ts",
+  "store/idb/index": "src/store/idb/index.ts",
   "store/durable-object/index": "src/store/durable-object/index.ts",
   "store/deno-kv/index": "src/store/deno-kv/index.ts",
 };
@@ -58,10 +59,24 @@ export default defineConfig({
         // Unit and behaviour tests on Node's own fetch and streams: happy-dom's fetch differs from the
         // platform's and enforces CORS, so files that need a DOM opt in with `@vitest-environment happy-dom`.
         extends: true,
-        test: { name: "node", environment: "node", include: ["test/**/*.test.ts"], exclude: ["test/runtimes/**", "test/bench/**"] },
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/runtimes/**", "test/bench/**", "test/**/chromium/**", "test/demo/page*.test.ts"],
+        },
       },
-      // The built package in real runtimes (see test/runtimes/README.md). Deno runs through `deno test`.
-      ...["chromium", "workers", "package"].map((name) => ({
+      // Real runtimes (see test/runtimes/README.md). Deno runs through `deno test`, outside vitest.
+      {
+        extends: true,
+        test: {
+          name: "chromium",
+          environment: "node",
+          include: ["test/runtimes/chromium/**/*.test.ts", "test/**/chromium/**/*.test.ts", "test/demo/page*.test.ts"],
+          fileParallelism: false,
+        },
+      },
+      ...["workers", "package"].map((name) => ({
         extends: true as const,
         test: { name, environment: "node", include: [`test/runtimes/${name}/**/*.test.ts`], fileParallelism: false },
       })),

@@ -1,0 +1,389 @@
+import type { IDBPTransaction } from "idb";
+import { UNCALIBRATED } from "../../conversation/calibration.js";
+import { newId } from "../../conversation/id.js";
+import { parseConversationJSON, serializeMessage } from "../../conversation/json.js";
+import type { Message } from "../../conversation/types.js";
+import { adjustUsage, DEFAULT_PAGE, newMeta, titleFrom } from "../accounting.js";
+import { ConversationNotFoundError, StorageError } from "../errors.js";
+import type { ConversationStore, MessagePage } from "../types.js";
+import { storageError } from "./errors.js";
+import { connection } from "./open.js";
+import { fromStored, isConversationRecord, isMessageRecord, toMeta, toStored } from "./records.js";
+import { type ConversationRecord, hashesOf, type MessageRecord, type Schema, type StoredMessage } from "./schema.js";
+
+export interface IndexedDBStoreOptions {
+  /** Database name; default "edgechat". It also names the BroadcastChannel and the Web Locks (`edgechat:<name>`). */
+  name?: string;
+  /**
+   * Opening needs a schema upgrade and another tab keeps the older version open. Called at once (show
+   * "close the other tabs"); after `blockedTimeout` the pending call rejects with `DatabaseBlockedError`.
+   */
+  onBlocked?: () => void;
+  /** Milliseconds to wait while blocked; default 10 000. */
+  blockedTimeout?: number;
+  /** A record read from disk failed validation: it was skipped (not deleted), and `list`/`loadMessages` go on. */
+  onCorrupt?: (record: CorruptRecord) => void;
+}
+
+export interface CorruptRecord {
+  store: "conversations" | "messages";
+  key: IDBValidKey;
+  value: unknown;
+}
+
+export type StoreChangeKind = "create" | "import" | "rename" | "calibration" | "delete" | "append" | "update" | "remove";
+
+/** A change another tab (or another store instance on the same database) made. */
+export interface StoreChange {
+  id: string;
+  kind: StoreChangeKind;
+}
+
+export interface IndexedDBStore extends ConversationStore {
+  /**
+   * Changes made by OTHER tabs, workers or store instances on this database (never by this instance): the
+   * conversation id and the kind of change, so a list or an open conversation can reload. Returns the
+   * unsubscribe function. Needs `BroadcastChannel` (every current browser); without it, never fires.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void;
+  /**
+   * Run `fn` holding a Web Lock on the conversation, so only one tab streams into it at a time: another
+   * tab's call waits until `fn` settles. Where Web Locks are missing, `fn` runs without a lock.
+   */
+  lockConversation<T>(id: string, fn: () => T | PromiseLike<T>): Promise<T>;
+  /** Close the database connection and the channel; later calls reject. */
+  close(): void;
+}
+
+type Tx = IDBPTransaction<Schema, ("conversations" | "messages" | "images")[], "readwrite">;
+const STORES = ["conversations", "messages", "images"] as ("conversations" | "messages" | "images")[];
+
+const range = (id: string, before = Infinity) => IDBKeyRange.bound([id, -Infinity], [id, before], false, true);
+function fail(error: unknown): never {
+  throw storageError(error);
+}
+
+/**
+ * Conversations in IndexedDB: meta, messages keyed by [conversationId, seq], images stored once as Blobs
+ * keyed by SHA-256. Safe with several tabs open (see `onChange`, `lockConversation`). The database opens on
+ * the first call; creating the store only checks that IndexedDB exists.
+ */
+export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTimeout = 10_000, onCorrupt }: IndexedDBStoreOptions = {}): IndexedDBStore {
+  if (typeof indexedDB === "undefined") {
+    throw new StorageError(
+      'IndexedDB is not available here (Node, Deno and Cloudflare Workers have none): use createMemoryStore() from "edgechat", or a store on your server',
+    );
+  }
+  const topic = `edgechat:${name}`;
+  const db = connection(name, onBlocked, blockedTimeout);
+  let channel: BroadcastChannel | undefined;
+  let closed = false;
+  const listeners = new Set<(change: StoreChange) => void>();
+  // Strictly increasing, so two changes in one millisecond still order; never behind a record's own time.
+  let clock = 0;
+  const tick = (after = 0) => (clock = Math.max(Date.now(), clock + 1, after + 1));
+
+  const subscribe = () => {
+    if (!channel && !closed && typeof BroadcastChannel === "function") {
+      channel = new BroadcastChannel(topic);
+      channel.onmessage = ({ data }) => {
+        if (typeof data?.id === "string") for (const listener of listeners) listener(data);
+      };
+      // Node keeps a process alive while a channel is open: never because of a store nobody closed.
+      (channel as { unref?(): void }).unref?.();
+    }
+    return channel;
+  };
+
+  /** One transaction over all three stores. If `fn` fails, nothing it wrote commits. */
+  const op = async <T>(mode: IDBTransactionMode, fn: (tx: Tx) => Promise<T>, change?: StoreChange): Promise<T> => {
+    let tx: Tx | undefined;
+    try {
+      if (closed) fail(new StorageError("This store is closed"));
+      tx = (await db.get()).transaction(STORES, mode as "readwrite");
+      const result = await fn(tx);
+      await tx.done;
+      if (change) subscribe()?.postMessage(change);
+      return result;
+    } catch (error) {
+      try {
+        tx?.abort();
+      } catch {}
+      tx?.done.catch(() => {});
+      // A request cut short by its transaction's abort says "AbortError"; the transaction knows why (a full disk).
+      return fail((error as Error | undefined)?.name === "AbortError" ? (tx?.error ?? error) : error);
+    }
+  };
+
+  /** Skip a record that failed validation, and say so. */
+  const corrupt = (store: CorruptRecord["store"], key: IDBValidKey, value: unknown): false => {
+    try {
+      onCorrupt?.({ store, key, value });
+    } catch {}
+    return false;
+  };
+
+  const find = async (tx: Tx, id: string) => {
+    const record = await tx.objectStore("conversations").get(id);
+    return record && (isConversationRecord(record) || corrupt("conversations", id, record)) ? record : undefined;
+  };
+  const meta = async (tx: Tx, id: string) => (await find(tx, id)) ?? fail(new ConversationNotFoundError(id));
+  const save = (tx: Tx, record: ConversationRecord) => {
+    record.updatedAt = tick(record.updatedAt);
+    return tx.objectStore("conversations").put(record);
+  };
+  const fresh = async (tx: Tx, id: string) => {
+    if ((await tx.objectStore("conversations").getKey(id)) !== undefined) fail(new StorageError(`A conversation with id "${id}" already exists`));
+  };
+
+  const prepare = (message: Message, blobs: Map<string, Blob>) => toStored(message, blobs).catch(fail);
+  const record = (conversationId: string, seq: number, message: StoredMessage): MessageRecord => ({ conversationId, seq, message, images: hashesOf(message) });
+
+  /** Write each Blob unless an identical one is stored (same hash): images are stored once. */
+  const addImages = async (tx: Tx, blobs: Map<string, Blob>) => {
+    const images = tx.objectStore("images");
+    for (const [hash, blob] of blobs) if ((await images.getKey(hash)) === undefined) await images.add({ hash, blob });
+  };
+  /** Delete the images no message uses any more (after the messages' own deletes, in the same transaction). */
+  const prune = async (tx: Tx, hashes: string[]) => {
+    const used = tx.objectStore("messages").index("images");
+    for (const hash of new Set(hashes)) if ((await used.getKey(hash)) === undefined) await tx.objectStore("images").delete(hash);
+  };
+  const push = (tx: Tx, conversation: ConversationRecord, message: Message, stored: StoredMessage) => {
+    conversation.messageCount++;
+    adjustUsage(conversation, undefined, message);
+    if (!conversation.title) conversation.title = titleFrom(message) ?? "";
+    return tx.objectStore("messages").add(record(conversation.id, conversation.nextSeq++, stored));
+  };
+
+  /** The valid records whose images are all there, and those images (read in the transaction, bytes after it). */
+  const withImages = async (tx: Tx, records: MessageRecord[]) => {
+    const blobs = new Map<string, Blob>();
+    const images = tx.objectStore("images");
+    await Promise.all(
+      [...new Set(records.flatMap((r) => hashesOf(r.message)))].map(async (hash) => {
+        const blob = (await images.get(hash))?.blob;
+        if (blob instanceof Blob) blobs.set(hash, blob);
+      }),
+    );
+    return [records.filter((r) => hashesOf(r.message).every((hash) => blobs.has(hash)) || corrupt("messages", [r.conversationId, r.seq], r)), blobs] as const;
+  };
+  const hydrate = (records: readonly MessageRecord[], blobs: Map<string, Blob>) => Promise.all(records.map((r) => fromStored(r.message, blobs))).catch(fail);
+  const valid = (r: MessageRecord) => isMessageRecord(r) || corrupt("messages", [r?.conversationId, r?.seq] as IDBValidKey, r);
+
+  return {
+    list: ({ limit = DEFAULT_PAGE, cursor } = {}) =>
+      op("readonly", async (tx) => {
+        // The cursor is the [updatedAt, id] key of the last conversation listed: the next page starts below it.
+        let after: IDBKeyRange | null = null;
+        try {
+          if (cursor !== undefined) after = IDBKeyRange.upperBound(JSON.parse(cursor), true);
+        } catch {
+          fail(new StorageError(`Not a list cursor: ${cursor}`));
+        }
+        const conversations = [];
+        let next: string | undefined;
+        // Newest first straight from the index: a page reads `limit` records, never the messages.
+        const index = tx.objectStore("conversations").index("updated");
+        for (let c = await index.openCursor(after, "prev"); c; c = await c.continue()) {
+          if (conversations.length === limit) {
+            const last = conversations[limit - 1]!;
+            next = JSON.stringify([last.updatedAt, last.id]);
+            break;
+          }
+          if (isConversationRecord(c.value) || corrupt("conversations", c.primaryKey, c.value)) conversations.push(toMeta(c.value));
+        }
+        return next === undefined ? { conversations } : { conversations, next };
+      }),
+
+    get: (id) =>
+      op("readonly", async (tx) => {
+        const conversation = await find(tx, id);
+        return conversation && toMeta(conversation);
+      }),
+
+    create(init) {
+      const id = init.id ?? newId();
+      return op(
+        "readwrite",
+        async (tx) => {
+          await fresh(tx, id);
+          const conversation = { ...newMeta({ ...init, id }, tick()), nextSeq: 0 };
+          await tx.objectStore("conversations").add(conversation);
+          return toMeta(conversation);
+        },
+        { id, kind: "create" },
+      );
+    },
+
+    rename: (id, title) =>
+      op(
+        "readwrite",
+        async (tx) => {
+          const conversation = await meta(tx, id);
+          conversation.title = title;
+          await save(tx, conversation);
+        },
+        { id, kind: "rename" },
+      ),
+
+    setCalibration: (id, calibration) =>
+      op(
+        "readwrite",
+        async (tx) => {
+          await tx.objectStore("conversations").put({ ...(await meta(tx, id)), calibration });
+        },
+        { id, kind: "calibration" },
+      ),
+
+    delete: (id) =>
+      op(
+        "readwrite",
+        async (tx) => {
+          const messages = tx.objectStore("messages");
+          const hashes = (await messages.getAll(range(id))).flatMap((r) => hashesOf(r?.message));
+          await messages.delete(range(id));
+          await tx.objectStore("conversations").delete(id);
+          await prune(tx, hashes);
+        },
+        { id, kind: "delete" },
+      ),
+
+    async loadMessages(id, { limit = DEFAULT_PAGE, before } = {}) {
+      const [records, blobs, oldest] = await op("readonly", async (tx) => {
+        await meta(tx, id);
+        const page: MessageRecord[] = [];
+        let seq: number | undefined;
+        // Newest first, stopping after `limit`: opening a 10 000-message conversation reads one page.
+        for (let c = await tx.objectStore("messages").openCursor(range(id, before), "prev"); c; c = await c.continue()) {
+          if (page.length === limit) return [...(await withImages(tx, page.reverse())), seq] as const;
+          seq = c.primaryKey[1];
+          if (valid(c.value)) page.push(c.value);
+        }
+        return [...(await withImages(tx, page.reverse())), undefined] as const;
+      });
+      const page: MessagePage = { messages: await hydrate(records, blobs) };
+      if (oldest !== undefined) page.before = oldest;
+      return page;
+    },
+
+    async appendMessage(id, message) {
+      const blobs = new Map<string, Blob>();
+      const stored = await prepare(message, blobs);
+      await op(
+        "readwrite",
+        async (tx) => {
+          // The seq is read and advanced inside this transaction: two tabs appending at once both land, in order.
+          const conversation = await meta(tx, id);
+          if ((await tx.objectStore("messages").index("id").getKey([id, message.id])) !== undefined) fail(new StorageError(`Message "${message.id}" is already stored`));
+          await addImages(tx, blobs);
+          await push(tx, conversation, message, stored);
+          await save(tx, conversation);
+        },
+        { id, kind: "append" },
+      );
+    },
+
+    async updateMessage(id, message) {
+      const blobs = new Map<string, Blob>();
+      const stored = await prepare(message, blobs);
+      await op(
+        "readwrite",
+        async (tx) => {
+          const conversation = await meta(tx, id);
+          const messages = tx.objectStore("messages");
+          const old = await messages.index("id").get([id, message.id]);
+          if (!old) fail(new StorageError(`No message "${message.id}" in conversation "${id}"`));
+          await addImages(tx, blobs);
+          await messages.put(record(id, old.seq, stored));
+          await prune(tx, hashesOf(old.message));
+          adjustUsage(conversation, isMessageRecord(old) ? (old.message as Message) : undefined, message);
+          await save(tx, conversation);
+        },
+        { id, kind: "update" },
+      );
+    },
+
+    removeMessages: (id, ids) =>
+      op(
+        "readwrite",
+        async (tx) => {
+          const conversation = await meta(tx, id);
+          const messages = tx.objectStore("messages");
+          const hashes: string[] = [];
+          for (const messageId of ids) {
+            const old = await messages.index("id").get([id, messageId]);
+            if (!old) continue;
+            await messages.delete([id, old.seq]);
+            conversation.messageCount--;
+            adjustUsage(conversation, isMessageRecord(old) ? (old.message as Message) : undefined, undefined);
+            hashes.push(...hashesOf(old.message));
+          }
+          await prune(tx, hashes);
+          await save(tx, conversation);
+        },
+        { id, kind: "remove" },
+      ),
+
+    async export(id) {
+      const [conversation, records, blobs] = await op("readonly", async (tx) => {
+        const conversation = await meta(tx, id);
+        return [conversation, ...(await withImages(tx, (await tx.objectStore("messages").getAll(range(id))).filter(valid)))] as const;
+      });
+      const doc = {
+        format: "edgechat.conversation" as const,
+        version: 1 as const,
+        id,
+        model: conversation.model,
+        title: conversation.title,
+        createdAt: conversation.createdAt,
+        calibration: conversation.calibration ?? { ...UNCALIBRATED },
+        messages: (await hydrate(records, blobs)).map(serializeMessage),
+      };
+      return conversation.system === undefined ? doc : { ...doc, system: conversation.system };
+    },
+
+    async import(document) {
+      const parsed = parseConversationJSON(document);
+      const blobs = new Map<string, Blob>();
+      const stored = await Promise.all(parsed.messages.map((m) => prepare(m, blobs)));
+      return op(
+        "readwrite",
+        async (tx) => {
+          await fresh(tx, parsed.id);
+          const conversation: ConversationRecord = {
+            ...newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, tick()),
+            createdAt: parsed.createdAt,
+            calibration: parsed.calibration,
+            nextSeq: 0,
+          };
+          await addImages(tx, blobs);
+          // One transaction, every add issued at once: 10 000 messages import in one go, or not at all.
+          await Promise.all(parsed.messages.map((m, i) => push(tx, conversation, m, stored[i]!)));
+          await tx.objectStore("conversations").add(conversation);
+          return toMeta(conversation);
+        },
+        { id: parsed.id, kind: "import" },
+      );
+    },
+
+    onChange(listener) {
+      listeners.add(listener);
+      subscribe();
+      return () => void listeners.delete(listener);
+    },
+
+    lockConversation(id, fn) {
+      const locks = globalThis.navigator?.locks;
+      return locks ? locks.request(`${topic}:${id}`, () => fn()) : Promise.resolve().then(fn);
+    },
+
+    close() {
+      closed = true;
+      db.close();
+      channel?.close();
+      channel = undefined;
+      listeners.clear();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// Several tabs on one database: two store instances stand in for two tabs (separate connections and channels).
+import "fake-indexeddb/auto";
+import { describe, expect, it } from "vitest";
+import type { UserMessage } from "../../../src/conversation/types.ts";
+import type { StoreChange } from "../../../src/store/idb/index.ts";
+import { all, dbName, makeStore, until } from "./helpers.ts";
+
+const msg = (id: string): UserMessage => ({ id, role: "user", createdAt: 1, content: id });
+
+describe("IndexedDB store: several tabs", () => {
+  it("two instances appending to one conversation at once lose nothing and duplicate nothing", async () => {
+    const name = dbName("tabs");
+    const [a, b] = [makeStore({ name }), makeStore({ name })];
+    const { id } = await a.create({ model: "m" });
+    const sent = Array.from({ length: 60 }, (_, i) => msg(`${i % 2 ? "b" : "a"}${i}`));
+    await Promise.all(sent.map((m) => (m.id.startsWith("a") ? a : b).appendMessage(id, m)));
+
+    for (const store of [a, b]) {
+      const stored = (await store.loadMessages(id, { limit: 1000 })).messages.map((m) => m.id);
+      expect(stored.length).toBe(60);
+      expect([...stored].sort()).toEqual(sent.map((m) => m.id).sort());
+      // Each tab's own appends keep their order.
+      expect(stored.filter((s) => s.startsWith("a"))).toEqual(sent.filter((m) => m.id.startsWith("a")).map((m) => m.id));
+    }
+    expect((await b.get(id))?.messageCount).toBe(60);
+    expect((await all(name)).messages.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+  });
+
+  it("changes are announced on a BroadcastChannel to the other instances, not to the one that made them", async () => {
+    const name = dbName("broadcast");
+    const [a, b] = [makeStore({ name }), makeStore({ name })];
+    const seenByA: StoreChange[] = [];
+    const seenByB: StoreChange[] = [];
+    a.onChange((c) => seenByA.push(c));
+    const stop = b.onChange((c) => seenByB.push(c));
+
+    const { id } = await a.create({ model: "m" });
+    await a.appendMessage(id, msg("x"));
+    await a.rename(id, "Renamed");
+    await until(() => seenByB.length === 3, 2000, "three changes in b");
+    expect(seenByB).toEqual([
+      { id, kind: "create" },
+      { id, kind: "append" },
+      { id, kind: "rename" },
+    ]);
+    // The other tab reloads what changed.
+    expect((await b.get(id))?.title).toBe("Renamed");
+
+    await b.delete(id);
+    await until(() => seenByA.length === 1, 2000, "the delete in a");
+    expect(seenByA).toEqual([{ id, kind: "delete" }]);
+
+    // A failed call announces nothing; an unsubscribed listener hears nothing.
+    stop();
+    await expect(a.rename(id, "ghost")).rejects.toThrow();
+    await a.create({ model: "m", id: "later" });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seenByB).toHaveLength(3);
+  });
+
+  it("a store on another database hears nothing", async () => {
+    const a = makeStore({ name: dbName("one") });
+    const b = makeStore({ name: dbName("two") });
+    const heard: StoreChange[] = [];
+    b.onChange((c) => heard.push(c));
+    await a.create({ model: "m" });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(heard).toEqual([]);
+  });
+
+  it("lockConversation runs the function and returns its result (without Web Locks, as in Node 20, unlocked)", async () => {
+    const store = makeStore();
+    expect(await store.lockConversation("c", async () => 42)).toBe(42);
+    await expect(store.lockConversation("c", () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+  });
+
+  it("lockConversation uses navigator.locks when present: one holder per conversation at a time", async () => {
+    // A minimal LockManager: exclusive locks, granted in request order.
+    const queues = new Map<string, Promise<unknown>>();
+    const locks = {
+      request(name: string, fn: () => unknown) {
+        const previous = queues.get(name) ?? Promise.resolve();
+        const run = previous.then(() => fn());
+        queues.set(name, run.catch(() => {}));
+        return run;
+      },
+    };
+    const original = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+    Object.defineProperty(globalThis, "navigator", { value: { locks }, configurable: true });
+    try {
+      const name = dbName("locks");
+      const [a, b] = [makeStore({ name }), makeStore({ name })];
+      const events: string[] = [];
+      const hold = (store: typeof a, who: string) =>
+        store.lockConversation("c1", async () => {
+          events.push(`${who} in`);
+          await new Promise((r) => setTimeout(r, 20));
+          events.push(`${who} out`);
+        });
+      await Promise.all([hold(a, "a"), hold(b, "b"), a.lockConversation("c2", () => events.push("c2"))]);
+      expect(events.filter((e) => e !== "c2")).toEqual(["a in", "a out", "b in", "b out"]);
+      expect(events.indexOf("c2")).toBeLessThan(events.indexOf("a out"));
+    } finally {
+      if (original) Object.defineProperty(globalThis, "navigator", original);
+      else delete (globalThis as { navigator?: unknown }).navigator;
+    }
+  });
+});
