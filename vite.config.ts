@@ -76,9 +76,9 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
-      ...["workers", "package"].map((name) => ({
+      ...["node-runtime", "workers", "package"].map((name) => ({
         extends: true as const,
-        test: { name, environment: "node", include: [`test/runtimes/${name}/**/*.test.ts`], fileParallelism: false },
+        test: { name, environment: "node", include: [`test/runtimes/${name.replace("-runtime", "")}/**/*.test.ts`], fileParallelism: false },
       })),
     ],
   },

@@ -2,7 +2,7 @@
 export { createClient, type ChatCompletions, type Client } from "./client/client.js";
 export { ChatStream } from "./client/chat-stream.js";
 export { BrowserKeyError } from "./client/browser.js";
-export type { ClientOptions, RequestOptions, RetryInfo } from "./client/options.js";
+export type { ClientOptions, HeaderInput, RequestOptions, RetryInfo } from "./client/options.js";
 export type * from "./client/types.js";
 
 // Errors
@@ -26,7 +26,7 @@ export { ContextBudgetError, ImageLimitError } from "./conversation/errors.js";
 export { MODEL_PRESETS, type ImageCost, type ImagePolicy, type ModelPreset } from "./conversation/presets.js";
 export type { Calibration } from "./conversation/calibration.js";
 export type { TemplateCost } from "./conversation/template.js";
-export type { ConversationJSON } from "./conversation/json.js";
+export type { ConversationJSON } from "./conversation/serialize.js";
 export type * from "./conversation/types.js";
 export { estimateTokens } from "./tokens/estimate.js";
 

@@ -34,6 +34,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
   readonly #final: Promise<ChatCompletion>;
   #settle!: { resolve: (c: ChatCompletion) => void; reject: (e: unknown) => void };
   #consumed = false;
+  #onComment: ((text: string) => void) | undefined;
 
   /** The HTTP response, once its headers have arrived (after any retries). */
   readonly response: Promise<Response>;
@@ -87,28 +88,56 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
    * The stream re-encoded as SSE bytes (`data: {chunk}` … `data: [DONE]`), e.g. to return from a Worker
    * as `new Response(stream.toReadableStream(), { headers: { "content-type": "text/event-stream" } })`.
    * A server error mid-stream is forwarded as an `event: error` so the client on the other end gets it typed.
+   * Comments from upstream are forwarded, and a keep-alive comment is sent after `keepAliveMs` of silence:
+   * a relay only notices that its client has gone when it writes (workerd), and proxies cut idle streams.
+   * Cancelling the returned stream aborts the request at once.
    */
-  toReadableStream(): ReadableStream<Uint8Array> {
+  toReadableStream(options: { keepAliveMs?: number } = {}): ReadableStream<Uint8Array> {
     const iterator = this[Symbol.asyncIterator]();
     const encoder = new TextEncoder();
+    const keepAliveMs = options.keepAliveMs ?? 15_000;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    let lastWrite = Date.now();
+    const stop = () => {
+      clearInterval(timer);
+      this.#onComment = undefined;
+    };
     return new ReadableStream<Uint8Array>({
-      async pull(controller) {
+      start: (controller) => {
+        const write = (text: string) => {
+          lastWrite = Date.now();
+          controller.enqueue(encoder.encode(text));
+        };
+        this.#onComment = (text) => write(`:${text}\n\n`);
+        if (keepAliveMs > 0 && Number.isFinite(keepAliveMs)) {
+          timer = setInterval(() => {
+            if (Date.now() - lastWrite >= keepAliveMs) write(": keep-alive\n\n");
+          }, Math.max(1, Math.floor(keepAliveMs / 2)));
+        }
+      },
+      pull: async (controller) => {
         try {
           const { done, value } = await iterator.next();
+          lastWrite = Date.now();
           if (done) {
+            stop();
             controller.enqueue(encoder.encode("data: [DONE]\n\n"));
             controller.close();
           } else {
             controller.enqueue(encoder.encode(`data: ${JSON.stringify(value)}\n\n`));
           }
         } catch (error) {
+          stop();
           if (!(error instanceof APIError)) throw error;
           const payload = { error: { message: error.message, type: error.type, code: error.status ?? error.code } };
           controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify(payload)}\n\n`));
           controller.close();
         }
       },
-      async cancel() {
+      cancel: async (reason) => {
+        stop();
+        // Abort first: return() would queue behind a read that waits for the next event.
+        this.abort(reason);
         await iterator.return?.();
       },
     });
@@ -152,7 +181,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
           failure = error as EdgeChatError;
         }
       };
-      const parser = new EventStreamParser({ onEvent });
+      const parser = new EventStreamParser({ onEvent, onComment: (text) => this.#onComment?.(text) });
       const decoder = new TextDecoder();
 
       for (;;) {

@@ -9,6 +9,9 @@ export interface RetryInfo {
   error: EdgeChatError;
 }
 
+/** Request headers. Not the DOM's `HeadersInit`, so the published types also work without the DOM lib. */
+export type HeaderInput = Headers | Record<string, string> | [string, string][];
+
 export interface RequestOptions {
   /** Abort the request (and the stream) from outside. */
   signal?: AbortSignal;
@@ -19,7 +22,7 @@ export interface RequestOptions {
   /** Retries after the first attempt, for 408, 409, 429, 5xx and connection failures. Default 2. */
   maxRetries?: number;
   /** Extra request headers; they override the client's. */
-  headers?: HeadersInit;
+  headers?: HeaderInput;
   /** Called before each retry, e.g. to show "rate limited — retrying in 3 s". */
   onRetry?: (info: RetryInfo) => void;
 }

@@ -3,7 +3,7 @@ import { APIError } from "../errors/api.js";
 import { createAPIError } from "../errors/from-response.js";
 import { ConnectionError, TimeoutError } from "../errors/transport.js";
 import { Attempt, type CallAbort } from "./attempt.js";
-import type { RequestOptions, RetryInfo } from "./options.js";
+import type { HeaderInput, RequestOptions, RetryInfo } from "./options.js";
 import { parseJSONOrText, readTextCapped, redact } from "./read-text.js";
 import { retryDelay, sleep } from "./retry.js";
 
@@ -11,7 +11,7 @@ export interface ResolvedConfig {
   apiKey: string | undefined;
   url: string;
   fetch: typeof fetch | undefined;
-  headers: HeadersInit | undefined;
+  headers: HeaderInput | undefined;
   timeout: number;
   idleTimeout: number;
   maxRetries: number;

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ValidationError, type ValidationIssue } from "../errors/validation.js";
+import { formatPath, ValidationError, type ValidationIssue } from "../errors/validation.js";
 import type { ChatCompletion, ChatCompletionChunk } from "./types.js";
 
 // Loose objects: unknown fields from the server are kept, known ones must have the right type.
@@ -68,14 +68,4 @@ export function validate<T>(schema: v.GenericSchema, value: unknown, what: strin
 
 function toIssue(issue: v.BaseIssue<unknown>): ValidationIssue {
   return { path: formatPath(issue.path), message: issue.message };
-}
-
-export function formatPath(path: v.BaseIssue<unknown>["path"]): string {
-  let out = "";
-  for (const item of path ?? []) {
-    const key = item.key;
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out;
 }

@@ -211,3 +211,45 @@ describe("streaming create", () => {
     expect(JSON.parse(events.at(-1)!.data).error.code).toBe(503);
   });
 });
+
+describe("toReadableStream as a relay", () => {
+  it("forwards upstream comments and sends keep-alives during silence", async () => {
+    const release = gate();
+    upstream.handle(async (_req, res) => {
+      startSSE(res);
+      res.write(": upstream-ping\n\n");
+      res.write(sse(chunk({ content: "a" })));
+      await release.opened;
+      res.end(sse(chunk({ content: "" }, { finish_reason: "stop" })) + sse("[DONE]"));
+    });
+    const relayed = createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).toReadableStream({ keepAliveMs: 40 });
+    const comments: string[] = [];
+    const data: string[] = [];
+    // The upstream stays silent after the first event until a keep-alive has come through the relay.
+    const onComment = (c: string) => {
+      comments.push(c);
+      if (c === "keep-alive") release.open();
+    };
+    for await (const event of parseSSE(relayed, { onComment })) data.push(event.data);
+    expect(comments[0]).toBe("upstream-ping");
+    expect(comments).toContain("keep-alive");
+    expect(data.at(-1)).toBe("[DONE]");
+  });
+
+  it("cancelling it aborts the request at once, even while the model is silent", async () => {
+    upstream.handle(async (req, res) => {
+      startSSE(res);
+      res.write(sse(chunk({ content: "Hel" })));
+      await Promise.race([req.closed, new Promise((r) => setTimeout(r, 5000))]);
+      if (!res.destroyed) res.end();
+    });
+    const reader = createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).toReadableStream({ keepAliveMs: 0 }).getReader();
+    await reader.read();
+    const pending = reader.read();
+    const started = Date.now();
+    await reader.cancel("gone");
+    await pending;
+    await upstream.requests[0]!.closed;
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
