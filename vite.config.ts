@@ -10,6 +10,7 @@ export const entries = {
   "store/idb/index": "src/store/idb/index.ts",
   "store/durable-object/index": "src/store/durable-object/index.ts",
   "store/deno-kv/index": "src/store/deno-kv/index.ts",
+  "tokens/llama3": "src/tokens/llama3.ts",
 };
 
 /** The library must run where Node does not: fail the build on any Node built-in import. */
@@ -47,7 +48,7 @@ export default defineConfig({
     sourcemap: false,
     lib: { entry: entries, formats: ["es"], fileName: (_format, name) => `${name}.js` },
     rollupOptions: {
-      external: ["valibot", "idb"],
+      external: ["valibot", "idb", "llama3-tokenizer-js"],
       output: { chunkFileNames: "_chunks/[name]-[hash].js" },
     },
   },

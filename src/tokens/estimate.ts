@@ -6,32 +6,37 @@
 // then runs BPE inside each pre-token. So one pass with charCodeAt walks the same runs and prices each from its
 // class and length, with no vocabulary: an English word after a space is ~1 token until it gets long; camelCase
 // parts, identifiers glued to punctuation and the words of non-English Latin text cost more; other scripts, CJK,
-// emoji and symbols cost a fixed amount per character. Simplified Chinese (recognised by a few simplified-only
-// radical ranges) is cheaper than Traditional; a text with accented Latin letters is taken as non-English.
+// emoji and symbols cost a fixed amount per character. A few cheap signals then adjust a whole text: Simplified
+// Chinese (simplified-only radicals) is cheaper than Traditional; accented Latin letters mean non-English words;
+// Cyrillic beyond Russian's letters and Arabic script beyond Arabic's and Persian's cost more; letters with few
+// vowels are base64 or hashes, not words.
 //
 // Fitted on: real text shipped in node_modules (README/docs prose, .js/.ts code, .json files, TypeScript's
 // localized diagnostics and zod/yargs locales for CJK and other languages, lines carrying emoji), cut into
 // chat-sized messages and counted with llama3-tokenizer-js: least squares on each message's relative error, with
-// under-counts weighted double, on one half of the files, checked on the other half (test/tokens/). Emoji and
+// under-counts weighted 2.5 times, on one half of the files; checked on the other half (test/tokens/). Emoji and
 // symbol weights were measured by encoding each character alone (most emoji are 3 tokens, 😀-🙏 and 💀-📿 are 2).
 // A 1% margin is added on top: under-counting overflows a context window, over-counting a little does not.
 
 // Non-ASCII BMP characters outside U+4E00..U+9FFF by range: [start, weight] pairs in ascending order. A weight > 0
 // is a letter (it joins words) costing that many tokens; < 0 is a symbol (joins punctuation runs) costing -weight.
-const LAT = 0.498; // Latin-1/Extended letters, Greek, Thai
-const HAN = 0.966;
-const OTH = 1.923; // scripts with few tokens of their own: Armenian, Georgian, Khmer, Tibetan, Ethiopic...
+const LAT = 0.462; // Latin-1/Extended letters, Greek, Thai
+const HAN = 0.888;
+const OTH = 1.884; // scripts with few tokens of their own: Armenian, Georgian, Khmer, Tibetan, Ethiopic...
+const CYR = 0.344;
+const ARAB = 0.431;
 const RANGES = [
-  0x80, -1, 0xc0, LAT, 0x400, 0.321, 0x530, OTH, 0x590, 1.165, 0x600, 0.797, 0x900, 0.652, 0x980, 1.598, 0xe00, LAT,
-  0xe80, OTH, 0x1e00, LAT, 0x2000, -1, 0x2070, -2.4, 0x2500, -0.5, 0x25a0, -2.4, 0x2600, -2.15, 0x2e80, HAN,
-  0x3000, -1, 0x3040, 0.538, 0x3100, HAN, 0xa000, OTH, 0xac00, 0.746, 0xe000, -3, 0xf900, HAN, 0xfe00, -1,
+  0x80, -1, 0xc0, LAT, 0x400, CYR, 0x530, OTH, 0x590, 1.135, 0x600, ARAB, 0x900, 0.602, 0x980, 1.553, 0xa00, 1.961,
+  0xb80, 1.547, 0xc00, 1.982, 0xe00, LAT, 0xe80, OTH, 0x1e00, LAT, 0x2000, -1, 0x2070, -2.4, 0x2500, -0.5,
+  0x25a0, -2.4, 0x2600, -2.15, 0x2e80, HAN, 0x3000, -1, 0x3040, 0.561, 0x3100, HAN, 0xa000, OTH, 0xac00, 0.743,
+  0xe000, -3, 0xf900, HAN, 0xfe00, -1,
 ];
 
 // A word's ASCII letters come in subwords (split at camelCase humps). Each costs BASE + LONG per letter past FREE,
 // by what precedes it: 0 a space, 1 a punctuation char BPE merges with it, 2 nothing (line start, a punctuation
 // run), 3 a lower-to-upper hump, 4 a punctuation char that stays a token of its own.
-const BASE = [0.909, 0.765, 1.288, 0.814, 2.436];
-const LONG = [0.383, 0.188, 0.206, 0, 0.026];
+const BASE = [0.926, 1.006, 1.062, 0.674, 2.242];
+const LONG = [0.319, 0.092, 0.288, 0, 0];
 const FREE = [8, 4, 4, 99, 4];
 const MERGING = "_.(-/<['\\";
 
@@ -51,7 +56,7 @@ function weight(c: number, d: number): number {
 
 /** Cost of a subword of `run` ASCII letters in context `kind`; one starting with a capital costs a little more. */
 const subword = (run: number, kind: number, capital: boolean) =>
-  BASE[kind]! + (run > FREE[kind]! ? (run - FREE[kind]!) * LONG[kind]! : 0) + (capital ? 0.157 : 0);
+  BASE[kind]! + (run > FREE[kind]! ? (run - FREE[kind]!) * LONG[kind]! : 0) + (capital ? 0.127 : 0);
 
 const isLetter = (c: number, d: number) => ((c | 32) >= 97 && (c | 32) <= 122) || (c > 127 && weight(c, d) > 0);
 const isDigit = (c: number) => c >= 48 && c <= 57;
@@ -73,6 +78,10 @@ export function estimateTokens(text: string): number {
   let latin = 0; // accented Latin (and Greek, Thai) letters
   let han = 0;
   let simplified = 0;
+  let cyrillic = 0;
+  let otherCyrillic = 0;
+  let arabic = 0;
+  let otherArabic = 0;
   while (i < len) {
     c = text.charCodeAt(i);
     if (isLetter(c, text.charCodeAt(i + 1))) {
@@ -107,10 +116,20 @@ export function estimateTokens(text: string): number {
           if (w <= 0) break;
           n += w;
           if (w === LAT) latin++;
-          else if (w === HAN) {
+          else if (w === CYR) {
+            cyrillic++;
+            // Letters beyond Russian's (і ў ј ќ ҷ...): Ukrainian, Belarusian, Macedonian, Tajik cost more.
+            if ((c < 0x410 || c > 0x44f) && c !== 0x401 && c !== 0x451) otherCyrillic++;
+          } else if (w === ARAB) {
+            arabic++;
+            // Letters beyond Arabic's and Persian's (ے ں ہ ە ێ...): Urdu, Kurdish, Pashto cost more.
+            if (c > 0x678 && !"\u067e\u0686\u0698\u06a9\u06af\u06cc".includes(text[i]!)) otherArabic++;
+          } else if (w === HAN) {
             han++;
             // Simplified-only radicals (讠, 页, 纟): a text using them is Simplified Chinese.
-            if ((c >= 0x8ba0 && c < 0x8c40) || (c >= 0x9875 && c < 0x98a3) || (c >= 0x7e9f && c < 0x7f00)) simplified++;
+            if ((c >= 0x8ba0 && c < 0x8c40) || (c >= 0x9875 && c < 0x98a3) || (c >= 0x7e9f && c < 0x7f00)) {
+              simplified++;
+            }
           }
           if (c >= 0xd800 && c < 0xdc00) i++; // the low half of a surrogate pair
         }
@@ -124,7 +143,7 @@ export function estimateTokens(text: string): number {
     } else if (isDigit(c)) {
       const start = i;
       while (++i < len && isDigit((c = text.charCodeAt(i))));
-      n += Math.ceil((i - start) / 3) * 1.082;
+      n += Math.ceil((i - start) / 3) * 1.034;
       after = 2;
     } else if (isSpace(c)) {
       // "\s*[\r\n]+" is one token; then spaces: all but the last are one token, the last joins the next word or
@@ -138,20 +157,20 @@ export function estimateTokens(text: string): number {
           spaces = 0;
         } else spaces++;
       }
-      if (newline) n += 1.159;
+      if (newline) n += 1.19;
       if (i - start > 32) n += (i - start - 32) / 32; // one token holds up to ~32 line breaks or ~100 spaces
       after = 2;
       if (spaces) {
-        if (i >= len || isDigit(c)) n += 1.095;
+        if (i >= len || isDigit(c)) n += 1.183;
         else {
-          if (spaces > 1) n += 0.903;
-          if (text.charCodeAt(i - 1) !== 32 && !isLetter(c, 0)) n += 0.658; // "\t}" is two tokens, "\tif" one
+          if (spaces > 1) n += 0.938;
+          if (text.charCodeAt(i - 1) !== 32 && !isLetter(c, 0)) n += 0.592; // "\t}" is two tokens, "\tif" one
           after = 0;
         }
       }
     } else {
-      // Punctuation and symbols: a stretch of ASCII punctuation is one token (BPE knows most pairs and repeats) plus a
-      // little per change of character past the second; other symbols cost their weight each.
+      // Punctuation and symbols: a stretch of ASCII punctuation is one token (BPE knows most pairs and repeats),
+      // plus a little per change of character past the second; other symbols cost their weight each.
       const start = i;
       let ascii = 0;
       let changes = 0;
@@ -163,7 +182,7 @@ export function estimateTokens(text: string): number {
           if (!ascii) {
             n++;
             changes = 0;
-          } else if (c !== last && ++changes > 2) n += 0.374; // regex-like soup costs more than "});" or "----"
+          } else if (c !== last && ++changes > 2) n += 0.654; // regex-like soup costs more than "});" or "----"
           last = c;
           if (++ascii > 16) n += 0.125; // long runs: "!!!!!!!!" is one token, "--------" up to 64 are one
         } else {
@@ -188,8 +207,9 @@ export function estimateTokens(text: string): number {
     }
   }
   // Words of a text with accented Latin letters are non-English: they split into more pieces.
-  n += 0.284 * subwords * Math.min(1, (latin * 100) / (letters + latin + 1));
-  n -= 0.221 * Math.min(han, simplified * 60); // Simplified Chinese: Han characters are cheaper
+  n += 0.322 * subwords * Math.min(1, (latin * 100) / (letters + latin + 1));
+  n -= 0.179 * Math.min(han, simplified * 60); // Simplified Chinese: Han characters are cheaper
+  n += 0.099 * Math.min(cyrillic, otherCyrillic * 20) + 0.425 * Math.min(arabic, otherArabic * 10);
   // Few vowels: not words but base64, hashes or random strings, which BPE cuts into pieces of 2-3 letters.
   // (English text has 35-40% vowels among its letters, base64 and random letters about 19%.)
   n += Math.min(0.35 * letters, Math.max(0, 0.25 * letters - vowels) * 5.83);

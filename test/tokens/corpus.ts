@@ -15,9 +15,10 @@
 //          (raw locale files, READMEs with emoji)
 //   other  non-English, non-CJK natural language: strings of localized files (de, fr, ru, pl, ar, hi, th, ...)
 //
-// Held-out split: each file's text for a kind is a "document"; a document larger than SEGMENT chars is cut into
-// segments that alternate between the two halves, a smaller one goes to the half chosen by its path's hash.
-// Tune on "fit", report on "test".
+// Held-out split: by file. Each file's text for a kind goes wholly to the "fit" or the "test" half, by the parity of
+// its path's hash (copies of one text in one package, like x.js and x.cjs, count as one file). Tune on "fit",
+// report on "test". Caps keep a run small and varied: at most maxCharsPerKind per kind and half, maxCharsPerFile
+// from one file, maxMessagesPerDoc from each 8K-char segment of a file.
 
 import { isAscii } from "node:buffer";
 import { type Dirent, readdirSync, readFileSync } from "node:fs";
@@ -40,11 +41,11 @@ export interface CorpusOptions {
   root?: string;
   /** Which half to return (default "test"): "fit" for tuning, "test" for held-out reporting, "all" for both. */
   split?: Split | "all";
-  /** Cap on the characters kept per kind and per half (default 100_000). */
+  /** Cap on the characters kept per kind and per half (default 300_000). */
   maxCharsPerKind?: number;
   /** Cap on messages taken from one segment of a document (default 6). */
   maxMessagesPerDoc?: number;
-  /** Cap on the characters one file contributes to a kind and half (default maxCharsPerKind / 10), for variety. */
+  /** Cap on the characters one file contributes to a kind and half (default maxCharsPerKind / 20), for variety. */
   maxCharsPerFile?: number;
   /** Message sizes are drawn log-uniformly from [minChars, maxChars] (default 200..4000). */
   minChars?: number;
@@ -300,7 +301,13 @@ function allSources(root: string): Source[] {
     if (bytes.length < 64 || bytes.length > MAX_FILE_BYTES || bytes.includes(0)) continue;
     if (isAscii(bytes)) {
       const name = file.slice(file.lastIndexOf("/") + 1).toLowerCase();
-      const kind: Kind | undefined = CODE_EXT.test(name) ? "code" : name.endsWith(".json") ? "json" : /\.mdx?$/.test(name) ? "prose" : undefined;
+      const kind: Kind | undefined = CODE_EXT.test(name)
+        ? "code"
+        : name.endsWith(".json")
+          ? "json"
+          : /\.mdx?$/.test(name)
+            ? "prose"
+            : undefined;
       if (kind) {
         push(kind, file, () => {
           const doc = extract(file, normalize(bytes.toString("latin1"))).find((d) => d.kind === kind);
@@ -323,9 +330,9 @@ const DEFAULT_ROOT = fileURLToPath(new URL("../../node_modules", import.meta.url
 export function loadCorpus(options: CorpusOptions = {}): Message[] {
   const root = options.root ?? DEFAULT_ROOT;
   const want = options.split ?? "test";
-  const maxChars = options.maxCharsPerKind ?? 100_000;
+  const maxChars = options.maxCharsPerKind ?? 300_000;
   const perDoc = options.maxMessagesPerDoc ?? 6;
-  const perFile = options.maxCharsPerFile ?? maxChars / 10;
+  const perFile = options.maxCharsPerFile ?? maxChars / 20;
   const minSize = options.minChars ?? 200;
   const maxSize = options.maxChars ?? 4000;
 
@@ -343,14 +350,15 @@ export function loadCorpus(options: CorpusOptions = {}): Message[] {
       const text = source.text();
       if (!text) continue;
       const fromFile = { fit: 0, test: 0 };
-      // Segments of one document alternate between the halves; a one-segment document goes where its hash says.
+      // A file goes wholly to one half, by the hash of its path; it is cut in segments so that its messages come
+      // from all over it.
       for (let i = 0, start = 0; start < text.length; i++) {
         let end = Math.min(text.length, start + SEGMENT);
         if (end < text.length) {
           const nl = text.lastIndexOf("\n", end);
           if (nl > start) end = nl + 1;
         }
-        const split: Split = (key + i) % 2 === 0 ? "fit" : "test";
+        const split: Split = key % 2 === 0 ? "fit" : "test";
         const segment = text.slice(start, end);
         start = end;
         if (full(split)) continue;
