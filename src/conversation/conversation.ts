@@ -8,7 +8,8 @@ import { type ContentInput, normalizeContent, normalizeContentSync } from "../im
 import { type Calibration, calibrate, raiseTo, UNCALIBRATED } from "./calibration.js";
 import { type FitResult, fitToContext } from "./fit.js";
 import { newId } from "./id.js";
-import { type ConversationJSON, parseConversationJSON, parseJSONText, serializeMessage } from "./json.js";
+import { parseConversationJSON, parseJSONText } from "./json.js";
+import { type ConversationJSON, serializeMessage } from "./serialize.js";
 import { Persistence } from "./persist.js";
 import { ConversationNotFoundError, StorageError } from "../store/errors.js";
 import type { ConversationStore } from "../store/types.js";
@@ -280,9 +281,13 @@ export class Conversation {
     conversation.#olderCursor = page.before;
     conversation.#messages.push(...loaded);
     conversation.#attach(store);
-    conversation.#messages.forEach((m, i) => {
-      if (m.role === "assistant" && m.status === "streaming") conversation.#replace(i, { ...m, status: "interrupted" });
-    });
+    // A reply still "streaming" is left from a page that closed or crashed — unless another tab holds the
+    // conversation's lock and is streaming it right now, which must not be overwritten.
+    if (!(await store.isConversationLocked?.(id))) {
+      conversation.#messages.forEach((m, i) => {
+        if (m.role === "assistant" && m.status === "streaming") conversation.#replace(i, { ...m, status: "interrupted" });
+      });
+    }
     return conversation;
   }
 
@@ -438,6 +443,18 @@ export class Conversation {
    * ends with CONTINUE_PROMPT (sent, never stored) and the new text is appended to the same message.
    */
   async #run(reply: Reply, controller: AbortController, options: SendOptions, continueAt?: number): Promise<void> {
+    // Stream under the store's cross-tab lock when it has one: one tab streams into a conversation at a time.
+    const store = this.#store;
+    try {
+      if (store?.lockConversation) await store.lockConversation(this.id, () => this.#stream(reply, controller, options, continueAt));
+      else await this.#stream(reply, controller, options, continueAt);
+    } catch (error) {
+      // Only the lock itself can fail here (#stream settles the reply on every path).
+      this.#fail(reply, error);
+    }
+  }
+
+  async #stream(reply: Reply, controller: AbortController, options: SendOptions, continueAt?: number): Promise<void> {
     const params: ConversationParams = { ...this.#options.params, ...options.params };
     let index = continueAt ?? -1;
     let message: AssistantMessage | undefined = continueAt === undefined ? undefined : (this.#messages[continueAt] as AssistantMessage);

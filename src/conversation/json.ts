@@ -1,32 +1,10 @@
 import * as v from "valibot";
-import { formatPath } from "../client/schemas.js";
-import { ValidationError } from "../errors/validation.js";
-import { base64ToBytes, bytesToBase64 } from "../images/base64.js";
+import { formatPath, ValidationError } from "../errors/validation.js";
+import { base64ToBytes } from "../images/base64.js";
 import { UNCALIBRATED, type Calibration } from "./calibration.js";
-import type { AssistantMessage, Message, MessagePart, UserMessage } from "./types.js";
+import type { Message, MessagePart } from "./types.js";
 
-/** The versioned JSON form of a conversation (images as base64). */
-export interface ConversationJSON {
-  format: "edgechat.conversation";
-  version: 1;
-  id: string;
-  model: string;
-  system?: string;
-  /** Set by stores' export. */
-  title?: string;
-  createdAt: number;
-  calibration: Calibration;
-  messages: MessageJSON[];
-}
-
-export type PartJSON =
-  | { type: "text"; text: string }
-  | { type: "image"; data: string; mimeType: string; width?: number; height?: number }
-  | { type: "image"; url: string; width?: number; height?: number };
-
-export type MessageJSON =
-  | (Omit<UserMessage, "content"> & { content: string | PartJSON[] })
-  | AssistantMessage;
+export type { ConversationJSON, MessageJSON, PartJSON } from "./serialize.js";
 
 const finite = v.pipe(v.number(), v.finite());
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -130,16 +108,4 @@ function partFromJSON(part: v.InferOutput<typeof partSchema>): MessagePart {
   if (part.type === "text" || !("data" in part)) return part;
   const { data, ...rest } = part;
   return { ...rest, data: base64ToBytes(data) };
-}
-
-export function serializeMessage(message: Message): MessageJSON {
-  if (message.role === "assistant" || typeof message.content === "string") return message as MessageJSON;
-  return {
-    ...message,
-    content: message.content.map((part): PartJSON => {
-      if (part.type === "text" || !("data" in part)) return part;
-      const { data, ...rest } = part;
-      return { ...rest, data: bytesToBase64(data) };
-    }),
-  };
 }

@@ -20,3 +20,14 @@ export class ValidationError extends EdgeChatError {
     this.issues = issues;
   }
 }
+
+/** A valibot issue path as `choices[0].delta.content`. */
+export function formatPath(path: readonly { key: unknown }[] | undefined): string {
+  let out = "";
+  for (const item of path ?? []) {
+    const key = item.key;
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import type { Calibration } from "../conversation/calibration.js";
-import type { ConversationJSON } from "../conversation/json.js";
+import type { ConversationJSON } from "../conversation/serialize.js";
 import type { Message } from "../conversation/types.js";
 
 /** A conversation's summary, as a list shows it: no messages are read to build it. */
@@ -74,5 +74,12 @@ export interface ConversationStore {
   export(id: string): Promise<ConversationJSON & { title: string }>;
   /** Validates the document first: a bad one throws `ValidationError` and stores nothing. */
   import(document: unknown): Promise<ConversationMeta>;
+  /**
+   * Optional: run `fn` holding an exclusive lock on the conversation, shared by every tab (Web Locks).
+   * Conversation streams each reply under it, so only one tab streams into a conversation at a time.
+   */
+  lockConversation?<T>(id: string, fn: () => T | PromiseLike<T>): Promise<T>;
+  /** Optional: whether someone (another tab) holds the conversation's lock now, i.e. may be streaming into it. */
+  isConversationLocked?(id: string): Promise<boolean>;
   close?(): void;
 }

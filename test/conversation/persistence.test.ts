@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Conversation, CONTINUE_PROMPT, type ConversationChange } from "../../src/conversation/conversation.ts";
-import type { Message } from "../../src/conversation/types.ts";
+import type { AssistantMessage, Message } from "../../src/conversation/types.ts";
 import { AuthenticationError, createClient, UserAbortError } from "../../src/index.ts";
 import { StorageQuotaError } from "../../src/store/errors.ts";
 import { createMemoryStore } from "../../src/store/memory.ts";
@@ -102,6 +102,37 @@ describe("Conversation with a store", () => {
     expect((await stored(store, tab.id))[1]?.role === "assistant" && (await stored(store, tab.id))[1]).toMatchObject({ status: "interrupted" });
     tab.abort();
     await reply.done.catch(() => {});
+  });
+
+  it("open leaves a reply alone while another tab holds the conversation's lock and streams it", async () => {
+    // An in-process stand-in for Web Locks, as the IndexedDB store provides them across tabs.
+    const held = new Set<string>();
+    const locked: ConversationStore = {
+      ...createMemoryStore(),
+      async lockConversation(id, fn) {
+        held.add(id);
+        try {
+          return await fn();
+        } finally {
+          held.delete(id);
+        }
+      },
+      isConversationLocked: async (id) => held.has(id),
+    };
+    upstream.handle(slowStream(100, 10));
+    const tab = await Conversation.create(locked, { client: client(), model: MODEL });
+    const reply = tab.send("stream for a while");
+    let n = 0;
+    for await (const _ of reply) if (++n === 30) break;
+    await wait(300);
+    const other = await Conversation.open(locked, tab.id, { client: client() });
+    expect(other.messages[1]).toMatchObject({ status: "streaming" });
+    await reply.done;
+    await tab.flush();
+    expect((await stored(locked, tab.id))[1]).toMatchObject({ status: "complete" });
+    // Once the lock is released, a reply left "streaming" is a crash leftover again.
+    await locked.updateMessage(tab.id, { ...(tab.messages[1] as AssistantMessage), status: "streaming" });
+    expect((await Conversation.open(locked, tab.id, { client: client() })).messages[1]).toMatchObject({ status: "interrupted" });
   });
 
   it("an abort or an error is stored with its partial text and status", async () => {

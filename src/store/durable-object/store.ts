@@ -1,6 +1,7 @@
 import { UNCALIBRATED } from "../../conversation/calibration.js";
 import { newId } from "../../conversation/id.js";
-import { parseConversationJSON, serializeMessage } from "../../conversation/json.js";
+import { parseConversationJSON } from "../../conversation/json.js";
+import { serializeMessage } from "../../conversation/serialize.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";

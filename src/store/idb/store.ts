@@ -1,7 +1,7 @@
 import type { IDBPTransaction } from "idb";
 import { UNCALIBRATED } from "../../conversation/calibration.js";
 import { newId } from "../../conversation/id.js";
-import { parseConversationJSON, serializeMessage } from "../../conversation/json.js";
+import { serializeMessage } from "../../conversation/serialize.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, DEFAULT_PAGE, newMeta, titleFrom } from "../accounting.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
@@ -51,6 +51,8 @@ export interface IndexedDBStore extends ConversationStore {
    * tab's call waits until `fn` settles. Where Web Locks are missing, `fn` runs without a lock.
    */
   lockConversation<T>(id: string, fn: () => T | PromiseLike<T>): Promise<T>;
+  /** Whether a tab holds the conversation's lock (Web Locks), i.e. may be streaming into it; false where Web Locks are missing. */
+  isConversationLocked(id: string): Promise<boolean>;
   /** Close the database connection and the channel; later calls reject. */
   close(): void;
 }
@@ -344,6 +346,8 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
     },
 
     async import(document) {
+      // Validation (valibot and the schemas) is loaded only by the rare import, keeping the entry small.
+      const { parseConversationJSON } = await import("../../conversation/json.js");
       const parsed = parseConversationJSON(document);
       const blobs = new Map<string, Blob>();
       const stored = await Promise.all(parsed.messages.map((m) => prepare(m, blobs)));
@@ -376,6 +380,13 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
     lockConversation(id, fn) {
       const locks = globalThis.navigator?.locks;
       return locks ? locks.request(`${topic}:${id}`, () => fn()) : Promise.resolve().then(fn);
+    },
+
+    async isConversationLocked(id) {
+      const locks = globalThis.navigator?.locks;
+      if (!locks) return false;
+      const { held = [] } = await locks.query();
+      return held.some((lock) => lock.name === `${topic}:${id}`);
     },
 
     close() {

@@ -1,0 +1,40 @@
+// The JSON form of a conversation, and writing it. Reading it (validation) is in json.ts, which needs
+// valibot: keeping the two apart lets code that only writes (stores' export) stay small.
+import { bytesToBase64 } from "../images/base64.js";
+import type { Calibration } from "./calibration.js";
+import type { AssistantMessage, Message, UserMessage } from "./types.js";
+
+/** The versioned JSON form of a conversation (images as base64). */
+export interface ConversationJSON {
+  format: "edgechat.conversation";
+  version: 1;
+  id: string;
+  model: string;
+  system?: string;
+  /** Set by stores' export. */
+  title?: string;
+  createdAt: number;
+  calibration: Calibration;
+  messages: MessageJSON[];
+}
+
+export type PartJSON =
+  | { type: "text"; text: string }
+  | { type: "image"; data: string; mimeType: string; width?: number; height?: number }
+  | { type: "image"; url: string; width?: number; height?: number };
+
+export type MessageJSON =
+  | (Omit<UserMessage, "content"> & { content: string | PartJSON[] })
+  | AssistantMessage;
+
+export function serializeMessage(message: Message): MessageJSON {
+  if (message.role === "assistant" || typeof message.content === "string") return message as MessageJSON;
+  return {
+    ...message,
+    content: message.content.map((part): PartJSON => {
+      if (part.type === "text" || !("data" in part)) return part;
+      const { data, ...rest } = part;
+      return { ...rest, data: bytesToBase64(data) };
+    }),
+  };
+}
