@@ -71,6 +71,8 @@ export const RETRIED = new Set<Fault>(["drop-before-headers", "status-429", "sta
 
 export interface Sent {
   fault: Fault;
+  /** The turn the client said the request belongs to (x-chaos-turn), or -1. */
+  turn?: number;
   /** The content the server streamed in full (what a complete reply must equal). */
   text: string;
 }

@@ -28,6 +28,14 @@ function hash(text: string): number {
 export async function startChaosServer(seed: number, stallMs: number): Promise<ChaosServer> {
   const log = new Map<string, Sent[]>();
   const server = createServer((req, res) => {
+    // Pages on another origin (the Chromium run) may call it too.
+    res.setHeader("access-control-allow-origin", "*");
+    res.setHeader("access-control-expose-headers", "retry-after, retry-after-ms, x-request-id");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { "access-control-allow-methods": "POST", "access-control-allow-headers": "content-type, accept, x-chaos-conversation, x-chaos-turn", "access-control-max-age": "600" });
+      res.end();
+      return;
+    }
     const closed = new Promise<void>((resolve) => res.on("close", () => resolve()));
     req.resume();
     req.on("end", async () => {
@@ -36,7 +44,7 @@ export async function startChaosServer(seed: number, stallMs: number): Promise<C
       log.set(conversation, entries);
       const random = rng(seed ^ hash(`${conversation}#${entries.length}`));
       const fault = pick(random);
-      const record: Sent = { fault, text: "" };
+      const record: Sent = { fault, text: "", turn: Number(req.headers["x-chaos-turn"] ?? -1) };
       entries.push(record); // recorded before responding, so the order of attempts is kept
       await respond(record, res, random, closed, stallMs);
     });
