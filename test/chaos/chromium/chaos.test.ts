@@ -33,7 +33,9 @@ beforeAll(async () => {
     logLevel: "warn",
     build: { write: false, minify: false, target: "es2022", lib: { entry: join(import.meta.dirname, "page.ts"), formats: ["es"], fileName: "page" } },
   });
-  const code = [output].flat()[0]!.output.find((o) => o.type === "chunk" && o.isEntry)!.code;
+  const bundle = [output].flat()[0] as import("vite").Rolldown.RolldownOutput;
+  const entry = bundle.output.find((o) => o.type === "chunk" && o.isEntry);
+  const code = entry?.type === "chunk" ? entry.code : "";
   site = createServer((req, res) => {
     if (req.url === "/page.js") res.writeHead(200, { "content-type": "text/javascript" }).end(code);
     else res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><link rel="icon" href="data:,"><script type="module" src="/page.js"></script>');
