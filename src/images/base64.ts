@@ -1,4 +1,4 @@
-// Base64 without Buffer: btoa/atob exist in browsers, Deno, Workers and Node ≥ 16.
+// Base64 with btoa/atob, which browsers, Deno, Workers and Node ≥ 16 all have (no Node-only API).
 
 const CHUNK = 0x8000;
 

@@ -20,10 +20,7 @@ Deno.test("the package is the packed one, from node_modules, in Deno", () => {
 });
 
 for (const behaviour of behaviours) {
-  const reason = behaviour.skip?.deno;
-  if (reason) {
-    Deno.test({ name: `${behaviour.name} (not in deno: ${reason})`, ignore: true, fn() {} });
-  } else if (behaviour.knownIssue) {
+  if (behaviour.knownIssue) {
     // A known SDK bug: expected to fail; once fixed this fails, asking to drop `knownIssue` (like vitest's it.fails).
     Deno.test(`${behaviour.name} [known SDK issue: expected to fail until fixed]`, async () => {
       const failed = await behaviour.run(t).then(() => false, () => true);

@@ -24,8 +24,6 @@ export interface Behaviour {
    * green until the bug is fixed, and then fail, asking for this field to be removed.
    */
   knownIssue?: string;
-  /** Runtimes that cannot run this behaviour, with the reason. */
-  skip?: Partial<Record<Runtime, string>>;
   run(t: BehaviourContext): Promise<void>;
 }
 

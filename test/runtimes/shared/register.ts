@@ -1,13 +1,11 @@
-// Registers the shared behaviours as vitest tests for one runtime: skipped ones say why, known SDK issues
-// are expected to fail (`it.fails`: once the bug is fixed the test fails, asking to drop `knownIssue`).
+// Registers the shared behaviours as vitest tests for one runtime. Known SDK issues are expected to fail
+// (`it.fails`: once the bug is fixed the test fails, asking to drop `knownIssue`).
 import { it } from "vitest";
 import { type Behaviour, behaviours, type Runtime } from "./behaviours.js";
 
 export function registerBehaviours(runtime: Runtime, run: (behaviour: Behaviour) => Promise<void>): void {
   for (const behaviour of behaviours) {
-    const reason = behaviour.skip?.[runtime];
-    if (reason) it.skip(`${behaviour.name} (not in ${runtime}: ${reason})`, () => {});
-    else if (behaviour.knownIssue) it.fails(`${behaviour.name} [known SDK issue: expected to fail until fixed]`, () => run(behaviour));
+    if (behaviour.knownIssue) it.fails(`${behaviour.name} [known SDK issue: expected to fail until fixed]`, () => run(behaviour));
     else it(behaviour.name, () => run(behaviour));
   }
 }
