@@ -217,7 +217,7 @@ describe("errors on command, in DeepInfra's shapes, typed by the SDK", () => {
     for (let i = 0; i < 2; i++) {
       const error = await client.chat.completions.create({ model: M90, messages, stream: true }).finalCompletion().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RateLimitError);
-      expect(error).toMatchObject({ status: 429, retryable: true, message: "429 Rate limited: Rate limited" });
+      expect(error).toMatchObject({ status: 429, retryable: true, message: "429 Rate limited" });
       expect((error as RateLimitError).headers?.get("retry-after")).toBe("3");
     }
     const final = await client.chat.completions.create({ model: M90, messages, stream: true }).finalCompletion();
