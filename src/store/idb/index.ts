@@ -10,7 +10,7 @@
  *   void requestPersistentStorage();
  *   store.onChange(({ id, kind }) => refreshSidebar(id, kind)); // changes made in OTHER tabs
  *   const chat = await Conversation.open(store, id, { client });
- *   await store.lockConversation(chat.id, () => chat.send("Hi").done); // one tab streams into it at a time
+ *   await chat.send("Hi").done; // streams under the conversation's Web Lock: one tab at a time
  */
 export {
   createIndexedDBStore,
