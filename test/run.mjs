@@ -24,6 +24,8 @@ const bin = (name) => join("node_modules", ".bin", name);
 step("type-check src (no Node types)", bin("tsc"), ["-p", "tsconfig.json"]);
 step("type-check tests", bin("tsc"), ["-p", "test/tsconfig.json"]);
 step("type-check the demo Worker (no Node types)", bin("tsc"), ["-p", "demo/worker/tsconfig.json"]);
+step("type-check the demo page", bin("tsc"), ["-p", "demo/tsconfig.json"]);
+step("type-check the Deno chat", bin("deno"), ["check", "demo/deno/chat.ts"]);
 const build = step("library build", bin("vite"), ["build", "--logLevel", "warn"]);
 
 if (build.status === 0) {

@@ -39,5 +39,6 @@ export function raiseTo(current: Calibration, estimate: { text: number; image: n
   const scaled = estimate.text * current.text + estimate.image * current.image;
   if (!(serverTokens > scaled) || !(estimate.text > 0)) return current;
   const needed = (serverTokens * 1.02 - estimate.image * current.image) / estimate.text;
-  return { ...current, text: Math.max(current.text, Math.min(needed, TEXT_BOUNDS[1] * 2)) };
+  // Bounded like any other correction: a server whose count is far off ours is not one to chase.
+  return { ...current, text: Math.max(current.text, Math.min(needed, TEXT_BOUNDS[1])) };
 }

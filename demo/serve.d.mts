@@ -1,0 +1,25 @@
+// Types of serve.mjs, for the tests that start the demo exactly as `npm run demo` does.
+import type { ViteDevServer } from "vite";
+import type { RunningWorker, WorkerEnv } from "./worker/dev.mjs";
+
+export interface StartDemoOptions {
+  /** The page's port; default DEMO_PORT or 5173; 0 (or a taken port) picks a free one. */
+  port?: number;
+  /** The Worker's port; default WORKER_PORT or 8787; 0 (or a taken port) picks a free one. */
+  workerPort?: number;
+  /** The Worker's vars; default envFromProcess(). ALLOWED_ORIGINS gets the page's origins added. */
+  env?: WorkerEnv;
+  logLevel?: "info" | "warn" | "error" | "silent";
+}
+
+export interface RunningDemo {
+  /** The page, e.g. `http://127.0.0.1:5173/`. */
+  url: string;
+  worker: RunningWorker;
+  mode: "simulated" | "deepinfra";
+  vite: ViteDevServer;
+  close(): Promise<void>;
+}
+
+export function startDemo(options?: StartDemoOptions): Promise<RunningDemo>;
+export function freePort(preferred: number, host?: string): Promise<number>;

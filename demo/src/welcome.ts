@@ -1,0 +1,43 @@
+// The empty state of a new chat: what this is, and a few things to try.
+import { h } from "./dom.ts";
+import { modelLabel } from "./format.ts";
+import { appendInline } from "./markdown/inline.ts";
+import type { ServerInfo } from "./server-info.ts";
+
+const PROMPTS = [
+  { title: "Explain streaming", text: "Explain in three short paragraphs how server-sent events stream a chat reply." },
+  { title: "Describe an image", text: "Describe this image in detail: " },
+  { title: "Write some code", text: "Write a TypeScript function that debounces another function, with a short usage example." },
+  { title: "Make a table", text: "Compare IndexedDB, localStorage and the Cache API in a markdown table." },
+];
+
+export function renderWelcome(root: HTMLElement, info: ServerInfo, insert: (text: string) => void): void {
+  const simulated = info.mode === "simulated";
+  const cards = simulated
+    ? (info.simulated?.commands ?? []).map((c) => ({ title: c.name, text: `${c.name} `, detail: c.summary }))
+    : PROMPTS.map((p) => ({ ...p, detail: p.text }));
+  root.append(
+    h("div", { class: "welcome-mark", attrs: { "aria-hidden": "true" } }, "e"),
+    h("h1", { class: "welcome-title", text: "What can I help with?" }),
+    h("p", {
+      class: "welcome-lead",
+      text: simulated
+        ? "This demo is running without a DeepInfra token, so a simulator answers: it reports facts about each request and can fail on purpose. Try a command:"
+        : `${modelLabel(info.defaultModel)} on DeepInfra, streamed through edgechat. Attach an image with the clip, by dropping it, or by pasting it.`,
+    }),
+    h(
+      "div",
+      { class: "welcome-cards" },
+      ...cards.map((c) =>
+        h("button", { class: "welcome-card", attrs: { type: "button" }, on: { click: () => insert(c.text) } }, h("strong", { text: c.title }), inline(c.detail)),
+      ),
+    ),
+  );
+}
+
+/** A command's summary may hold `code`: rendered by the same safe inline renderer as replies. */
+function inline(text: string): HTMLElement {
+  const span = h("span");
+  appendInline(span, text, document);
+  return span;
+}

@@ -1,0 +1,372 @@
+// The demo page end to end in real Chromium, started exactly as `npm run demo` starts it (demo/serve.mjs: the
+// Worker in workerd with the simulated model, and vite serving the page with /v1/openai proxied to it).
+// The tests run in order on one page, like a user's session; screenshots go to demo/screenshots/.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningDemo, startDemo } from "../../demo/serve.mjs";
+import { encodePng } from "./helpers/png.ts";
+import { chromiumProblem, launchChromium } from "./page-helpers/browser.ts";
+import { lastReply, meterText, newChat, ready, send, sidebarTitles, statuses, TIMEOUT } from "./page-helpers/demo-page.ts";
+
+const SHOTS = join(import.meta.dirname, "../../demo/screenshots");
+const problem = chromiumProblem();
+
+if (problem) {
+  // Not a skip, with or without CI: the page is the product's first impression and must be tested.
+  it("Chromium is installed", () => {
+    throw new Error(problem);
+  });
+} else {
+  describe("the demo page in Chromium", { timeout: 60_000 }, () => {
+    let demo: RunningDemo;
+    let browser: Browser;
+    let context: BrowserContext;
+    let page: Page;
+    const dialogs: string[] = [];
+    const pageErrors: string[] = [];
+
+    const shot = async (name: string) => {
+      await page.mouse.move(0, 0); // no hover highlight on whatever was clicked last
+      await page.screenshot({ path: join(SHOTS, `${name}.png`), animations: "disabled" });
+    };
+
+    beforeAll(async () => {
+      mkdirSync(SHOTS, { recursive: true });
+      // Fast, so ordinary replies take milliseconds; /slow caps itself at 10 tokens/s whatever this says.
+      demo = await startDemo({ port: 0, workerPort: 0, env: { SIMULATED_TOKENS_PER_SECOND: 2000, RATE_LIMIT_REQUESTS: 10_000 }, logLevel: "warn" });
+      browser = await launchChromium();
+      context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme: "light" });
+      // Any script that model output managed to run would call one of these.
+      await context.addInitScript(() => {
+        const w = window as unknown as Record<string, unknown>;
+        w.__xss = false;
+        for (const name of ["alert", "confirm", "prompt"] as const) {
+          const original = window[name].bind(window);
+          (window as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+            w.__xss = true;
+            return (original as (...a: unknown[]) => unknown)(...args);
+          };
+        }
+      });
+      page = await context.newPage();
+      page.on("dialog", (dialog) => {
+        dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+        void dialog.dismiss();
+      });
+      page.on("pageerror", (error) => pageErrors.push(String(error)));
+      await page.goto(demo.url);
+      await ready(page);
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await demo?.close();
+    });
+
+    it("opens on an empty chat that says the model is simulated and lists its commands", async () => {
+      expect(demo.mode).toBe("simulated");
+      const banner = await page.textContent("#banner");
+      expect(banner).toContain("Simulated model — no DeepInfra token set; replies are computed, not generated");
+      const commands = await page.$$eval("#banner [data-command]", (els) => els.map((el) => el.getAttribute("data-command")));
+      expect(commands).toEqual(["/help", "/ratelimit", "/context", "/error", "/slow", "/xss"]);
+      expect(await page.isVisible("#empty-state")).toBe(true);
+      expect(await meterText(page)).toMatch(/^0 \/ 32,768 tokens/);
+      await shot("01-empty-state");
+    });
+
+    it("sends a message and renders the reply's markdown as elements; the meter and the list follow", async () => {
+      await send(page, "Hello! What do you see in my message?");
+      const text = await lastReply(page, "complete");
+      expect(text).toContain("Simulated reply.");
+      // The simulator's markdown (bold, code, a list) arrives as elements, not asterisks.
+      const reply = page.locator('.message[data-role="assistant"]').last();
+      expect(await reply.locator("strong").first().textContent()).toBe("Simulated reply.");
+      expect(await reply.locator("code").count()).toBeGreaterThan(0);
+      expect(await reply.locator("ul > li").count()).toBeGreaterThanOrEqual(3);
+      expect(text).not.toContain("**");
+      const meter = await meterText(page);
+      expect(meter).not.toMatch(/^0 \//);
+      expect(meter).toMatch(/\$0\.0\d+ so far/);
+      await page.waitForFunction(() => document.querySelectorAll(".conversation").length === 1, null, { timeout: TIMEOUT });
+      expect(await sidebarTitles(page)).toEqual(["Hello! What do you see in my message?"]);
+      await shot("02-markdown-reply");
+    });
+
+    it("streams a reply as it arrives, stops it, and continues it", async () => {
+      await newChat(page);
+      await send(page, "/slow");
+      // Partial text is on screen while the reply is still streaming (at 10 tokens/s, the 60 lines take minutes).
+      const streaming = '.message[data-role="assistant"][data-status="streaming"] .message-body';
+      await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes("Line 1 of 60"), streaming, { timeout: TIMEOUT });
+      const partial = (await page.textContent(streaming)) ?? "";
+      await page.waitForFunction(([sel, before]) => (document.querySelector(sel!)?.textContent?.length ?? 0) > before!.length, [streaming, partial] as const, {
+        timeout: TIMEOUT,
+      });
+      expect(partial).not.toContain("That was all 60 lines");
+      expect(await page.getAttribute("button.send", "aria-label")).toBe("Stop");
+      await shot("03-streaming");
+
+      await page.click('button.send[aria-label="Stop"]');
+      const stopped = await lastReply(page, "interrupted");
+      expect(stopped).toContain("Stopped");
+      expect(stopped).not.toContain("That was all 60 lines");
+      const kept = await page.locator('.message[data-role="assistant"] .message-body').last().textContent();
+      await page.waitForTimeout(400); // nothing more arrives after Stop
+      expect(await page.locator('.message[data-role="assistant"] .message-body').last().textContent()).toBe(kept);
+      expect(await page.isVisible('.message[data-role="assistant"] button[aria-label="Continue"]')).toBe(true);
+    });
+
+    it("finds the conversation again after a reload, with the stopped reply marked, and continues it", async () => {
+      const before = await page.locator('.message[data-role="assistant"] .message-body').last().textContent();
+      await page.reload();
+      await ready(page);
+      await page.waitForFunction(() => document.querySelectorAll(".conversation").length === 2, null, { timeout: TIMEOUT });
+      expect(await sidebarTitles(page)).toEqual(["/slow", "Hello! What do you see in my message?"]);
+      // The URL remembers the open conversation; the list opens the other one too.
+      await page.waitForSelector('.message[data-role="assistant"][data-status="interrupted"]', { timeout: TIMEOUT });
+      expect(await statuses(page)).toEqual(["user:complete", "assistant:interrupted"]);
+      const stored = page.locator('.message[data-role="assistant"]').last();
+      expect(await stored.locator(".message-body").textContent()).toBe(before);
+      expect(await stored.locator(".status-notice").textContent()).toContain("Stopped");
+
+      await stored.locator('button[aria-label="Continue"]').click();
+      const continued = await lastReply(page, "complete");
+      expect(continued.startsWith(before!)).toBe(true);
+      expect(continued.length).toBeGreaterThan(before!.length);
+      expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
+
+      await page.click('.conversation-open:has-text("Hello! What do you see")');
+      await page.waitForFunction(() => document.querySelector("#chat-title")?.textContent?.startsWith("Hello!"), null, { timeout: TIMEOUT });
+      expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
+    });
+
+    it("marks a reply that was still streaming when the page closed as interrupted, and continues it", async () => {
+      await newChat(page);
+      await send(page, "/slow");
+      await page.waitForFunction(() => document.querySelector('.message[data-status="streaming"]')?.textContent?.includes("Line 1 of 60"), null, { timeout: TIMEOUT });
+      await page.reload(); // mid-reply: the page goes away with the reply half written
+      await ready(page);
+      const reply = page.locator('.message[data-role="assistant"]');
+      await reply.waitFor({ timeout: TIMEOUT });
+      expect(await statuses(page)).toEqual(["user:complete", "assistant:interrupted"]);
+      expect(await reply.locator(".status-notice").textContent()).toContain("Interrupted");
+      expect(await reply.locator(".message-body").textContent()).toContain("You asked for /slow");
+      await reply.locator('button[aria-label="Continue"]').click();
+      expect(await lastReply(page, "complete")).toContain("You asked for /slow");
+      // Not a conversation of its own in the end: delete it, so the list below stays as it was.
+      const item = page.locator(".conversation.active");
+      await item.locator('button[aria-label="Delete"]').click();
+      await item.locator('button[aria-label="Click again to delete"]').click();
+      await page.waitForSelector("#empty-state:not([hidden])", { timeout: TIMEOUT });
+    });
+
+    it("attaches an image, downscales it in the browser, and the model reports the dimensions it received", async () => {
+      await newChat(page);
+      // Noise does not compress, so the browser's JPEG at the model's canvas size is smaller than this PNG and is sent.
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 16) & 255;
+      const png = encodePng({ width: 1200, height: 800, colourType: 2, pixel: (x) => [x < 600 ? 30 + (random() & 63) : 200 + (random() & 31), random(), 120], filter: () => 0 });
+      await page.setInputFiles("input.file-input", { name: "noise.png", mimeType: "image/png", buffer: Buffer.from(png) });
+      const size = page.locator(".attachment-size");
+      await size.waitFor({ timeout: TIMEOUT });
+      const sent = (await size.getAttribute("data-sent-size"))!;
+      const [width, height] = sent.split(" × ").map(Number);
+      expect(width).toBeLessThan(1200);
+      expect(height).toBeLessThan(800);
+      expect(await size.textContent()).toContain(`1200 × 800 → ${sent}`);
+      expect(await page.getAttribute(".attachment img", "src")).toMatch(/^blob:/);
+      await send(page, "What is in this picture?");
+      const reply = await lastReply(page, "complete");
+      expect(reply).toContain(`JPEG, ${width} × ${height} px`);
+      expect(await page.getAttribute('.message[data-role="user"] .message-image img', "src")).toMatch(/^blob:/);
+      expect(await page.textContent('.message[data-role="user"] figcaption')).toBe(sent);
+      expect(await page.isVisible(".attachment-preview")).toBe(false);
+      // One image costs tiles: the meter shows thousands of tokens now.
+      expect(await meterText(page)).toMatch(/^\d,\d{3} \/ 32,768 tokens/);
+      await page.waitForSelector('.conversation.active .conversation-title:text("What is in this picture?")', { timeout: TIMEOUT });
+      await page.locator('.message[data-role="user"]').scrollIntoViewIfNeeded();
+      await shot("04-image-message");
+    });
+
+    it("also takes an image by drag-and-drop and by paste, and the preview can be removed", async () => {
+      const png = Buffer.from(encodePng({ width: 64, height: 40, colourType: 2, pixel: (x) => (x < 48 ? [0, 128, 128] : [255, 140, 0]) })).toString("base64");
+      const deliver = (how: "drop" | "paste", name: string) =>
+        page.evaluate(
+          ([how, base64, name]) => {
+            const bytes = Uint8Array.from(atob(base64!), (c) => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], name!, { type: "image/png" }));
+            if (how === "drop") {
+              document.body.dispatchEvent(new DragEvent("dragenter", { bubbles: true, dataTransfer: data }));
+              document.body.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: data }));
+            } else {
+              document.querySelector(".composer-input")!.dispatchEvent(new ClipboardEvent("paste", { bubbles: true, cancelable: true, clipboardData: data }));
+            }
+          },
+          [how, png, name] as const,
+        );
+      await deliver("drop", "dropped.png");
+      await page.waitForSelector('.attachment-name:text("dropped.png")', { timeout: TIMEOUT });
+      expect(await page.isVisible("#drop-overlay")).toBe(false);
+      expect(await page.textContent(".attachment-size")).toContain("64 × 40");
+      await deliver("paste", "pasted.png"); // a newer image replaces the one waiting
+      await page.waitForSelector('.attachment-name:text("pasted.png")', { timeout: TIMEOUT });
+      await page.click('.attachment button[aria-label="Remove image"]');
+      expect(await page.isVisible(".attachment-preview")).toBe(false);
+      expect(await page.isDisabled("button.send")).toBe(true);
+    });
+
+    it("edits the last user message and regenerates the reply", async () => {
+      await page.click('.message[data-role="user"] button[aria-label="Edit"]');
+      await page.fill(".edit-input", "Describe this picture in one word.");
+      await page.click("text=Save & send");
+      const edited = await lastReply(page, "complete");
+      expect(edited).toContain("6 words");
+      expect(edited).toContain(`JPEG`); // the image stayed with the edited message
+      expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
+      const replaced = await page.getAttribute('.message[data-role="assistant"]', "data-id");
+      await page.click('.message[data-role="assistant"] button[aria-label="Regenerate"]');
+      await page.waitForSelector(`.message[data-role="assistant"]:not([data-id="${replaced}"])`, { timeout: TIMEOUT });
+      expect(await lastReply(page, "complete")).toContain("6 words");
+      expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
+    });
+
+    it("explains errors in plain words: a failed stream, a rate limit with a countdown, a context overflow", async () => {
+      await newChat(page);
+      await send(page, "/error");
+      const failed = await lastReply(page, "error");
+      expect(failed).toContain("The model server failed");
+      expect(failed).toContain("Simulated failure (/error)");
+      await page.waitForSelector('.conversation.active .conversation-title:text("/error")', { timeout: TIMEOUT });
+      await shot("05-error");
+
+      await send(page, "/ratelimit");
+      const notice = page.locator('.notice[data-kind="retry"]');
+      await notice.waitFor({ timeout: TIMEOUT });
+      expect(await notice.textContent()).toMatch(/^Rate limited — retrying in [1-3] s/);
+      expect(await lastReply(page, "complete")).toContain("this retry went through");
+      expect(await page.isVisible('.notice[data-kind="retry"]')).toBe(false);
+
+      await send(page, "/context");
+      const overflow = await lastReply(page, "error");
+      expect(overflow).toContain("This conversation no longer fits; older turns were dropped");
+      expect(overflow).toMatch(/against a limit of 32,768/);
+
+      // No server at all: the client retries (the countdown says why), then the reply says so.
+      await page.route("**/v1/openai/chat/completions", (route) => route.abort("connectionrefused"));
+      try {
+        await send(page, "Is anyone there?");
+        await page.waitForSelector('.notice[data-kind="retry"]:has-text("Can\'t reach the server — retrying")', { timeout: TIMEOUT });
+        expect(await lastReply(page, "error")).toContain("Can't reach the server");
+      } finally {
+        await page.unroute("**/v1/openai/chat/completions");
+      }
+    });
+
+    it("leaves older turns out when the conversation outgrows the window, and says so", async () => {
+      await newChat(page);
+      // About 16,000 tokens each: two such turns do not fit the 90B model's 32,768-token window with 4,096 kept for the reply.
+      const words = (seed: number) => Array.from({ length: 6_000 }, (_, i) => `word${(i * 7919 + seed) % 5000}`).join(" ");
+      await page.fill(".composer-input", words(1));
+      expect(await meterText(page)).toMatch(/^1\d,\d{3} \/ 32,768 tokens/); // the draft counts in the meter
+      await page.keyboard.press("Enter");
+      await lastReply(page, "complete");
+      expect(await page.isVisible(".meter-dropped")).toBe(false);
+      await send(page, words(2));
+      const reply = await lastReply(page, "complete");
+      expect(reply).toContain("**1 message**".replace(/\*/g, "")); // the simulator saw only the newest turn
+      expect(await page.textContent(".meter-dropped")).toBe("1 older turn left out of the last request");
+
+      // A single message larger than the whole window is refused before anything is sent.
+      await send(page, words(3) + words(4) + words(5));
+      expect(await lastReply(page, "error")).toContain("This message is too long for the model");
+    });
+
+    it("shows hostile markdown and HTML as inert text: nothing runs, loads, or links anywhere but http(s)", async () => {
+      await newChat(page);
+      await send(page, "/xss");
+      const text = await lastReply(page, "complete");
+      expect(text).toContain("<img src=x onerror=alert(1)>");
+      expect(text).toContain("<script>alert(1)</script>");
+      expect(text).toContain("[click me](javascript:alert(1))");
+      await page.waitForTimeout(300); // give anything that could fire (onerror, onload) a moment
+      const audit = await page.evaluate(() => {
+        const messages = document.querySelector("#messages")!;
+        const all = Array.from(document.querySelectorAll("*"));
+        return {
+          xss: (window as unknown as { __xss: boolean }).__xss,
+          handlers: all.flatMap((el) => Array.from(el.attributes).filter((a) => a.name.startsWith("on")).map((a) => `${el.tagName}[${a.name}]`)),
+          scripts: messages.querySelectorAll("script").length,
+          frames: document.querySelectorAll("iframe, object, embed").length,
+          images: Array.from(messages.querySelectorAll("img")).map((img) => img.getAttribute("src")),
+          svgs: Array.from(messages.querySelectorAll("svg")).filter((svg) => !svg.classList.contains("icon")).length,
+          hrefs: Array.from(messages.querySelectorAll("a")).map((a) => a.getAttribute("href")),
+          styled: Array.from(messages.querySelectorAll(".markdown [style]")).length,
+          covered: document.elementFromPoint(innerWidth / 2, innerHeight / 2)?.closest("#messages, .composer-wrap, .topbar, .banner") !== null,
+        };
+      });
+      expect(audit.xss).toBe(false);
+      expect(dialogs).toEqual([]);
+      expect(audit.handlers).toEqual([]);
+      expect(audit.scripts).toBe(0);
+      expect(audit.frames).toBe(0);
+      expect(audit.images.every((src) => src?.startsWith("blob:"))).toBe(true);
+      expect(audit.svgs).toBe(0);
+      expect(audit.hrefs.every((href) => /^(https?:|mailto:)/.test(href ?? ""))).toBe(true);
+      expect(audit.styled).toBe(0);
+      expect(audit.covered).toBe(true);
+      // The code block shows its script as text.
+      expect(await page.locator('.message[data-role="assistant"] pre code').last().textContent()).toBe("<script>alert('inside a code block: text, never run')</script>");
+    });
+
+    it("renames and deletes conversations, and both survive a reload", async () => {
+      const item = page.locator('.conversation:has-text("Hello! What do you see")');
+      await item.hover();
+      await item.locator('button[aria-label="Rename"]').click();
+      await page.fill(".rename-input", "Renamed in the test");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(() => Array.from(document.querySelectorAll(".conversation-title")).some((el) => el.textContent === "Renamed in the test"), null, {
+        timeout: TIMEOUT,
+      });
+
+      const slow = page.locator('.conversation:has-text("/slow")');
+      await slow.hover();
+      await slow.locator('button[aria-label="Delete"]').click();
+      await slow.locator('button[aria-label="Click again to delete"]').click(); // no confirm() dialog: a second click
+      await page.waitForFunction(() => !Array.from(document.querySelectorAll(".conversation-title")).some((el) => el.textContent === "/slow"), null, { timeout: TIMEOUT });
+
+      await page.reload();
+      await ready(page);
+      await page.waitForSelector('.conversation-title:text("Renamed in the test")', { timeout: TIMEOUT });
+      const titles = await sidebarTitles(page);
+      expect(titles).toHaveLength(5);
+      expect(titles).toContain("Renamed in the test");
+      expect(titles).not.toContain("/slow");
+      // Most recent first: the rename touched that conversation last.
+      expect(titles[0]).toBe("Renamed in the test");
+      expect(pageErrors).toEqual([]);
+      expect(dialogs).toEqual([]);
+    });
+
+    it("works on a phone-sized screen and in dark mode", async () => {
+      await page.click('.conversation-open:has-text("What is in this picture")');
+      await page.waitForSelector('.message[data-role="user"] .message-image img', { timeout: TIMEOUT });
+      await page.emulateMedia({ colorScheme: "dark" });
+      await shot("06-dark");
+      await page.setViewportSize({ width: 390, height: 800 });
+      await page.waitForTimeout(300);
+      expect(await page.isVisible("#sidebar")).toBe(true); // off-canvas, not display:none
+      const box = await page.locator("#sidebar").boundingBox();
+      expect(box!.x + box!.width).toBeLessThanOrEqual(1);
+      await page.click("#menu-button");
+      await page.waitForTimeout(300);
+      expect((await page.locator("#sidebar").boundingBox())!.x).toBeGreaterThanOrEqual(0);
+      await page.emulateMedia({ colorScheme: "light" });
+      await page.click("#scrim", { position: { x: 370, y: 400 } });
+      await page.waitForTimeout(300);
+      await shot("07-phone");
+    });
+  });
+}
