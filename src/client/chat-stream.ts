@@ -157,6 +157,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     let attempt: Sent["attempt"] | undefined;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     let ended = false;
+    let bodyEnded = false;
     try {
       const sent = await this.#source.sent;
       attempt = sent.attempt;
@@ -203,6 +204,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
         if (failure) throw failure;
         if (done) break;
         if (read.done) {
+          bodyEnded = true;
           if (!accumulator.finished) throw new StreamInterruptedError();
           break;
         }
@@ -219,11 +221,36 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
         call.abort();
         this.#settle.reject(attempt?.signal.reason ?? call.reason);
       }
-      if (reader) void reader.cancel().catch(noop);
+      // After [DONE] the body's end is usually a few bytes away: read it, so the connection can be reused
+      // (cancelling makes undici drop the socket: a new TCP and TLS handshake for the next request).
+      if (reader && !bodyEnded) {
+        if (ended) drainBriefly(reader);
+        else void reader.cancel().catch(noop);
+      }
       attempt?.dispose();
       call.dispose();
     }
   }
+}
+
+/** Read what is left of a finished body, within bounds; past them, cancel (and lose only the connection). */
+function drainBriefly(reader: ReadableStreamDefaultReader<Uint8Array>, maxBytes = 65_536, maxMs = 2_000): void {
+  const timer = setTimeout(() => void reader.cancel().catch(noop), maxMs);
+  void (async () => {
+    let seen = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        seen += value.byteLength;
+        if (seen > maxBytes) return void (await reader.cancel());
+      }
+    } catch {
+      // The connection went away meanwhile: nothing to reuse, nothing lost.
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
 }
 
 /** One SSE event → a validated chunk; `undefined` for the `[DONE]` sentinel; typed errors for error payloads. */

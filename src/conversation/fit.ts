@@ -1,6 +1,6 @@
 import { tileCount } from "../images/tiles.js";
 import { estimateTokens } from "../tokens/estimate.js";
-import { type FitMessage, messageCost } from "./cost.js";
+import { cachedCost, costCache, type FitMessage, messageCost } from "./cost.js";
 import { ContextBudgetError, ImageLimitError } from "./errors.js";
 import { type ImageCost, type ImagePolicy, LLAMA_32_VISION_IMAGE } from "./presets.js";
 import { LLAMA3_TEMPLATE, type TemplateCost } from "./template.js";
@@ -80,94 +80,124 @@ export function fitToContext<M extends FitMessage>(messages: readonly M[], optio
   // Pinned turns are counted before newer turns are walked: their images count whole, without taking the
   // "latest" slot (over-counting them is safe; under-counting a newer image would not be).
   let countImagesWhole = false;
-  const costOf = (m: M): [number, number] => {
-    const cost = messageCost(m, count);
-    let text = cost.text + template.perMessage;
-    let img = 0;
+  const cache = costCache(count);
+  // costOf adds to these (no tuple per message).
+  let addText = 0;
+  let addImage = 0;
+  const costOf = (m: M): void => {
+    const cost = cachedCost(cache, m, count);
+    addText = cost.text + template.perMessage;
+    addImage = 0;
     const images = cost.images;
     for (let i = images.length - 1; i >= 0; i--) {
-      if (countImagesWhole) img += tileCount(images[i], image) * image.tokensPerTile;
+      if (countImagesWhole) addImage += tileCount(images[i], image) * image.tokensPerTile;
       else if (!latestTaken) {
         latestTaken = true;
-        img += tileCount(images[i], image) * image.tokensPerTile;
-      } else if (policy === "latest") text += placeholder;
-      else img += tileCount(images[i], image) * image.tokensPerTile;
+        addImage += tileCount(images[i], image) * image.tokensPerTile;
+      } else if (policy === "latest") addText += placeholder;
+      else addImage += tileCount(images[i], image) * image.tokensPerTile;
     }
-    return [text, img];
   };
   const addRange = (start: number, end: number) => {
     for (let i = end - 1; i >= start; i--) {
-      const [t, im] = costOf(messages[i]!);
-      rawText += t;
-      rawImage += im;
+      costOf(messages[i]!);
+      rawText += addText;
+      rawImage += addImage;
     }
   };
 
   // Leading system messages.
+  const n = messages.length;
   let systemEnd = 0;
-  while (systemEnd < messages.length && messages[systemEnd]!.role === "system") systemEnd++;
+  while (systemEnd < n && messages[systemEnd]!.role === "system") systemEnd++;
   addRange(0, systemEnd);
 
-  // Turns, newest first. A run before the first user message has no user to start it: never sent.
-  const turns: Turn[] = [];
-  let end = messages.length;
-  let pinnedInTurn = false;
-  for (let i = messages.length - 1; i >= systemEnd; i--) {
+  // Work in proportion to what is kept: one tight pass counts the user messages (turns)
+  // and finds pinned messages; turns are then walked newest first only as far as the budget reaches.
+  let users = 0;
+  let firstUser = -1;
+  let pinned: number[] | undefined;
+  for (let i = systemEnd; i < n; i++) {
     const m = messages[i]!;
-    if (m.pinned === true) pinnedInTurn = true;
     if (m.role === "user") {
-      turns.push({ start: i, end, pinned: pinnedInTurn });
-      end = i;
-      pinnedInTurn = false;
+      users++;
+      if (firstUser < 0) firstUser = i;
+    }
+    if (m.pinned === true) (pinned ??= []).push(i);
+  }
+  const orphanEnd = firstUser < 0 ? n : firstUser;
+  const hasOrphans = orphanEnd > systemEnd;
+  const turnStart = (i: number) => {
+    while (i >= orphanEnd && messages[i]!.role !== "user") i--;
+    return i;
+  };
+  const turnEnd = (i: number) => {
+    i++;
+    while (i < n && messages[i]!.role !== "user") i++;
+    return i;
+  };
+  // Pinned turns (not orphans), oldest first, as [start, end) pairs; the newest turn is never among them.
+  const newestStart = firstUser < 0 ? n : turnStart(n - 1);
+  const pinnedTurns: number[] = [];
+  if (pinned) {
+    for (const p of pinned) {
+      if (p < orphanEnd || p >= newestStart) continue;
+      const start = turnStart(p);
+      if (pinnedTurns.length > 0 && pinnedTurns[pinnedTurns.length - 2] === start) continue;
+      pinnedTurns.push(start, turnEnd(p));
     }
   }
-  const orphanStart = systemEnd;
-  const orphanEnd = end;
+  const isPinnedStart = (start: number) => {
+    for (let k = 0; k < pinnedTurns.length; k += 2) if (pinnedTurns[k] === start) return true;
+    return false;
+  };
 
-  // What must be sent: the newest turn, then pinned turns (counted now, so recent turns fill what is left).
-  const keep = new Array<boolean>(turns.length).fill(false);
-  if (turns.length > 0) {
-    addRange(turns[0]!.start, turns[0]!.end);
-    keep[0] = true;
-  }
+  if (firstUser >= 0) addRange(newestStart, n);
   countImagesWhole = true;
-  for (let k = 1; k < turns.length; k++) {
-    if (turns[k]!.pinned) {
-      addRange(turns[k]!.start, turns[k]!.end);
-      keep[k] = true;
-    }
-  }
+  for (let k = pinnedTurns.length - 2; k >= 0; k -= 2) addRange(pinnedTurns[k]!, pinnedTurns[k + 1]!);
   countImagesWhole = false;
   const summary = options.summary;
   let summaryText = 0;
   let summaryImage = 0;
-  if (summary) [summaryText, summaryImage] = costOf(summary);
+  if (summary) {
+    costOf(summary);
+    summaryText = addText;
+    summaryImage = addImage;
+  }
   const mandatory = total();
   if (mandatory > budget) throw new ContextBudgetError(mandatory, budget);
 
   // Fill with the newest unpinned turns while they fit; the first that does not fit ends the walk.
-  let droppedTurns = 0;
-  let k = 1;
-  for (; k < turns.length; k++) {
-    const turn = turns[k]!;
-    if (turn.pinned) continue;
+  let cut = newestStart; // [cut, n) is kept
+  let keptTurns = firstUser >= 0 ? 1 : 0; // turns in [cut, n)
+  while (cut > orphanEnd) {
+    const start = turnStart(cut - 1);
+    if (isPinnedStart(start)) {
+      cut = start;
+      keptTurns++;
+      continue;
+    }
     const beforeText = rawText;
     const beforeImage = rawImage;
     const beforeLatest = latestTaken;
-    addRange(turn.start, turn.end);
+    addRange(start, cut);
     if (total() > budget) {
       rawText = beforeText;
       rawImage = beforeImage;
       latestTaken = beforeLatest;
       break;
     }
-    keep[k] = true;
+    cut = start;
+    keptTurns++;
   }
-  for (; k < turns.length; k++) if (!keep[k]) droppedTurns++;
+  // Pinned turns older than the cut are kept apart; the others there are dropped.
+  let olderPinned = 0;
+  for (let k = 0; k < pinnedTurns.length; k += 2) if (pinnedTurns[k]! < cut) olderPinned++;
+  const droppedTurns = users - keptTurns - olderPinned;
 
   // A summary stands in for dropped turns, if it fits too.
   let summarized = false;
-  if (summary && (droppedTurns > 0 || orphanEnd > orphanStart)) {
+  if (summary && (droppedTurns > 0 || hasOrphans)) {
     rawText += summaryText;
     rawImage += summaryImage;
     if (total() <= budget) summarized = true;
@@ -177,13 +207,25 @@ export function fitToContext<M extends FitMessage>(messages: readonly M[], optio
     }
   }
 
-  const kept: M[] = messages.slice(0, systemEnd);
-  if (summarized) kept.push(summary!);
-  const dropped: M[] = messages.slice(orphanStart, orphanEnd);
-  for (let t = turns.length - 1; t >= 0; t--) {
-    const turn = turns[t]!;
-    const target = keep[t] ? kept : dropped;
-    for (let i = turn.start; i < turn.end; i++) target.push(messages[i]!);
+  let kept: M[];
+  let dropped: M[];
+  if (olderPinned === 0) {
+    kept = messages.slice(0, systemEnd);
+    if (summarized) kept.push(summary!);
+    kept = kept.concat(messages.slice(cut));
+    dropped = messages.slice(systemEnd, cut);
+  } else {
+    kept = messages.slice(0, systemEnd);
+    if (summarized) kept.push(summary!);
+    dropped = messages.slice(systemEnd, orphanEnd);
+    let from = orphanEnd;
+    for (let k = 0; k < pinnedTurns.length && pinnedTurns[k]! < cut; k += 2) {
+      for (let i = from; i < pinnedTurns[k]!; i++) dropped.push(messages[i]!);
+      for (let i = pinnedTurns[k]!; i < pinnedTurns[k + 1]!; i++) kept.push(messages[i]!);
+      from = pinnedTurns[k + 1]!;
+    }
+    for (let i = from; i < cut; i++) dropped.push(messages[i]!);
+    kept = kept.concat(messages.slice(cut));
   }
 
   const sent = policy === "latest" ? keepLatestImage(kept) : kept;
@@ -195,7 +237,7 @@ export function fitToContext<M extends FitMessage>(messages: readonly M[], optio
   return {
     messages: sent,
     dropped,
-    droppedTurns: droppedTurns + (orphanEnd > orphanStart ? 1 : 0),
+    droppedTurns: droppedTurns + (hasOrphans ? 1 : 0),
     tokens: total(),
     budget,
     summarized,

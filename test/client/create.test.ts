@@ -253,3 +253,20 @@ describe("toReadableStream as a relay", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
+
+describe("connections", () => {
+  it("reuses the connection after a stream that ended with [DONE]: the body's end is read, not cancelled", async () => {
+    upstream.handle((_req, res) => {
+      startSSE(res);
+      for (const e of replyEvents(["x"])) res.write(e);
+      // The end of the body comes a little after [DONE], as it does from real servers.
+      setTimeout(() => res.end(), 5);
+    });
+    const client = createClient({ baseURL: upstream.baseURL });
+    for (let i = 0; i < 5; i++) {
+      await client.chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(upstream.requests.map((r) => r.connection)).toEqual([1, 1, 1, 1, 1].map(() => upstream.requests[0]!.connection));
+  });
+});

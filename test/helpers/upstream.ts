@@ -9,6 +9,8 @@ export interface RecordedRequest {
   body: any;
   /** Resolves when the client closes the connection (abort, cancel) or the response ends. */
   closed: Promise<void>;
+  /** Which TCP connection carried it (1, 2, …): equal numbers mean a reused connection. */
+  connection: number;
 }
 
 export type Handler = (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
@@ -26,7 +28,11 @@ export interface Upstream {
 export async function startUpstream(): Promise<Upstream> {
   let handlers: Handler[] = [];
   const requests: RecordedRequest[] = [];
+  const connections = new WeakMap<object, number>();
+  let nextConnection = 1;
   const server: Server = createServer(async (req, res) => {
+    let connection = connections.get(req.socket);
+    if (connection === undefined) connections.set(req.socket, (connection = nextConnection++));
     const raw = await new Promise<string>((resolve) => {
       let text = "";
       req.setEncoding("utf8");
@@ -38,7 +44,7 @@ export async function startUpstream(): Promise<Upstream> {
       body = JSON.parse(raw);
     } catch {}
     const closed = new Promise<void>((resolve) => res.on("close", () => resolve()));
-    const recorded: RecordedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, closed };
+    const recorded: RecordedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, closed, connection };
     requests.push(recorded);
     const handler = handlers[Math.min(requests.length - 1, handlers.length - 1)];
     if (!handler) {
