@@ -49,7 +49,9 @@ export default defineConfig({
     lib: { entry: entries, formats: ["es"], fileName: (_format, name) => `${name}.js` },
     rollupOptions: {
       external: ["valibot", "idb", "llama3-tokenizer-js"],
-      output: { chunkFileNames: "_chunks/[name]-[hash].js" },
+      // One file per source module, as in src/: an app's bundler then drops what it does not use (e.g. the
+      // conversation-import schemas from an app that only streams), which one chunk per entry would not allow.
+      output: { preserveModules: true, preserveModulesRoot: "src", entryFileNames: "[name].js" },
     },
   },
   test: {

@@ -10,6 +10,8 @@ import type { ConversationMeta, ConversationStore, MessagePage } from "./types.j
 interface Entry {
   meta: ConversationMeta;
   messages: Message[];
+  /** Ids of `messages`, for an O(1) duplicate check. */
+  ids: Set<string>;
   /** seq of each message, parallel to `messages`. */
   seqs: number[];
   nextSeq: number;
@@ -51,7 +53,7 @@ export function createMemoryStore(): ConversationStore {
       const id = init.id ?? newId();
       if (entries.has(id)) throw new StorageError(`A conversation with id "${id}" already exists`);
       const meta = newMeta({ ...init, id }, now());
-      entries.set(id, { meta, messages: [], seqs: [], nextSeq: 0 });
+      entries.set(id, { meta, messages: [], ids: new Set(), seqs: [], nextSeq: 0 });
       return clone(meta);
     },
 
@@ -81,7 +83,8 @@ export function createMemoryStore(): ConversationStore {
 
     async appendMessage(id, message) {
       const e = entry(id);
-      if (e.messages.some((m) => m.id === message.id)) throw new StorageError(`Message "${message.id}" is already stored`);
+      if (e.ids.has(message.id)) throw new StorageError(`Message "${message.id}" is already stored`);
+      e.ids.add(message.id);
       e.messages.push(clone(message));
       e.seqs.push(e.nextSeq++);
       e.meta.messageCount++;
@@ -105,6 +108,7 @@ export function createMemoryStore(): ConversationStore {
       for (let i = e.messages.length - 1; i >= 0; i--) {
         if (!gone.has(e.messages[i]!.id)) continue;
         adjustUsage(e.meta, e.messages[i], undefined);
+        e.ids.delete(e.messages[i]!.id);
         e.messages.splice(i, 1);
         e.seqs.splice(i, 1);
         e.meta.messageCount--;
@@ -133,8 +137,9 @@ export function createMemoryStore(): ConversationStore {
       const meta = newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, now());
       meta.createdAt = parsed.createdAt;
       meta.calibration = parsed.calibration;
-      const e: Entry = { meta, messages: [], seqs: [], nextSeq: 0 };
+      const e: Entry = { meta, messages: [], ids: new Set(), seqs: [], nextSeq: 0 };
       for (const message of parsed.messages) {
+        e.ids.add(message.id);
         e.messages.push(message);
         e.seqs.push(e.nextSeq++);
         meta.messageCount++;
