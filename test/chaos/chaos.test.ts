@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Conversation } from "../../src/conversation/conversation.ts";
 import type { AssistantMessage, Message } from "../../src/conversation/types.ts";
 import { createClient } from "../../src/index.ts";
+import "fake-indexeddb/auto";
+import { createIndexedDBStore } from "../../src/store/idb/index.ts";
 import { createMemoryStore } from "../../src/store/memory.ts";
 import type { ConversationStore } from "../../src/store/types.ts";
 import { rng } from "../helpers/chunking.ts";
@@ -15,6 +17,8 @@ import { EXPECTED_ERROR, type Fault, RETRIED } from "./faults.ts";
 import { type ChaosServer, startChaosServer } from "./server.ts";
 
 const TURNS = Number(process.env.CHAOS_TURNS ?? 1000);
+/** The same run through the IndexedDB store (on fake-indexeddb): slower per write, so fewer turns. */
+const IDB_TURNS = Number(process.env.CHAOS_IDB_TURNS ?? 300);
 const SEED = Number(process.env.CHAOS_SEED ?? 20261125);
 const CONCURRENCY = Number(process.env.CHAOS_CONCURRENCY ?? 16);
 const TURNS_PER_CONVERSATION = 10;
@@ -40,15 +44,15 @@ interface Figures {
   ms: number;
 }
 
-async function runConversation(index: number, store: ConversationStore, figures: Figures): Promise<void> {
+async function runConversation(index: number, store: ConversationStore, figures: Figures, limit: number, label: string): Promise<void> {
   const random = rng(SEED + index * 7919);
-  const id = `chaos-${SEED}-${index}`;
+  const id = `chaos-${label}-${SEED}-${index}`;
   // Each request says which conversation it belongs to, so the server's log can be checked per conversation.
   const client = createClient({ baseURL: server.baseURL, maxRetries: 2, idleTimeout: IDLE_MS, timeout: 5000, headers: { "x-chaos-conversation": id } });
   const conversation = await Conversation.create(store, { client, model: "meta-llama/Llama-3.2-90B-Vision-Instruct", id });
   const ledger: string[] = []; // user messages accepted, in order
   let seenRequests = 0;
-  for (let turn = 0; turn < TURNS_PER_CONVERSATION && figures.turns < TURNS; turn++) {
+  for (let turn = 0; turn < TURNS_PER_CONVERSATION && figures.turns < limit; turn++) {
     figures.turns++;
     const text = `conversation ${index}, turn ${turn}: ${"é🦙日".slice(0, 1 + Math.floor(random() * 3))} ${random().toString(36).slice(2)}`;
     const reply = conversation.send(text);
@@ -108,30 +112,43 @@ async function runConversation(index: number, store: ConversationStore, figures:
   }
 }
 
+async function chaosRun(label: string, store: ConversationStore, turns: number): Promise<Figures> {
+  const started = Date.now();
+  const figures: Figures = { seed: SEED, turns: 0, conversations: 0, requests: 0, faults: {}, recoveredByRetry: 0, completed: 0, surfaced: {}, lost: 0, duplicated: 0, hung: 0, ms: 0 };
+  const total = Math.ceil(turns / TURNS_PER_CONVERSATION);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(CONCURRENCY, total) }, async () => {
+    while (next < total) {
+      const index = next++;
+      figures.conversations++;
+      await runConversation(index, store, figures, turns, label);
+    }
+  });
+  await Promise.all(workers);
+  figures.ms = Date.now() - started;
+  mkdirSync(".ci-out", { recursive: true });
+  writeFileSync(`.ci-out/chaos-${label}.json`, JSON.stringify(figures, null, 2));
+  console.log(`chaos (${label}): ${JSON.stringify(figures)}`);
+  expect(figures.turns).toBe(turns);
+  expect(figures.lost).toBe(0);
+  expect(figures.duplicated).toBe(0);
+  expect(figures.hung).toBe(0);
+  return figures;
+}
+
 describe("chaos", () => {
   it(`${TURNS} turns through Conversation + memory store against a misbehaving upstream lose nothing`, async () => {
-    const started = Date.now();
-    const store = createMemoryStore();
-    const figures: Figures = { seed: SEED, turns: 0, conversations: 0, requests: 0, faults: {}, recoveredByRetry: 0, completed: 0, surfaced: {}, lost: 0, duplicated: 0, hung: 0, ms: 0 };
-    const total = Math.ceil(TURNS / TURNS_PER_CONVERSATION);
-    let next = 0;
-    const workers = Array.from({ length: Math.min(CONCURRENCY, total) }, async () => {
-      while (next < total) {
-        const index = next++;
-        figures.conversations++;
-        await runConversation(index, store, figures);
-      }
-    });
-    await Promise.all(workers);
-    figures.ms = Date.now() - started;
-    mkdirSync(".ci-out", { recursive: true });
-    writeFileSync(".ci-out/chaos.json", JSON.stringify(figures, null, 2));
-    console.log(`chaos: ${JSON.stringify(figures)}`);
-    expect(figures.turns).toBe(TURNS);
-    expect(figures.lost).toBe(0);
-    expect(figures.duplicated).toBe(0);
-    expect(figures.hung).toBe(0);
+    const figures = await chaosRun("memory", createMemoryStore(), TURNS);
     // Every kind of fault was met in a run of this size.
     if (TURNS >= 400) for (const fault of Object.keys(EXPECTED_ERROR)) expect(figures.faults[fault as Fault], fault).toBeGreaterThan(0);
+  }, 600_000);
+
+  it(`${IDB_TURNS} turns through Conversation + the IndexedDB store (fake-indexeddb) lose nothing`, async () => {
+    const store = createIndexedDBStore({ name: `chaos-${SEED}` });
+    try {
+      await chaosRun("idb", store, IDB_TURNS);
+    } finally {
+      store.close?.();
+    }
   }, 600_000);
 });
