@@ -48,11 +48,6 @@ export interface FitResult<M extends FitMessage = FitMessage> {
 /** What an omitted image becomes under imagePolicy "latest". */
 export const OMITTED_IMAGE_TEXT = "[An earlier image was shown here; only the most recent image is sent.]";
 
-interface Turn {
-  start: number;
-  end: number;
-  pinned: boolean;
-}
 
 /**
  * Choose what to send so the request fits the context window. Pure: it reads `messages` and returns new

@@ -1,7 +1,7 @@
+import { exportDocument, importedMeta } from "./document.js";
 import type { Calibration } from "../conversation/calibration.js";
 import { newId } from "../conversation/id.js";
 import { parseConversationJSON } from "../conversation/json.js";
-import { serializeMessage } from "../conversation/serialize.js";
 import type { Message } from "../conversation/types.js";
 import { adjustUsage, DEFAULT_PAGE, newMeta, titleFrom } from "./accounting.js";
 import { ConversationNotFoundError, StorageError } from "./errors.js";
@@ -118,25 +118,13 @@ export function createMemoryStore(): ConversationStore {
 
     async export(id) {
       const { meta, messages } = entry(id);
-      const doc = {
-        format: "edgechat.conversation" as const,
-        version: 1 as const,
-        id: meta.id,
-        model: meta.model,
-        title: meta.title,
-        createdAt: meta.createdAt,
-        calibration: clone(meta.calibration ?? { text: 1, image: 1, samples: 0 }),
-        messages: messages.map((m) => clone(serializeMessage(m))),
-      };
-      return meta.system === undefined ? doc : { ...doc, system: meta.system };
+      return clone(exportDocument(meta, messages));
     },
 
     async import(document) {
       const parsed = parseConversationJSON(document);
       if (entries.has(parsed.id)) throw new StorageError(`A conversation with id "${parsed.id}" already exists`);
-      const meta = newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, now());
-      meta.createdAt = parsed.createdAt;
-      meta.calibration = parsed.calibration;
+      const meta = importedMeta(parsed, now());
       const e: Entry = { meta, messages: [], ids: new Set(), seqs: [], nextSeq: 0 };
       for (const message of parsed.messages) {
         e.ids.add(message.id);

@@ -1,7 +1,6 @@
-import { UNCALIBRATED } from "../../conversation/calibration.js";
+import { exportDocument, importedMeta } from "../document.js";
 import { newId } from "../../conversation/id.js";
 import { parseConversationJSON } from "../../conversation/json.js";
-import { serializeMessage } from "../../conversation/serialize.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { guardStore } from "../guard.js";
@@ -250,18 +249,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
         const records: MessageRecord[] = [];
         for await (const { value } of kv.list<MessageRecord>({ prefix: keys.messages(conv.key) })) records.push(value);
         const messages = await decode(records);
-        const { meta } = conv;
-        const doc = {
-          format: "edgechat.conversation" as const,
-          version: 1 as const,
-          id: meta.id,
-          model: meta.model,
-          title: meta.title,
-          createdAt: meta.createdAt,
-          calibration: meta.calibration ?? { ...UNCALIBRATED },
-          messages: messages.map(serializeMessage),
-        };
-        return meta.system === undefined ? doc : { ...doc, system: meta.system };
+        return exportDocument(conv.meta, messages);
       }),
 
     async import(document) {
@@ -269,9 +257,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
       const duplicate = () => new StorageError(`A conversation with id "${parsed.id}" already exists`);
       if ((await kv.get(keys.conversation(parsed.id))).value !== null) throw duplicate();
       const encoded = await Promise.all(parsed.messages.map(encodeMessage));
-      const meta = newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, 0);
-      meta.createdAt = parsed.createdAt;
-      meta.calibration = parsed.calibration;
+      const meta = importedMeta(parsed, 0);
       for (const { message } of encoded) {
         meta.messageCount++;
         adjustUsage(meta, undefined, message);

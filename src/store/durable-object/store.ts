@@ -1,7 +1,6 @@
-import { UNCALIBRATED } from "../../conversation/calibration.js";
+import { exportDocument, importedMeta } from "../document.js";
 import { newId } from "../../conversation/id.js";
 import { parseConversationJSON } from "../../conversation/json.js";
-import { serializeMessage } from "../../conversation/serialize.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
@@ -208,17 +207,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
     async export(id) {
       const meta = toMeta(existing(id));
       const messages = decode(sql.exec("SELECT body FROM edgechat_messages WHERE conversation_id = ? ORDER BY seq", id).toArray());
-      const doc = {
-        format: "edgechat.conversation" as const,
-        version: 1 as const,
-        id: meta.id,
-        model: meta.model,
-        title: meta.title,
-        createdAt: meta.createdAt,
-        calibration: meta.calibration ?? { ...UNCALIBRATED },
-        messages: messages.map(serializeMessage),
-      };
-      return meta.system === undefined ? doc : { ...doc, system: meta.system };
+      return exportDocument(meta, messages);
     },
 
     async import(document) {
@@ -226,9 +215,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
       const encoded = await Promise.all(parsed.messages.map(encodeMessage));
       return tx(() => {
         if (row(parsed.id)) throw new StorageError(`A conversation with id "${parsed.id}" already exists`);
-        const meta = newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, now());
-        meta.createdAt = parsed.createdAt;
-        meta.calibration = parsed.calibration;
+        const meta = importedMeta(parsed, now());
         const images = new Map<string, Uint8Array>();
         encoded.forEach(({ message, json, hashes, images: own }, seq) => {
           sql.exec("INSERT INTO edgechat_messages (conversation_id, seq, id, body, images) VALUES (?, ?, ?, ?, ?)", meta.id, seq, message.id, json, hashList(hashes));

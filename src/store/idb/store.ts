@@ -1,7 +1,6 @@
+import { exportDocument, importedMeta } from "../document.js";
 import type { IDBPTransaction } from "idb";
-import { UNCALIBRATED } from "../../conversation/calibration.js";
 import { newId } from "../../conversation/id.js";
-import { serializeMessage } from "../../conversation/serialize.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, DEFAULT_PAGE, newMeta, titleFrom } from "../accounting.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
@@ -332,17 +331,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
         const conversation = await meta(tx, id);
         return [conversation, ...(await withImages(tx, (await tx.objectStore("messages").getAll(range(id))).filter(valid)))] as const;
       });
-      const doc = {
-        format: "edgechat.conversation" as const,
-        version: 1 as const,
-        id,
-        model: conversation.model,
-        title: conversation.title,
-        createdAt: conversation.createdAt,
-        calibration: conversation.calibration ?? { ...UNCALIBRATED },
-        messages: (await hydrate(records, blobs)).map(serializeMessage),
-      };
-      return conversation.system === undefined ? doc : { ...doc, system: conversation.system };
+      return exportDocument(conversation, await hydrate(records, blobs));
     },
 
     async import(document) {
@@ -356,9 +345,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
         async (tx) => {
           await fresh(tx, parsed.id);
           const conversation: ConversationRecord = {
-            ...newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, tick()),
-            createdAt: parsed.createdAt,
-            calibration: parsed.calibration,
+            ...importedMeta(parsed, tick()),
             nextSeq: 0,
           };
           await addImages(tx, blobs);

@@ -1,0 +1,31 @@
+// Between a store's records and the versioned JSON document every store exports and imports.
+import { UNCALIBRATED } from "../conversation/calibration.js";
+import type { ParsedConversation } from "../conversation/json.js";
+import { type ConversationJSON, serializeMessage } from "../conversation/serialize.js";
+import type { Message } from "../conversation/types.js";
+import { newMeta } from "./accounting.js";
+import type { ConversationMeta } from "./types.js";
+
+/** A stored conversation as the export document (images as base64). */
+export function exportDocument(meta: ConversationMeta, messages: readonly Message[]): ConversationJSON & { title: string } {
+  const doc: ConversationJSON & { title: string } = {
+    format: "edgechat.conversation",
+    version: 1,
+    id: meta.id,
+    model: meta.model,
+    title: meta.title,
+    createdAt: meta.createdAt,
+    calibration: { ...(meta.calibration ?? UNCALIBRATED) },
+    messages: messages.map(serializeMessage),
+  };
+  if (meta.system !== undefined) doc.system = meta.system;
+  return doc;
+}
+
+/** The meta of an imported document, before its messages are counted in (`adjustUsage`, `messageCount`). */
+export function importedMeta(parsed: ParsedConversation, now: number): ConversationMeta {
+  const meta = newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, now);
+  meta.createdAt = parsed.createdAt;
+  meta.calibration = parsed.calibration;
+  return meta;
+}
