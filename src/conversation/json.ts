@@ -1,8 +1,10 @@
 import * as v from "valibot";
 import { formatPath, ValidationError } from "../errors/validation.js";
 import { base64ToBytes } from "../images/base64.js";
-import { UNCALIBRATED, type Calibration } from "./calibration.js";
+import { UNCALIBRATED } from "./calibration.js";
 import type { Message, MessagePart } from "./types.js";
+
+import type { ConversationJSON } from "./serialize.js";
 
 export type { ConversationJSON, MessageJSON, PartJSON } from "./serialize.js";
 
@@ -50,15 +52,8 @@ const conversationSchema = v.object({
   messages: v.array(messageSchema),
 });
 
-export interface ParsedConversation {
-  id: string;
-  model: string;
-  system?: string;
-  title?: string;
-  createdAt: number;
-  calibration: Calibration;
-  messages: Message[];
-}
+/** A validated document, its messages in memory form (image bytes, not base64). */
+export type ParsedConversation = Omit<ConversationJSON, "format" | "version" | "messages"> & { messages: Message[] };
 
 /** JSON text → value; text that is not JSON is a ValidationError like any other bad document. */
 export function parseJSONText(text: string): unknown {
