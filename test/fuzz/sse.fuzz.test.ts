@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseSSE, type ServerSentEvent, SSEBufferOverflowError } from "../../src/sse/index.ts";
-import { splitAt, streamOf } from "../helpers/chunking.ts";
+import { concatBytes, splitAt, streamOf } from "../helpers/chunking.ts";
 
 interface Outcome {
   events: ServerSentEvent[];
@@ -72,16 +72,7 @@ const token = fc.oneof(
   { weight: 2, arbitrary: fc.string({ maxLength: 8 }) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 4 }) },
 );
-const bytes = fc.array(token, { maxLength: 60 }).map((tokens) => {
-  const parts = tokens.map((t) => (typeof t === "string" ? encoder.encode(t) : t));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-});
+const bytes = fc.array(token, { maxLength: 60 }).map((tokens) => concatBytes(tokens.map((t) => (typeof t === "string" ? encoder.encode(t) : t))));
 const withCuts = bytes.chain((b) => fc.tuple(fc.constant(b), fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, b.length - 1) }), { maxLength: 12 })));
 
 describe("SSE parser fuzzing", () => {

@@ -51,3 +51,14 @@ export function* chunkings(bytes: Uint8Array, randomRuns = 20): Generator<[strin
   const random = rng(bytes.length * 7919 + 1);
   for (let run = 0; run < randomRuns; run++) yield [`random #${run}`, randomChunks(bytes, random)];
 }
+
+/** The bytes of `parts`, one after the other. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

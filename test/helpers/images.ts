@@ -1,5 +1,6 @@
 // Real image files made in the test, so sizes and types are known without fixtures.
 import { deflateSync } from "node:zlib";
+import { concatBytes } from "./chunking.ts";
 
 const crcTable = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -33,14 +34,7 @@ export function makePNG(width: number, height: number, [r, g, b]: [number, numbe
   for (let x = 0; x < width; x++) row.set([r, g, b], 1 + x * 3);
   const raw = new Uint8Array(row.length * height);
   for (let y = 0; y < height; y++) raw.set(row, y * row.length);
-  const parts = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(raw)), pngChunk("IEND", new Uint8Array())];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes([Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(raw)), pngChunk("IEND", new Uint8Array())]);
 }
 
 /** The smallest JPEG header that states a size (SOI, SOF0, EOI): enough for size sniffing. */
