@@ -202,7 +202,12 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
           for (let i = 0; i < chunks.length; i++) yield chunks[i]!;
         }
         if (failure) throw failure;
-        if (done) break;
+        if (done) {
+          // The body's end is usually a moment behind [DONE]: wait for it (briefly), so the connection is
+          // free for the next request; otherwise it is read in the background (see finally).
+          if (!read.done) bodyEnded = await bodyEndsWithin(reader, 100);
+          break;
+        }
         if (read.done) {
           bodyEnded = true;
           if (!accumulator.finished) throw new StreamInterruptedError();
@@ -230,6 +235,25 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
       attempt?.dispose();
       call.dispose();
     }
+  }
+}
+
+/** Read to the end of the body if it comes within `ms` (and at most 64 KiB); true if it did. */
+async function bodyEndsWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+  try {
+    for (let seen = 0; seen <= 65_536; ) {
+      const next = await Promise.race([reader.read(), late]);
+      if (next === "late") return false;
+      if (next.done) return true;
+      seen += next.value.byteLength;
+    }
+    return false;
+  } catch {
+    return true; // the connection is gone: nothing left to read
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -263,10 +263,10 @@ describe("connections", () => {
       setTimeout(() => res.end(), 5);
     });
     const client = createClient({ baseURL: upstream.baseURL });
-    for (let i = 0; i < 5; i++) {
-      await client.chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(upstream.requests.map((r) => r.connection)).toEqual([1, 1, 1, 1, 1].map(() => upstream.requests[0]!.connection));
+    // Back to back, as a chat does: the next request starts the moment the previous reply is done.
+    for (let i = 0; i < 5; i++) await client.chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+    // Cancelling at [DONE] would cost a new connection per request (5); undici hands a socket back to its pool
+    // a tick after the body ends, so one back-to-back request may still open a second.
+    expect(new Set(upstream.requests.map((r) => r.connection)).size).toBeLessThanOrEqual(2);
   });
 });
