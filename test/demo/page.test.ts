@@ -291,32 +291,7 @@ if (problem) {
       expect(text).toContain("<img src=x onerror=alert(1)>");
       expect(text).toContain("<script>alert(1)</script>");
       expect(text).toContain("[click me](javascript:alert(1))");
-      await page.waitForTimeout(300); // give anything that could fire (onerror, onload) a moment
-      const audit = await page.evaluate(() => {
-        const messages = document.querySelector("#messages")!;
-        const all = Array.from(document.querySelectorAll("*"));
-        return {
-          xss: (window as unknown as { __xss: boolean }).__xss,
-          handlers: all.flatMap((el) => Array.from(el.attributes).filter((a) => a.name.startsWith("on")).map((a) => `${el.tagName}[${a.name}]`)),
-          scripts: messages.querySelectorAll("script").length,
-          frames: document.querySelectorAll("iframe, object, embed").length,
-          images: Array.from(messages.querySelectorAll("img")).map((img) => img.getAttribute("src")),
-          svgs: Array.from(messages.querySelectorAll("svg")).filter((svg) => !svg.classList.contains("icon")).length,
-          hrefs: Array.from(messages.querySelectorAll("a")).map((a) => a.getAttribute("href")),
-          styled: Array.from(messages.querySelectorAll(".markdown [style]")).length,
-          covered: document.elementFromPoint(innerWidth / 2, innerHeight / 2)?.closest("#messages, .composer-wrap, .topbar, .banner") !== null,
-        };
-      });
-      expect(audit.xss).toBe(false);
-      expect(dialogs).toEqual([]);
-      expect(audit.handlers).toEqual([]);
-      expect(audit.scripts).toBe(0);
-      expect(audit.frames).toBe(0);
-      expect(audit.images.every((src) => src?.startsWith("blob:"))).toBe(true);
-      expect(audit.svgs).toBe(0);
-      expect(audit.hrefs.every((href) => /^(https?:|mailto:)/.test(href ?? ""))).toBe(true);
-      expect(audit.styled).toBe(0);
-      expect(audit.covered).toBe(true);
+      await expectInert(page, dialogs);
       // The code block shows its script as text.
       expect(await page.locator('.message[data-role="assistant"] pre code').last().textContent()).toBe("<script>alert('inside a code block: text, never run')</script>");
     });
@@ -368,5 +343,71 @@ if (problem) {
       await page.waitForTimeout(300);
       await shot("07-phone");
     });
+
+    it("renders a huge hostile reply inertly, without freezing the page", async () => {
+      // ~1.8 MB of reply: handlers, javascript: links and raw HTML thousands of times, one 200 KB line, and
+      // 400-deep nested lists and quotes, streamed in 400 deltas as DeepInfra would.
+      const hostile = [
+        "<img src=x onerror=alert(1)> [go](javascript:alert(1)) <script>alert(1)</script> **bold** `code`\n".repeat(6_000),
+        "x".repeat(200_000),
+        "\n\n",
+        Array.from({ length: 400 }, (_, i) => `${"  ".repeat(i)}- level ${i} <b onclick=alert(1)>x</b>`).join("\n"),
+        "\n\n",
+        `${">".repeat(400)} deep quote [link](JaVaScRiPt:alert(1))\n`,
+      ].join("");
+      const deltas = Array.from({ length: 400 }, (_, i) => hostile.slice((i * hostile.length) / 400, ((i + 1) * hostile.length) / 400));
+      const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "meta-llama/Llama-3.2-90B-Vision-Instruct", choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
+      const body =
+        chunk({ role: "assistant", content: "" }) +
+        deltas.map((content) => chunk({ content })).join("") +
+        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 10, completion_tokens: 400, total_tokens: 410, estimated_cost: 0.0002 } })}\n\ndata: [DONE]\n\n`;
+      await page.setViewportSize({ width: 1280, height: 820 });
+      await page.route("**/v1/openai/chat/completions", (route) => route.fulfill({ status: 200, headers: { "content-type": "text/event-stream" }, body }));
+      try {
+        await newChat(page);
+        await send(page, "say something enormous");
+        const text = await lastReply(page, "complete");
+        expect(text.length).toBeGreaterThan(900_000);
+        expect(text).toContain("<img src=x onerror=alert(1)>");
+        // Still responsive: a click-sized task runs promptly after rendering all of it.
+        const started = Date.now();
+        expect(await page.evaluate(() => 1 + 1)).toBe(2);
+        expect(Date.now() - started).toBeLessThan(5_000);
+        await expectInert(page, dialogs);
+      } finally {
+        await page.unroute("**/v1/openai/chat/completions");
+      }
+    });
   });
+}
+
+/** Nothing that model output could smuggle in ran, loaded, linked anywhere but http(s), or covered the page. */
+async function expectInert(page: Page, dialogs: string[]): Promise<void> {
+  await page.waitForTimeout(300); // give anything that could fire (onerror, onload) a moment
+  const audit = await page.evaluate(() => {
+    const messages = document.querySelector("#messages")!;
+    const all = Array.from(document.querySelectorAll("*"));
+    return {
+      xss: (window as unknown as { __xss: boolean }).__xss,
+      handlers: all.flatMap((el) => Array.from(el.attributes).filter((a) => a.name.startsWith("on")).map((a) => `${el.tagName}[${a.name}]`)),
+      scripts: messages.querySelectorAll("script").length,
+      frames: document.querySelectorAll("iframe, object, embed").length,
+      images: Array.from(messages.querySelectorAll("img")).map((img) => img.getAttribute("src")),
+      svgs: Array.from(messages.querySelectorAll("svg")).filter((svg) => !svg.classList.contains("icon")).length,
+      hrefs: Array.from(messages.querySelectorAll("a")).map((a) => a.getAttribute("href")),
+      styled: Array.from(messages.querySelectorAll(".markdown [style]")).length,
+      covered: document.elementFromPoint(innerWidth / 2, innerHeight / 2)?.closest("#messages, .composer-wrap, .topbar, .banner") !== null,
+    };
+  });
+  expect(audit.xss).toBe(false);
+  expect(dialogs).toEqual([]);
+  expect(audit.handlers).toEqual([]);
+  expect(audit.scripts).toBe(0);
+  expect(audit.frames).toBe(0);
+  expect(audit.images.every((src) => src?.startsWith("blob:"))).toBe(true);
+  expect(audit.svgs).toBe(0);
+  expect(audit.hrefs.every((href) => /^(https?:|mailto:)/.test(href ?? ""))).toBe(true);
+  expect(audit.styled).toBe(0);
+  expect(audit.covered).toBe(true);
 }
