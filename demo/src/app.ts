@@ -1,7 +1,7 @@
 // The page's controller: which conversation is open, sending and stopping, and keeping the list, the meter
 // and the composer in step. Conversations stay in memory once opened, so one can keep streaming (and saving)
 // while another is on screen.
-import { type ContentInput, Conversation, type ConversationMeta, type ConversationOptions, createClient, type Reply, type UserMessage } from "edgechat";
+import { type ContentInput, Conversation, type ConversationMeta, type ConversationOptions, createClient, type Reply, StorageError, type UserMessage } from "edgechat";
 import type { Attachment } from "./attachments.ts";
 import { renderBanner } from "./banner.ts";
 import { createChatView } from "./chat-view.ts";
@@ -256,10 +256,11 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     chat.refresh();
     reply.done
       .catch((error: unknown) => {
-        // Most failures end the reply with a status shown on the message itself; the others need a notice.
+        // Most failures end the reply with a status shown on the message itself; the others need a notice —
+        // except a storage failure, already shown (with "Retry saving") by the conversation's storage-error event.
         const last = conversation.messages[conversation.messages.length - 1];
         const recorded = last?.role === "assistant" && (last.status === "error" || last.status === "interrupted");
-        if (!recorded) notices.error(error);
+        if (!recorded && !(error instanceof StorageError)) notices.error(error);
       })
       .finally(() => {
         notices.clearRetry();

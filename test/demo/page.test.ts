@@ -344,6 +344,42 @@ if (problem) {
       await shot("07-phone");
     });
 
+    it("says storage is full in plain words, keeps the message, and saves it when the disk has room again", async () => {
+      await page.setViewportSize({ width: 1280, height: 820 });
+      await newChat(page);
+      await send(page, "A first message, saved normally.");
+      await lastReply(page, "complete");
+      // A full disk, at the IndexedDB boundary: every write fails as the browser fails it.
+      await page.evaluate(() => {
+        const proto = IDBObjectStore.prototype as unknown as Record<string, unknown>;
+        const w = window as unknown as { __idbWrites: Record<string, unknown> };
+        w.__idbWrites = { put: proto.put, add: proto.add };
+        for (const name of ["put", "add"]) {
+          proto[name] = () => {
+            throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+          };
+        }
+      });
+      await send(page, "Precious words that must not be lost.");
+      await page.waitForSelector('.notice:has-text("Storage is full")', { timeout: TIMEOUT });
+      expect(await page.textContent("#notice")).toContain("Nothing on this page was lost");
+      expect(await page.locator('.messages-inner > .message[data-role="user"]').last().textContent()).toContain("Precious words that must not be lost.");
+      // Room again: "Retry saving" writes what was waiting.
+      await page.evaluate(() => {
+        const proto = IDBObjectStore.prototype as unknown as Record<string, unknown>;
+        Object.assign(proto, (window as unknown as { __idbWrites: Record<string, unknown> }).__idbWrites);
+      });
+      await page.click('#notice button:has-text("Retry saving")');
+      await page.waitForSelector("#notice", { state: "hidden", timeout: TIMEOUT });
+      await page.reload();
+      await ready(page);
+      await page.waitForFunction(
+        () => Array.from(document.querySelectorAll('.messages-inner > .message[data-role="user"]')).some((m) => m.textContent?.includes("Precious words that must not be lost.")),
+        null,
+        { timeout: TIMEOUT },
+      );
+    });
+
     it("renders a huge hostile reply inertly, without freezing the page", async () => {
       // ~1.8 MB of reply: handlers, javascript: links and raw HTML thousands of times, one 200 KB line, and
       // 400-deep nested lists and quotes, streamed in 400 deltas as DeepInfra would.
