@@ -157,7 +157,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     let attempt: Sent["attempt"] | undefined;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     let ended = false;
-    let bodyEnded = false;
+    let bodyHandled = false; // read to its end, or handed to finishBody: nothing to cancel
     try {
       const sent = await this.#source.sent;
       attempt = sent.attempt;
@@ -203,13 +203,14 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
         }
         if (failure) throw failure;
         if (done) {
-          // The body's end is usually a moment behind [DONE]: wait for it (briefly), so the connection is
-          // free for the next request; otherwise it is read in the background (see finally).
-          if (!read.done) bodyEnded = await bodyEndsWithin(reader, 100);
+          // The body's end is usually a moment behind [DONE]: wait for it briefly, so the connection is free
+          // for the next request; finishBody reads the rest in the background if it is slower.
+          if (!read.done) await finishBody(reader, 100);
+          bodyHandled = true;
           break;
         }
         if (read.done) {
-          bodyEnded = true;
+          bodyHandled = true;
           if (!accumulator.finished) throw new StreamInterruptedError();
           break;
         }
@@ -226,55 +227,38 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
         call.abort();
         this.#settle.reject(attempt?.signal.reason ?? call.reason);
       }
-      // After [DONE] the body's end is usually a few bytes away: read it, so the connection can be reused
-      // (cancelling makes undici drop the socket: a new TCP and TLS handshake for the next request).
-      if (reader && !bodyEnded) {
-        if (ended) drainBriefly(reader);
-        else void reader.cancel().catch(noop);
-      }
+      if (reader && !bodyHandled) void reader.cancel().catch(noop);
       attempt?.dispose();
       call.dispose();
     }
   }
 }
 
-/** Read to the end of the body if it comes within `ms` (and at most 64 KiB); true if it did. */
-async function bodyEndsWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
-  try {
-    for (let seen = 0; seen <= 65_536; ) {
-      const next = await Promise.race([reader.read(), late]);
-      if (next === "late") return false;
-      if (next.done) return true;
-      seen += next.value.byteLength;
-    }
-    return false;
-  } catch {
-    return true; // the connection is gone: nothing left to read
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Read what is left of a finished body, within bounds; past them, cancel (and lose only the connection). */
-function drainBriefly(reader: ReadableStreamDefaultReader<Uint8Array>, maxBytes = 65_536, maxMs = 2_000): void {
-  const timer = setTimeout(() => void reader.cancel().catch(noop), maxMs);
-  void (async () => {
-    let seen = 0;
+/**
+ * Take over a body whose reply is complete and read what is left of it, so the connection can be reused
+ * (cancelling makes undici drop the socket: a new TCP and TLS handshake for the next request). Bounded: past
+ * 64 KiB or 2 s it cancels, losing only the connection. Resolves true if the body ended within `waitMs`.
+ */
+function finishBody(reader: ReadableStreamDefaultReader<Uint8Array>, waitMs: number): Promise<boolean> {
+  const giveUp = setTimeout(() => void reader.cancel().catch(noop), 2_000);
+  const ended = (async () => {
     try {
-      for (;;) {
+      for (let seen = 0; seen <= 65_536; ) {
         const { done, value } = await reader.read();
-        if (done) return;
+        if (done) return true;
         seen += value.byteLength;
-        if (seen > maxBytes) return void (await reader.cancel());
       }
+      await reader.cancel();
+      return false;
     } catch {
-      // The connection went away meanwhile: nothing to reuse, nothing lost.
+      return true; // the connection went away meanwhile: nothing to reuse, nothing lost
     } finally {
-      clearTimeout(timer);
+      clearTimeout(giveUp);
     }
   })();
+  let wait: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => (wait = setTimeout(() => resolve(false), waitMs)));
+  return Promise.race([ended, late]).finally(() => clearTimeout(wait));
 }
 
 /** One SSE event → a validated chunk; `undefined` for the `[DONE]` sentinel; typed errors for error payloads. */
