@@ -1,18 +1,9 @@
 // Types of dev.mjs, for the TypeScript code (tests, the demo launcher) that imports it.
 import type { Miniflare } from "miniflare";
+import type { Env } from "./platform.ts";
 
-/** The Worker's vars and secret; any left out come from wrangler.jsonc (DEEPINFRA_TOKEN: none, so simulated). */
-export interface WorkerEnv {
-  DEEPINFRA_TOKEN?: string;
-  UPSTREAM_URL?: string;
-  ALLOWED_ORIGINS?: string;
-  ALLOWED_MODELS?: string;
-  MAX_TOKENS_CAP?: string | number;
-  MAX_BODY_BYTES?: string | number;
-  RATE_LIMIT_REQUESTS?: string | number;
-  RATE_LIMIT_WINDOW_SECONDS?: string | number;
-  SIMULATED_TOKENS_PER_SECOND?: string | number;
-}
+/** The Worker's vars and secret (its Env less the bindings); any left out come from wrangler.jsonc (no token: simulated). */
+export type WorkerEnv = Omit<Env, "RATE_LIMITER" | "SIMULATOR">;
 
 export interface StartWorkerOptions {
   /** Default 8787; 0 picks a free port. */
