@@ -20,10 +20,6 @@ export interface MessageCost {
 const NO_IMAGES: MessageCost["images"] = [];
 const caches = new WeakMap<(text: string) => number, WeakMap<object, MessageCost>>();
 
-/**
- * The cost of a message. Messages are treated as immutable: a changed message must be a new object
- * (which is how Conversation edits them), so each is counted once for the life of the object.
- */
 /** The cost cache of one counter: look it up once per fit, not once per message. */
 export function costCache(count: (text: string) => number): WeakMap<object, MessageCost> {
   let cache = caches.get(count);
@@ -31,6 +27,10 @@ export function costCache(count: (text: string) => number): WeakMap<object, Mess
   return cache;
 }
 
+/**
+ * The cost of a message. Messages are treated as immutable: a changed message must be a new object
+ * (which is how Conversation edits them), so each is counted once for the life of the object.
+ */
 export function cachedCost(cache: WeakMap<object, MessageCost>, message: FitMessage, count: (text: string) => number): MessageCost {
   let cost = cache.get(message);
   if (cost === undefined) {
@@ -41,14 +41,7 @@ export function cachedCost(cache: WeakMap<object, MessageCost>, message: FitMess
 }
 
 export function messageCost(message: FitMessage, count: (text: string) => number): MessageCost {
-  let cache = caches.get(count);
-  if (!cache) caches.set(count, (cache = new WeakMap()));
-  let cost = cache.get(message);
-  if (cost === undefined) {
-    cost = computeCost(message, count);
-    cache.set(message, cost);
-  }
-  return cost;
+  return cachedCost(costCache(count), message, count);
 }
 
 function computeCost(message: FitMessage, count: (text: string) => number): MessageCost {
