@@ -2,50 +2,51 @@ import * as v from "valibot";
 import { formatPath, ValidationError, type ValidationIssue } from "../errors/validation.js";
 import type { ChatCompletion, ChatCompletionChunk } from "./types.js";
 
-// Loose objects: unknown fields from the server are kept, known ones must have the right type.
+// Plain objects, not loose ones: unknown fields are allowed either way, and since `validate` returns its input
+// rather than valibot's output, they are kept too; `v.object` is the smaller of the two.
 // exactOptional: JSON has no `undefined`, and it keeps the inferred types equal to types.ts under exactOptionalPropertyTypes.
 const number = v.number();
 const string = v.string();
 
-const usage = v.looseObject({
+const usage = v.object({
   prompt_tokens: number,
   completion_tokens: number,
   total_tokens: number,
   estimated_cost: v.exactOptional(number),
 });
 
-const toolCall = v.looseObject({
+const toolCall = v.object({
   id: string,
   type: v.literal("function"),
-  function: v.looseObject({ name: string, arguments: string }),
+  function: v.object({ name: string, arguments: string }),
 });
 
-const toolCallDelta = v.looseObject({
+const toolCallDelta = v.object({
   index: number,
   id: v.exactOptional(string),
   type: v.exactOptional(string),
-  function: v.exactOptional(v.looseObject({ name: v.exactOptional(string), arguments: v.exactOptional(string) })),
+  function: v.exactOptional(v.object({ name: v.exactOptional(string), arguments: v.exactOptional(string) })),
 });
 
 const envelope = { id: string, object: v.exactOptional(string), created: number, model: string, usage: v.exactOptional(v.nullable(usage)) };
 
-export const chunkSchema = v.looseObject({
+export const chunkSchema = v.object({
   ...envelope,
   choices: v.array(
-    v.looseObject({
+    v.object({
       index: number,
-      delta: v.looseObject({ role: v.exactOptional(string), content: v.exactOptional(v.nullable(string)), tool_calls: v.exactOptional(v.array(toolCallDelta)) }),
+      delta: v.object({ role: v.exactOptional(string), content: v.exactOptional(v.nullable(string)), tool_calls: v.exactOptional(v.array(toolCallDelta)) }),
       finish_reason: v.exactOptional(v.nullable(string)),
     }),
   ),
 });
 
-export const completionSchema = v.looseObject({
+export const completionSchema = v.object({
   ...envelope,
   choices: v.array(
-    v.looseObject({
+    v.object({
       index: number,
-      message: v.looseObject({ role: v.literal("assistant"), content: v.nullable(string), tool_calls: v.exactOptional(v.array(toolCall)) }),
+      message: v.object({ role: v.literal("assistant"), content: v.nullable(string), tool_calls: v.exactOptional(v.array(toolCall)) }),
       finish_reason: v.nullable(string),
     }),
   ),
@@ -61,7 +62,7 @@ export type _CompletionInSync = Assert<v.InferOutput<typeof completionSchema> ex
  * (valibot's output would be a deep copy of it — wasted work on the stream's hot path).
  */
 export function validate<T>(schema: v.GenericSchema, value: unknown, what: string): T {
-  const result = v.safeParse(schema, value, { abortPipeEarly: true });
+  const result = v.safeParse(schema, value);
   if (result.success) return value as T;
   throw new ValidationError(what, result.issues.map(toIssue));
 }
