@@ -7,6 +7,10 @@ import type { ChatCompletion, ChatCompletionChunk } from "./types.js";
 // exactOptional: JSON has no `undefined`, and it keeps the inferred types equal to types.ts under exactOptionalPropertyTypes.
 const number = v.number();
 const string = v.string();
+// Shared rather than repeated: each call is another schema object at load time and more code in the bundle.
+const optionalString = v.exactOptional(string);
+const nullableString = v.nullable(string);
+const optionalNullableString = v.exactOptional(nullableString);
 
 const usage = v.object({
   prompt_tokens: number,
@@ -23,20 +27,20 @@ const toolCall = v.object({
 
 const toolCallDelta = v.object({
   index: number,
-  id: v.exactOptional(string),
-  type: v.exactOptional(string),
-  function: v.exactOptional(v.object({ name: v.exactOptional(string), arguments: v.exactOptional(string) })),
+  id: optionalString,
+  type: optionalString,
+  function: v.exactOptional(v.object({ name: optionalString, arguments: optionalString })),
 });
 
-const envelope = { id: string, object: v.exactOptional(string), created: number, model: string, usage: v.exactOptional(v.nullable(usage)) };
+const envelope = { id: string, object: optionalString, created: number, model: string, usage: v.exactOptional(v.nullable(usage)) };
 
 export const chunkSchema = v.object({
   ...envelope,
   choices: v.array(
     v.object({
       index: number,
-      delta: v.object({ role: v.exactOptional(string), content: v.exactOptional(v.nullable(string)), tool_calls: v.exactOptional(v.array(toolCallDelta)) }),
-      finish_reason: v.exactOptional(v.nullable(string)),
+      delta: v.object({ role: optionalString, content: optionalNullableString, tool_calls: v.exactOptional(v.array(toolCallDelta)) }),
+      finish_reason: optionalNullableString,
     }),
   ),
 });
@@ -46,8 +50,8 @@ export const completionSchema = v.object({
   choices: v.array(
     v.object({
       index: number,
-      message: v.object({ role: v.literal("assistant"), content: v.nullable(string), tool_calls: v.exactOptional(v.array(toolCall)) }),
-      finish_reason: v.nullable(string),
+      message: v.object({ role: v.literal("assistant"), content: nullableString, tool_calls: v.exactOptional(v.array(toolCall)) }),
+      finish_reason: nullableString,
     }),
   ),
 });
