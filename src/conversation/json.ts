@@ -8,15 +8,40 @@ import type { ConversationJSON } from "./serialize.js";
 
 export type { ConversationJSON, MessageJSON, PartJSON } from "./serialize.js";
 
-const finite = v.pipe(v.number(), v.finite());
-const count = v.pipe(v.number(), v.integer(), v.minValue(0));
-const size = { width: v.exactOptional(v.pipe(count, v.minValue(1))), height: v.exactOptional(v.pipe(count, v.minValue(1))) };
-const base = { id: v.pipe(v.string(), v.minLength(1)), createdAt: finite, pinned: v.exactOptional(v.boolean()) };
+// Every distinct valibot function is code in every app that bundles Conversation (fromJSON is a static method,
+// so it is never tree-shaken): the schemas use few of them, mostly the client's own, and refine values with
+// `check` (one function) rather than minLength, integer, minValue, finite, startsWith, url, regex, base64...
+const number = (ok: (n: number) => boolean, message: string) => v.pipe(v.number(), v.check(ok, message));
+const string = (ok: (s: string) => boolean, message: string) => v.pipe(v.string(), v.check(ok, message));
+const whole = (min: number) => number((n) => Number.isInteger(n) && n >= min, `Expected an integer >= ${min}`);
+
+const finite = number(Number.isFinite, "Expected a finite number");
+const factor = number((n) => Number.isFinite(n) && n >= 0, "Expected a finite number >= 0");
+const count = whole(0);
+const nonEmpty = string((s) => s !== "", "Expected a non-empty string");
+const flag = v.exactOptional(v.boolean());
+const size = { width: v.exactOptional(whole(1)), height: v.exactOptional(whole(1)) };
+const base = { id: nonEmpty, createdAt: finite, pinned: flag };
+
+// valibot's base64() test, and its url() test plus http(s) only.
+const BASE64 = /^(?:[\da-z+/]{4})*(?:[\da-z+/]{2}==|[\da-z+/]{3}=)?$/iu;
+function isHttpURL(s: string): boolean {
+  try {
+    return Boolean(new URL(s)) && /^https?:/i.test(s);
+  } catch {
+    return false;
+  }
+}
 
 const partSchema = v.union([
   v.object({ type: v.literal("text"), text: v.string() }),
-  v.object({ type: v.literal("image"), data: v.pipe(v.string(), v.base64()), mimeType: v.pipe(v.string(), v.startsWith("image/")), ...size }),
-  v.object({ type: v.literal("image"), url: v.pipe(v.string(), v.url(), v.regex(/^https?:/i, "only http(s) image URLs")), ...size }),
+  v.object({
+    type: v.literal("image"),
+    data: string((s) => BASE64.test(s), "Expected base64"),
+    mimeType: string((s) => s.startsWith("image/"), 'Expected a type starting with "image/"'),
+    ...size,
+  }),
+  v.object({ type: v.literal("image"), url: string(isHttpURL, "Expected an http(s) image URL"), ...size }),
 ]);
 
 const usageSchema = v.looseObject({
@@ -32,26 +57,25 @@ const messageSchema = v.variant("role", [
     ...base,
     role: v.literal("assistant"),
     content: v.string(),
-    status: v.picklist(["streaming", "complete", "interrupted", "error"]),
+    status: v.union([v.literal("streaming"), v.literal("complete"), v.literal("interrupted"), v.literal("error")]),
     usage: v.exactOptional(usageSchema),
     finishReason: v.exactOptional(v.string()),
     error: v.exactOptional(v.object({ name: v.string(), message: v.string() })),
-    contextRetry: v.exactOptional(v.boolean()),
+    contextRetry: flag,
   }),
 ]);
 
 const conversationSchema = v.object({
   format: v.literal("edgechat.conversation"),
   version: v.literal(1),
-  id: v.pipe(v.string(), v.minLength(1)),
-  model: v.pipe(v.string(), v.minLength(1)),
+  id: nonEmpty,
+  model: nonEmpty,
   system: v.exactOptional(v.string()),
   title: v.exactOptional(v.string()),
   createdAt: finite,
-  calibration: v.exactOptional(v.object({ text: v.pipe(finite, v.minValue(0)), image: v.pipe(finite, v.minValue(0)), samples: count })),
+  calibration: v.exactOptional(v.object({ text: factor, image: factor, samples: count })),
   messages: v.array(messageSchema),
 });
-
 /** A validated document, its messages in memory form (image bytes, not base64). */
 export type ParsedConversation = Omit<ConversationJSON, "format" | "version" | "messages"> & { messages: Message[] };
 
