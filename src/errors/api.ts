@@ -27,17 +27,18 @@ export class APIError extends EdgeChatError {
   readonly type: string | undefined;
 
   constructor(init: APIErrorInit) {
-    const text = init.status === undefined ? "Stream error" : statusText(init.status);
-    const label = init.status === undefined ? text : `${init.status} ${text}`;
+    const { status, headers, body, serverMessage } = init;
+    const text = status === undefined ? "Stream error" : (STATUS_TEXT[status] ?? (status >= 500 ? "Server error" : "Error"));
+    const label = status === undefined ? text : `${status} ${text}`;
     // "429 Rate limited", not "429 Rate limited: Rate limited" when the server says just that.
-    const own = init.serverMessage && init.serverMessage.toLowerCase() !== text.toLowerCase() ? init.serverMessage : undefined;
+    const own = serverMessage && serverMessage.toLowerCase() !== text.toLowerCase() ? serverMessage : undefined;
     super(own ? `${label}: ${own}` : label);
-    this.status = init.status;
-    this.headers = init.headers;
-    this.requestId = init.headers?.get("x-request-id") ?? init.headers?.get("request-id") ?? undefined;
-    this.body = init.body;
+    this.status = status;
+    this.headers = headers;
+    this.requestId = headers?.get("x-request-id") ?? headers?.get("request-id") ?? undefined;
+    this.body = body;
     this.retryable = init.retryable;
-    const inner = errorObject(init.body);
+    const inner = errorObject(body);
     this.code = typeof inner?.code === "string" || typeof inner?.code === "number" ? inner.code : undefined;
     this.type = typeof inner?.type === "string" ? inner.type : undefined;
   }
@@ -159,7 +160,3 @@ const STATUS_TEXT: Record<number, string> = {
   503: "Service unavailable",
   504: "Gateway timeout",
 };
-
-function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? (status >= 500 ? "Server error" : "Error");
-}

@@ -21,27 +21,20 @@ export function createAPIError(status: number | undefined, body: unknown, header
   const init: APIErrorInit = { status, headers, body, serverMessage, retryable: isRetryable(status, headers) };
   const context = serverMessage === undefined ? undefined : parseContextLength(serverMessage);
   if (context) return new ContextLengthError(init, context);
-  switch (status) {
-    case 400:
-      return new BadRequestError(init);
-    case 401:
-      return new AuthenticationError(init);
-    case 402:
-      return new PaymentRequiredError(init);
-    case 403:
-      return new PermissionDeniedError(init);
-    case 404:
-      return new NotFoundError(init);
-    case 409:
-      return new ConflictError(init);
-    case 422:
-      return new UnprocessableEntityError(init);
-    case 429:
-      return new RateLimitError(init);
-  }
-  if (status !== undefined && status >= 500) return new InternalServerError(init);
-  return new APIError(init);
+  const Class = status === undefined ? APIError : (BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError));
+  return new Class(init);
 }
+
+const BY_STATUS: Record<number, typeof APIError | undefined> = {
+  400: BadRequestError,
+  401: AuthenticationError,
+  402: PaymentRequiredError,
+  403: PermissionDeniedError,
+  404: NotFoundError,
+  409: ConflictError,
+  422: UnprocessableEntityError,
+  429: RateLimitError,
+};
 
 function isRetryable(status: number | undefined, headers: Headers | undefined): boolean {
   const hint = headers?.get("x-should-retry");
