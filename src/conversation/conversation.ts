@@ -71,6 +71,9 @@ export interface ContextReport {
   summarized: boolean;
 }
 
+type OpenOptions = Omit<ConversationOptions, "id" | "model" | "system"> & { model?: string };
+type Saved = { id: string; model: string; system?: string; createdAt: number; calibration?: Calibration };
+
 const DEFAULT_MAX_OUTPUT = 4096;
 
 /** The instruction sent (not stored) to carry on an interrupted reply; works with any chat model and server. */
@@ -165,15 +168,7 @@ export class Conversation {
   /** Send a user message and stream the reply. Bad content (an unsupported image) throws here, before anything changes. */
   send(content: ContentInput, options: SendOptions = {}): Reply {
     this.#assertIdle();
-    const sync = normalizeContentSync(content);
-    const { reply, controller } = this.#begin(options);
-    const start = (normalized: MessageContent) => {
-      this.#append({ id: newId(), role: "user", content: normalized, createdAt: Date.now() });
-      void this.#run(reply, controller, options);
-    };
-    if (sync !== undefined) start(sync);
-    else normalizeContent(content).then(start, (error) => this.#fail(reply, error));
-    return reply;
+    return this.#withContent(content, options, (normalized) => this.#append({ id: newId(), role: "user", content: normalized, createdAt: Date.now() }));
   }
 
   /** Ask again for the reply to the last user message, replacing the reply that followed it. */
@@ -210,16 +205,10 @@ export class Conversation {
     const index = this.#messages.findIndex((m) => m.id === messageId);
     const original = this.#messages[index];
     if (!original || original.role !== "user") throw new EdgeChatError(`No user message with id "${messageId}" to edit`);
-    const sync = normalizeContentSync(content);
-    const { reply, controller } = this.#begin(options);
-    const start = (normalized: MessageContent) => {
+    return this.#withContent(content, options, (normalized) => {
       this.#truncate(index + 1);
       this.#replace(index, { ...original, content: normalized });
-      void this.#run(reply, controller, options);
-    };
-    if (sync !== undefined) start(sync);
-    else normalizeContent(content).then(start, (error) => this.#fail(reply, error));
-    return reply;
+    });
   }
 
   /** Pin or unpin a message: pinned turns are sent however old. */
@@ -249,8 +238,7 @@ export class Conversation {
       ...(options.system !== undefined && { system: options.system }),
       ...(options.title !== undefined && { title: options.title }),
     });
-    const conversation = new Conversation({ ...options, id: meta.id });
-    (conversation as { createdAt: number }).createdAt = meta.createdAt;
+    const conversation = Conversation.#restore(options, meta);
     conversation.#attach(store);
     return conversation;
   }
@@ -263,22 +251,18 @@ export class Conversation {
   static async open(store: ConversationStore, id: string, options: Omit<ConversationOptions, "id" | "model" | "system"> & { model?: string }): Promise<Conversation> {
     const meta = await store.get(id);
     if (!meta) throw new ConversationNotFoundError(id);
-    const base: ConversationOptions = { ...options, id, model: options.model ?? meta.model };
-    if (meta.system !== undefined) base.system = meta.system;
-    const conversation = new Conversation(base);
-    (conversation as { createdAt: number }).createdAt = meta.createdAt;
-    if (meta.calibration) conversation.#calibration = meta.calibration;
+    const conversation = Conversation.#restore(options, meta);
     const count = options.countTokens ?? estimateTokens;
     let tokens = 0;
-    let page = await store.loadMessages(id, { limit: OPEN_PAGE });
-    const loaded = [...page.messages];
-    for (const m of page.messages) tokens += messageCost(m, count).text;
-    while (page.before !== undefined && tokens < conversation.#contextWindow) {
-      page = await store.loadMessages(id, { limit: OPEN_PAGE, before: page.before });
+    let before: number | undefined;
+    const loaded: Message[] = [];
+    do {
+      const page = await store.loadMessages(id, { limit: OPEN_PAGE, ...(before !== undefined && { before }) });
       loaded.unshift(...page.messages);
       for (const m of page.messages) tokens += messageCost(m, count).text;
-    }
-    conversation.#olderCursor = page.before;
+      before = page.before;
+    } while (before !== undefined && tokens < conversation.#contextWindow);
+    conversation.#olderCursor = before;
     conversation.#messages.push(...loaded);
     conversation.#attach(store);
     // A reply still "streaming" is left from a page that closed or crashed — unless another tab holds the
@@ -337,19 +321,41 @@ export class Conversation {
    */
   static fromJSON(input: unknown, options: Omit<ConversationOptions, "model" | "id" | "system"> & { model?: string }): Conversation {
     const data = parseConversationJSON(typeof input === "string" ? parseJSONText(input) : input);
-    const base: ConversationOptions = { ...options, model: options.model ?? data.model, id: data.id };
-    if (data.system !== undefined) base.system = data.system;
-    const conversation = new Conversation(base);
-    (conversation as { createdAt: number }).createdAt = data.createdAt;
-    conversation.#calibration = data.calibration;
+    const conversation = Conversation.#restore(options, data);
     conversation.#messages.push(...data.messages);
     return conversation;
   }
 
   // --- internals ---
 
+  /** A conversation as saved (in a store or a document): its id, creation time, system message and calibration. */
+  static #restore(options: OpenOptions, saved: Saved): Conversation {
+    const base: ConversationOptions = { ...options, id: saved.id, model: options.model ?? saved.model };
+    if (saved.system !== undefined) base.system = saved.system;
+    const conversation = new Conversation(base);
+    (conversation as { createdAt: number }).createdAt = saved.createdAt;
+    if (saved.calibration) conversation.#calibration = saved.calibration;
+    return conversation;
+  }
+
   #assertIdle(): void {
     if (this.#current) throw new EdgeChatError("A reply is still streaming: await reply.done, or call abort() first");
+  }
+
+  /**
+   * Normalise `content` (bad content throws here, before anything changes), then `apply` it and stream the reply.
+   * Content with Blobs is read first; a failed read fails the reply.
+   */
+  #withContent(content: ContentInput, options: SendOptions, apply: (content: MessageContent) => void): Reply {
+    const sync = normalizeContentSync(content);
+    const { reply, controller } = this.#begin(options);
+    const start = (normalized: MessageContent) => {
+      apply(normalized);
+      void this.#run(reply, controller, options);
+    };
+    if (sync !== undefined) start(sync);
+    else normalizeContent(content).then(start, (error) => this.#fail(reply, error));
+    return reply;
   }
 
   #begin(options: SendOptions): { reply: Reply; controller: AbortController } {
