@@ -1,15 +1,14 @@
 import { EdgeChatError } from "../errors/base.js";
 import { APIError } from "../errors/api.js";
 import { createAPIError } from "../errors/from-response.js";
-import { ConnectionError, StreamInterruptedError } from "../errors/transport.js";
-import { ValidationError } from "../errors/validation.js";
+import { StreamInterruptedError } from "../errors/transport.js";
 import { EventStreamParser } from "../sse/parser.js";
 import type { ServerSentEvent } from "../sse/types.js";
 import { CompletionAccumulator } from "./accumulate.js";
 import type { CallAbort } from "./attempt.js";
-import { redact } from "./read-text.js";
-import type { Sent } from "./request.js";
-import { transportError } from "./request.js";
+import { parseJSONOrText } from "./read-text.js";
+import { isErrorPayload, parseReply, redactJSON } from "./reply.js";
+import { bodyReadError, type Sent, transportError } from "./request.js";
 import { chunkSchema, validate } from "./schemas.js";
 import type { ChatCompletion, ChatCompletionChunk } from "./types.js";
 
@@ -190,8 +189,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
         try {
           read = await reader.read();
         } catch (thrown) {
-          const error = transportError(thrown, attempt.signal);
-          throw error instanceof ConnectionError ? new StreamInterruptedError(undefined, { cause: thrown }) : error;
+          throw bodyReadError(thrown, attempt.signal);
         }
         if (attempt.signal.aborted) throw attempt.signal.reason;
         parser.feed(read.done ? decoder.decode() : decoder.decode(read.value, { stream: true }));
@@ -265,25 +263,15 @@ function finishBody(reader: ReadableStreamDefaultReader<Uint8Array>, waitMs: num
 function toChunk(event: ServerSentEvent, apiKey: string | undefined): ChatCompletionChunk | undefined {
   const data = event.data;
   if (data === "[DONE]") return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    if (event.event === "error") throw createAPIError(undefined, redact(data, apiKey), undefined);
-    throw new ValidationError("stream chunk", [{ path: "", message: `not JSON: ${JSON.stringify(data.slice(0, 120))}` }]);
-  }
-  if (event.event === "error" || isErrorPayload(json)) throw streamError(json, apiKey);
+  if (event.event === "error") throw streamError(parseJSONOrText(data), apiKey);
+  const json = parseReply(data, "stream chunk", apiKey);
+  if (isErrorPayload(json)) throw streamError(json, apiKey);
   return validate<ChatCompletionChunk>(chunkSchema, json, "stream chunk");
 }
 
-function isErrorPayload(json: unknown): boolean {
-  if (typeof json !== "object" || json === null) return false;
-  const o = json as { error?: unknown; object?: unknown };
-  return (o.error !== undefined && o.error !== null) || o.object === "error";
-}
-
+/** The error a stream event carries; its `code`, when an HTTP status, is the error's status. */
 function streamError(json: unknown, apiKey: string | undefined): APIError {
-  const body = apiKey ? JSON.parse(redact(JSON.stringify(json), apiKey)) : json;
+  const body = redactJSON(json, apiKey);
   const inner = typeof body === "object" && body !== null ? ((body as { error?: unknown }).error ?? body) : body;
   const code = typeof inner === "object" && inner !== null ? (inner as { code?: unknown }).code : undefined;
   const status = typeof code === "number" && code >= 400 && code < 600 ? code : undefined;

@@ -1,7 +1,7 @@
 import { EdgeChatError } from "../errors/base.js";
 import { APIError } from "../errors/api.js";
 import { createAPIError } from "../errors/from-response.js";
-import { ConnectionError, TimeoutError } from "../errors/transport.js";
+import { ConnectionError, StreamInterruptedError, TimeoutError } from "../errors/transport.js";
 import { Attempt, type CallAbort } from "./attempt.js";
 import type { HeaderInput, RequestOptions, RetryInfo } from "./options.js";
 import { parseJSONOrText, readTextCapped, redact } from "./read-text.js";
@@ -65,6 +65,12 @@ export function transportError(thrown: unknown, signal: AbortSignal): EdgeChatEr
   if (signal.aborted && signal.reason instanceof EdgeChatError) return signal.reason;
   if (thrown instanceof EdgeChatError) return thrown;
   return new ConnectionError(undefined, { cause: thrown });
+}
+
+/** What a failed read of the body means: the typed abort reason, or a `StreamInterruptedError` for a lost connection. */
+export function bodyReadError(thrown: unknown, signal: AbortSignal, message?: string): EdgeChatError {
+  const error = transportError(thrown, signal);
+  return error instanceof ConnectionError ? new StreamInterruptedError(message, { cause: thrown }) : error;
 }
 
 function requestHeaders(config: ResolvedConfig, options: RequestOptions, stream: boolean): Headers {
