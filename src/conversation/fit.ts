@@ -202,26 +202,17 @@ export function fitToContext<M extends FitMessage>(messages: readonly M[], optio
     }
   }
 
-  let kept: M[];
-  let dropped: M[];
-  if (olderPinned === 0) {
-    kept = messages.slice(0, systemEnd);
-    if (summarized) kept.push(summary!);
-    kept = kept.concat(messages.slice(cut));
-    dropped = messages.slice(systemEnd, cut);
-  } else {
-    kept = messages.slice(0, systemEnd);
-    if (summarized) kept.push(summary!);
-    dropped = messages.slice(systemEnd, orphanEnd);
-    let from = orphanEnd;
-    for (let k = 0; k < pinnedTurns.length && pinnedTurns[k]! < cut; k += 2) {
-      for (let i = from; i < pinnedTurns[k]!; i++) dropped.push(messages[i]!);
-      for (let i = pinnedTurns[k]!; i < pinnedTurns[k + 1]!; i++) kept.push(messages[i]!);
-      from = pinnedTurns[k + 1]!;
-    }
-    for (let i = from; i < cut; i++) dropped.push(messages[i]!);
-    kept = kept.concat(messages.slice(cut));
+  let kept = messages.slice(0, systemEnd);
+  if (summarized) kept.push(summary!);
+  let dropped = messages.slice(systemEnd, orphanEnd);
+  let from = orphanEnd;
+  for (let k = 0; k < pinnedTurns.length && pinnedTurns[k]! < cut; k += 2) {
+    for (let i = from; i < pinnedTurns[k]!; i++) dropped.push(messages[i]!);
+    for (let i = pinnedTurns[k]!; i < pinnedTurns[k + 1]!; i++) kept.push(messages[i]!);
+    from = pinnedTurns[k + 1]!;
   }
+  dropped = dropped.concat(messages.slice(from, cut));
+  kept = kept.concat(messages.slice(cut));
 
   const sent = policy === "latest" ? keepLatestImage(kept) : kept;
   if (policy === "error") {
