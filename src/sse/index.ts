@@ -1,4 +1,5 @@
 export { parseSSE } from "./parse.js";
 export { SSEParserStream } from "./stream.js";
+export { createSSEParser } from "./parser.js";
 export { SSEBufferOverflowError } from "./overflow-error.js";
-export type { ServerSentEvent, SSEParserOptions } from "./types.js";
+export type { ServerSentEvent, SSEParser, SSEParserConfig, SSEParserOptions } from "./types.js";

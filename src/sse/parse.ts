@@ -1,4 +1,4 @@
-import { EventStreamParser } from "./parser.js";
+import { createSSEParser } from "./parser.js";
 import type { ServerSentEvent, SSEParserOptions } from "./types.js";
 
 /**
@@ -26,10 +26,7 @@ function iterate(body: ReadableStream<Uint8Array>, options: SSEParserOptions): A
   let next = 0;
   let failure: unknown;
   let state: "open" | "done" | "closed" = "open";
-  const parser = new EventStreamParser(
-    { onEvent: (event) => queue.push(event), onComment: options.onComment, onRetry: options.onRetry },
-    options.maxBufferSize,
-  );
+  const parser = createSSEParser({ ...options, onEvent: (event) => queue.push(event) });
   const finish = async (finished: boolean) => {
     if (state === "closed") return;
     state = "closed";

@@ -1,54 +1,121 @@
 import { SSEBufferOverflowError } from "./overflow-error.js";
-import type { ServerSentEvent } from "./types.js";
+import type { ServerSentEvent, SSEParser, SSEParserConfig } from "./types.js";
 
-export interface EventStreamHandlers {
-  onEvent: (event: ServerSentEvent) => void;
-  onComment?: ((text: string) => void) | undefined;
-  onRetry?: ((ms: number) => void) | undefined;
-}
-
-export const DEFAULT_MAX_BUFFER_SIZE = 16 * 1024 * 1024;
+const DEFAULT_MAX_BUFFER_SIZE = 16 * 1024 * 1024;
 
 const LF = 10;
 const CR = 13;
 const SPACE = 32;
 const COLON = 58;
+const D = 100;
 
 /**
- * The line and field state machine of "Parsing an event stream" / "Interpreting an event stream",
- * fed with already-decoded text. Lines are found with `indexOf` over each chunk, and the last
- * position of each line-end character is remembered, so no byte is scanned twice; only a line split
- * across chunks is concatenated.
+ * The line and field state machine of "Parsing an event stream" / "Interpreting an event stream", fed with
+ * decoded text (a `TextDecoder`, `TextDecoderStream` or `Response.text()` has already dropped the leading BOM),
+ * calling `onEvent` synchronously for each event: the callback API under `parseSSE` and `SSEParserStream`, for
+ * code that already has text or wants no promise per event.
+ *
+ * ```ts
+ * const parser = createSSEParser({ onEvent: (event) => console.log(event.data) });
+ * parser.feed("data: hel");
+ * parser.feed("lo\n\n"); // logs "hello"
+ * ```
+ *
+ * Closures rather than a class: the state lives in local variables, which the hot loop reads faster than fields.
  */
-export class EventStreamParser {
-  readonly #handlers: EventStreamHandlers;
-  readonly #maxBufferSize: number;
-  #pending = "";
-  #skipLF = false;
-  #data: string | undefined = undefined;
-  #event = "";
-  #id = "";
-  #retry: number | undefined = undefined;
+export function createSSEParser(config: SSEParserConfig): SSEParser {
+  const maxBufferSize = config.maxBufferSize ?? DEFAULT_MAX_BUFFER_SIZE;
+  // Only a line split across chunks is kept; every other line is sliced straight out of the chunk.
+  let pending = "";
+  // The previous chunk ended with CR: a LF at the start of the next one completes that CRLF.
+  let skipLF = false;
+  // undefined until the event has a data line: "data:" with an empty value still dispatches.
+  let data: string | undefined;
+  let type = "";
+  let id = "";
+  let retry: number | undefined;
 
-  constructor(handlers: EventStreamHandlers, maxBufferSize = DEFAULT_MAX_BUFFER_SIZE) {
-    this.#handlers = handlers;
-    this.#maxBufferSize = maxBufferSize;
-  }
-
-  /** The last event ID in effect (persists across events). */
-  get lastEventId(): string {
-    return this.#id;
-  }
-
-  feed(text: string): void {
-    const length = text.length;
-    if (length === 0) return;
-    let pos = 0;
-    if (this.#skipLF) {
-      // The previous chunk ended with CR: a LF here completes that CRLF, it is not a second line end.
-      this.#skipLF = false;
-      if (text.charCodeAt(0) === LF) pos = 1;
+  function checkSize(size: number): void {
+    if (size > maxBufferSize) {
+      pending = "";
+      throw new SSEBufferOverflowError(maxBufferSize);
     }
+  }
+
+  function dispatch(event: ServerSentEvent): void {
+    if (retry !== undefined) {
+      event.retry = retry;
+      retry = undefined;
+    }
+    type = "";
+    config.onEvent(event);
+  }
+
+  function line(s: string, start: number, end: number): void {
+    if (start === end) {
+      // A blank line: an event without a data line dispatches nothing, but its type and retry are still reset.
+      const value = data;
+      data = undefined;
+      if (value !== undefined) return dispatch({ event: type === "" ? "message" : type, data: value, id });
+      type = "";
+      retry = undefined;
+      return;
+    }
+    const first = s.charCodeAt(start);
+    if (first === D && isDataLine(s, start, end)) {
+      const value = dataValue(s, start, end);
+      data = data === undefined ? value : data + "\n" + value;
+      return;
+    }
+    if (first === COLON) {
+      config.onComment?.(s.slice(start + 1 < end && s.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end));
+      return;
+    }
+    let colon = s.indexOf(":", start);
+    if (colon === -1 || colon > end) colon = end;
+    const value = colon < end ? s.slice(colon + 1 < end && s.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end) : "";
+    switch (s.slice(start, colon)) {
+      case "data":
+        data = data === undefined ? value : data + "\n" + value;
+        break;
+      case "event":
+        type = value;
+        break;
+      case "id":
+        if (!value.includes("\0")) id = value;
+        break;
+      case "retry":
+        if (isAsciiDigits(value)) {
+          retry = Number.parseInt(value, 10);
+          config.onRetry?.(retry);
+        }
+        break;
+      // Any other field is ignored, as the standard says.
+    }
+  }
+
+  /**
+   * The common case — no CR in the rest of the chunk — with one `indexOf` per line, and an event that is one data
+   * line followed by a blank line (nearly every event of a chat stream) dispatched without buffering its data.
+   * Returns where the unfinished last line starts.
+   */
+  function lfLines(text: string, pos: number): number {
+    for (let lf = text.indexOf("\n", pos); lf !== -1; lf = text.indexOf("\n", pos)) {
+      checkSize(lf - pos);
+      if (data === undefined && text.charCodeAt(pos) === D && text.charCodeAt(lf + 1) === LF && isDataLine(text, pos, lf)) {
+        dispatch({ event: type === "" ? "message" : type, data: dataValue(text, pos, lf), id });
+        pos = lf + 2;
+      } else {
+        line(text, pos, lf);
+        pos = lf + 1;
+      }
+    }
+    return pos;
+  }
+
+  /** Lines ended by CR, LF or CRLF. The last position of each line-end character is remembered, so none is scanned twice. */
+  function anyLines(text: string, pos: number): number {
+    const length = text.length;
     let cr = text.indexOf("\r", pos);
     let lf = text.indexOf("\n", pos);
     while (pos < length) {
@@ -61,108 +128,81 @@ export class EventStreamParser {
       } else {
         end = cr !== -1 && cr < lf ? cr : lf;
       }
-      if (this.#pending.length > 0) {
-        const line = this.#pending + text.slice(pos, end);
-        this.#pending = "";
-        this.#checkSize(line.length);
-        this.#line(line, 0, line.length);
-      } else {
-        this.#checkSize(end - pos);
-        this.#line(text, pos, end);
+      checkSize(end - pos);
+      line(text, pos, end);
+      pos = after(text, end);
+      if (pos === -1) return length;
+    }
+    return pos;
+  }
+
+  /** Where the next line starts after the line end at `end`; -1 when `text` ends with CR (its LF may come next). */
+  function after(text: string, end: number): number {
+    if (text.charCodeAt(end) !== CR) return end + 1;
+    if (end + 1 === text.length) {
+      skipLF = true;
+      return -1;
+    }
+    return text.charCodeAt(end + 1) === LF ? end + 2 : end + 1;
+  }
+
+  return {
+    feed(text) {
+      const length = text.length;
+      if (length === 0) return;
+      let pos = 0;
+      if (skipLF) {
+        skipLF = false;
+        if (text.charCodeAt(0) === LF) pos = 1;
       }
-      if (text.charCodeAt(end) === CR) {
-        if (end + 1 === length) {
-          this.#skipLF = true;
+      if (pending.length > 0) {
+        const end = lineEnd(text, pos);
+        if (end === -1) {
+          pending += pos === 0 ? text : text.slice(pos);
+          checkSize(pending.length);
           return;
         }
-        pos = text.charCodeAt(end + 1) === LF ? end + 2 : end + 1;
-      } else {
-        pos = end + 1;
+        const whole = pending + text.slice(pos, end);
+        pending = "";
+        checkSize(whole.length);
+        line(whole, 0, whole.length);
+        pos = after(text, end);
+        if (pos === -1) return;
       }
-    }
-    if (pos < length) {
-      this.#pending = pos === 0 ? this.#pending + text : this.#pending + text.slice(pos);
-      this.#checkSize(this.#pending.length);
-    }
-  }
+      pos = text.indexOf("\r", pos) === -1 ? lfLines(text, pos) : anyLines(text, pos);
+      if (pos < length) {
+        pending = pos === 0 ? text : text.slice(pos);
+        checkSize(pending.length);
+      }
+    },
+    reset() {
+      pending = "";
+      skipLF = false;
+      data = undefined;
+      type = "";
+      retry = undefined;
+    },
+    get lastEventId() {
+      return id;
+    },
+  };
+}
 
-  /** Forget everything, as at the start of a new connection, except the last event ID (as EventSource does). */
-  reset(): void {
-    this.#pending = "";
-    this.#skipLF = false;
-    this.#data = undefined;
-    this.#event = "";
-    this.#retry = undefined;
-  }
+/** Where the first CR or LF at or after `from` is, or -1. */
+function lineEnd(text: string, from: number): number {
+  const cr = text.indexOf("\r", from);
+  const lf = text.indexOf("\n", from);
+  return cr === -1 ? lf : lf === -1 || cr < lf ? cr : lf;
+}
 
-  #checkSize(size: number): void {
-    if (size > this.#maxBufferSize) {
-      this.#pending = "";
-      throw new SSEBufferOverflowError(this.#maxBufferSize);
-    }
-  }
+/** `s[start, end)` starts with "data:". */
+function isDataLine(s: string, start: number, end: number): boolean {
+  return end - start >= 5 && s.charCodeAt(start + 4) === COLON && s.startsWith("data", start);
+}
 
-  #line(s: string, start: number, end: number): void {
-    if (start === end) return this.#dispatch();
-    const first = s.charCodeAt(start);
-    if (first === COLON) {
-      const onComment = this.#handlers.onComment;
-      if (onComment) onComment(s.slice(s.charCodeAt(start + 1) === SPACE && start + 1 < end ? start + 2 : start + 1, end));
-      return;
-    }
-    // Fast path: nearly every line of a chat stream is "data: {...}".
-    if (first === 100 && s.startsWith("data:", start) && end - start >= 5) {
-      const from = start + 5 < end && s.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5;
-      const value = s.slice(from, end);
-      this.#data = this.#data === undefined ? value : this.#data + "\n" + value;
-      return;
-    }
-    let colon = start;
-    while (colon < end && s.charCodeAt(colon) !== COLON) colon++;
-    const field = s.slice(start, colon);
-    let value = "";
-    if (colon < end) {
-      const from = colon + 1 < end && s.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
-      value = s.slice(from, end);
-    }
-    this.#field(field, value);
-  }
-
-  #field(field: string, value: string): void {
-    switch (field) {
-      case "data":
-        this.#data = this.#data === undefined ? value : this.#data + "\n" + value;
-        break;
-      case "event":
-        this.#event = value;
-        break;
-      case "id":
-        if (!value.includes("\0")) this.#id = value;
-        break;
-      case "retry":
-        if (isAsciiDigits(value)) {
-          const ms = Number.parseInt(value, 10);
-          this.#retry = ms;
-          this.#handlers.onRetry?.(ms);
-        }
-        break;
-      // Any other field is ignored, as the standard says.
-    }
-  }
-
-  #dispatch(): void {
-    const data = this.#data;
-    const retry = this.#retry;
-    const type = this.#event;
-    this.#data = undefined;
-    this.#event = "";
-    this.#retry = undefined;
-    // An empty data buffer (no data line since the last dispatch) dispatches nothing.
-    if (data === undefined) return;
-    const event: ServerSentEvent = { event: type === "" ? "message" : type, data, id: this.#id };
-    if (retry !== undefined) event.retry = retry;
-    this.#handlers.onEvent(event);
-  }
+/** The value of a data line: after "data:" and one optional space. */
+function dataValue(s: string, start: number, end: number): string {
+  return s.slice(start + 5 < end && s.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5, end);
 }
 
 function isAsciiDigits(value: string): boolean {
@@ -173,3 +213,6 @@ function isAsciiDigits(value: string): boolean {
   }
   return true;
 }
+
+/** @internal Until the client imports `createSSEParser` (a function declaration, so `new` works and returns the parser). */
+export const EventStreamParser = createSSEParser as unknown as new (config: SSEParserConfig) => SSEParser;

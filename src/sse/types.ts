@@ -20,3 +20,18 @@ export interface SSEParserOptions {
   /** Aborting stops parsing, cancels the body and rejects with the signal's reason. */
   signal?: AbortSignal;
 }
+
+/** A parser made by `createSSEParser`: feed it text, it calls `onEvent` before `feed` returns. */
+export interface SSEParser {
+  /** Parse the next piece of text; throws `SSEBufferOverflowError` when a line outgrows `maxBufferSize`. */
+  feed(text: string): void;
+  /** Forget a half-read event, as at the start of a new connection; the last event ID is kept, as EventSource does. */
+  reset(): void;
+  /** The last event ID in effect (it persists across events). */
+  readonly lastEventId: string;
+}
+
+/** What `createSSEParser(config)` takes: `onEvent` for every dispatched event, and the parser options. */
+export interface SSEParserConfig extends Omit<SSEParserOptions, "signal"> {
+  onEvent: (event: ServerSentEvent) => void;
+}

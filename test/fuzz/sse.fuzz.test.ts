@@ -2,7 +2,7 @@
 // written straight from the WHATWG text. Never an untyped exception, never more than maxBufferSize held.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseSSE, type ServerSentEvent, SSEBufferOverflowError } from "../../src/sse/index.ts";
+import { createSSEParser, parseSSE, type ServerSentEvent, SSEBufferOverflowError } from "../../src/sse/index.ts";
 import { concatBytes, splitAt, streamOf } from "../helpers/chunking.ts";
 
 interface Outcome {
@@ -65,6 +65,19 @@ async function run(chunks: Uint8Array[], maxBufferSize?: number): Promise<Outcom
   return out;
 }
 
+/** The callback API on the decoded text, cut at `cuts` (text positions: between CR and LF, inside surrogate pairs). */
+function runCallback(bytes: Uint8Array, cuts: number[]): Outcome {
+  const out: Outcome = { events: [], comments: [] };
+  const parser = createSSEParser({ onEvent: (e) => out.events.push(e), onComment: (c) => out.comments.push(c) });
+  const text = new TextDecoder().decode(bytes);
+  let from = 0;
+  for (const cut of [...cuts.filter((c) => c < text.length), text.length].sort((a, b) => a - b)) {
+    parser.feed(text.slice(from, cut));
+    from = cut;
+  }
+  return out;
+}
+
 const encoder = new TextEncoder();
 /** Bytes biased towards SSE syntax: field names, separators, line ends, BOMs, multi-byte and invalid UTF-8. */
 const token = fc.oneof(
@@ -82,6 +95,7 @@ describe("SSE parser fuzzing", () => {
         const expected = reference(input);
         expect(await run([input])).toEqual(expected);
         expect(await run(splitAt(input, cuts.filter((c) => c < input.length)))).toEqual(expected);
+        expect(runCallback(input, cuts)).toEqual(expected);
       }),
       { numRuns: 1500, seed: 424242 },
     );

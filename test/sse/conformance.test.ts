@@ -1,6 +1,6 @@
 // WHATWG HTML, "Parsing an event stream" and "Interpreting an event stream": each rule, in every chunking.
 import { describe, expect, it } from "vitest";
-import { parseSSE, type ServerSentEvent, SSEParserStream } from "../../src/sse/index.ts";
+import { createSSEParser, parseSSE, type ServerSentEvent, SSEParserStream } from "../../src/sse/index.ts";
 import { chunkings, streamOf } from "../helpers/chunking.ts";
 
 interface Outcome {
@@ -27,6 +27,16 @@ async function viaTransform(chunks: Uint8Array[]): Promise<Outcome> {
   }
 }
 
+/** The callback API, fed text as a user's own decoding would produce it (one streaming TextDecoder). */
+function viaCallback(pieces: Array<Uint8Array | string>): Outcome {
+  const out: Outcome = { events: [], comments: [], retries: [] };
+  const parser = createSSEParser({ onEvent: (e) => out.events.push(e), onComment: (c) => out.comments.push(c), onRetry: (ms) => out.retries.push(ms) });
+  const decoder = new TextDecoder();
+  for (const piece of pieces) parser.feed(typeof piece === "string" ? piece : decoder.decode(piece, { stream: true }));
+  parser.feed(decoder.decode());
+  return out;
+}
+
 const ev = (data: string, extra: Partial<ServerSentEvent> = {}): ServerSentEvent => ({ event: "message", data, id: "", ...extra });
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -38,6 +48,12 @@ async function expectStream(input: string | Uint8Array, expected: ServerSentEven
     expect(await viaIterator(chunks), `parseSSE, ${name}`).toEqual(want);
   }
   expect(await viaTransform([bytes]), "SSEParserStream, one chunk").toEqual(want);
+  for (const [name, chunks] of chunkings(bytes)) expect(viaCallback(chunks), `SSEParser, ${name}`).toEqual(want);
+  // Text split at every position (between CR and LF, inside "data:", between a surrogate pair's halves).
+  const text = new TextDecoder().decode(bytes);
+  for (let cut = 0; cut <= text.length; cut++) {
+    expect(viaCallback([text.slice(0, cut), text.slice(cut)]), `SSEParser, text split at ${cut}`).toEqual(want);
+  }
   expect(await viaTransform(Array.from(bytes, (b) => Uint8Array.of(b))), "SSEParserStream, byte by byte").toEqual(want);
 }
 
@@ -134,5 +150,32 @@ describe("interpreting an event stream", () => {
   it("parses a DeepInfra stream with keep-alives and [DONE]", async () => {
     const chunk = '{"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hé"}}]}';
     await expectStream(`: ping\n\ndata: ${chunk}\n\ndata: [DONE]\n\n`, [ev(chunk), ev("[DONE]")], { comments: ["ping"] });
+  });
+});
+
+describe("createSSEParser, the callback API", () => {
+  it("dispatches synchronously inside feed, and exposes the last event ID", () => {
+    const seen: string[] = [];
+    const parser = createSSEParser({ onEvent: (e) => seen.push(e.data) });
+    parser.feed("id: 7\ndata: a");
+    expect(seen).toEqual([]);
+    parser.feed("\n\n");
+    expect(seen).toEqual(["a"]);
+    expect(parser.lastEventId).toBe("7");
+  });
+
+  it("reset() forgets a half-read event and a pending CR, but keeps the last event ID, as EventSource does", () => {
+    const seen: ServerSentEvent[] = [];
+    const parser = createSSEParser({ onEvent: (e) => seen.push(e) });
+    parser.feed("id: 1\ndata: whole\n\nevent: half\ndata: lost\r");
+    parser.reset();
+    parser.feed("\ndata: b\n\n");
+    expect(seen).toEqual([ev("whole", { id: "1" }), ev("b", { id: "1" })]);
+  });
+
+  it("throws SSEBufferOverflowError from feed when a line outgrows maxBufferSize", () => {
+    const parser = createSSEParser({ onEvent: () => {}, maxBufferSize: 8 });
+    parser.feed("data: ok\n\n");
+    expect(() => parser.feed("data: far too long\n")).toThrow(expect.objectContaining({ name: "SSEBufferOverflowError" }));
   });
 });
