@@ -31,7 +31,8 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
   readonly #source: StreamSource;
   readonly #accumulator = new CompletionAccumulator();
   readonly #final: Promise<ChatCompletion>;
-  #settle!: { resolve: (c: ChatCompletion) => void; reject: (e: unknown) => void };
+  #resolve!: (completion: ChatCompletion) => void;
+  #reject!: (error: unknown) => void;
   #consumed = false;
   #onComment: ((text: string) => void) | undefined;
 
@@ -41,7 +42,10 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
   /** @internal Use `client.chat.completions.create({ ..., stream: true })`. */
   constructor(source: StreamSource) {
     this.#source = source;
-    this.#final = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
+    this.#final = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
     // Marked handled: a caller who never asks for these must not get an unhandled rejection.
     this.#final.catch(noop);
     this.response = source.sent.then((s) => s.response);
@@ -97,13 +101,14 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     const keepAliveMs = options.keepAliveMs ?? 15_000;
     let timer: ReturnType<typeof setInterval> | undefined;
     let lastWrite = Date.now();
+    let write!: (text: string) => void;
     const stop = () => {
       clearInterval(timer);
       this.#onComment = undefined;
     };
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
-        const write = (text: string) => {
+        write = (text) => {
           lastWrite = Date.now();
           controller.enqueue(encoder.encode(text));
         };
@@ -115,23 +120,22 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
         }
       },
       pull: async (controller) => {
+        let last: string;
         try {
           const { done, value } = await iterator.next();
-          lastWrite = Date.now();
-          if (done) {
-            stop();
-            controller.enqueue(encoder.encode("data: [DONE]\n\n"));
-            controller.close();
-          } else {
-            controller.enqueue(encoder.encode(`data: ${JSON.stringify(value)}\n\n`));
-          }
+          if (!done) return write(`data: ${JSON.stringify(value)}\n\n`);
+          last = "data: [DONE]\n\n";
         } catch (error) {
-          stop();
-          if (!(error instanceof APIError)) throw error;
+          if (!(error instanceof APIError)) {
+            stop();
+            throw error;
+          }
           const payload = { error: { message: error.message, type: error.type, code: error.status ?? error.code } };
-          controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify(payload)}\n\n`));
-          controller.close();
+          last = `event: error\ndata: ${JSON.stringify(payload)}\n\n`;
         }
+        stop();
+        write(last);
+        controller.close();
       },
       cancel: async (reason) => {
         stop();
@@ -200,30 +204,26 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
           for (let i = 0; i < chunks.length; i++) yield chunks[i]!;
         }
         if (failure) throw failure;
-        if (done) {
+        if (done || read.done) {
+          bodyHandled = true;
+          if (!done && !accumulator.finished) throw new StreamInterruptedError();
           // The body's end is usually a moment behind [DONE]: wait for it briefly, so the connection is free
           // for the next request; finishBody reads the rest in the background if it is slower.
           if (!read.done) await finishBody(reader, 100);
-          bodyHandled = true;
-          break;
-        }
-        if (read.done) {
-          bodyHandled = true;
-          if (!accumulator.finished) throw new StreamInterruptedError();
           break;
         }
       }
       ended = true;
-      this.#settle.resolve(accumulator.result());
+      this.#resolve(accumulator.result());
     } catch (error) {
       const typed = attempt ? transportError(error, attempt.signal) : error;
-      this.#settle.reject(typed);
+      this.#reject(typed);
       throw typed;
     } finally {
       if (!ended) {
         // Left early (break, abort, error): make sure the connection is closed and nothing keeps running.
         call.abort();
-        this.#settle.reject(attempt?.signal.reason ?? call.reason);
+        this.#reject(attempt?.signal.reason ?? call.reason);
       }
       if (reader && !bodyHandled) void reader.cancel().catch(noop);
       attempt?.dispose();
