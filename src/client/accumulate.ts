@@ -57,10 +57,6 @@ export class CompletionAccumulator {
     return this.#choices[0]?.content ?? "";
   }
 
-  get usage(): Usage | undefined {
-    return this.#usage;
-  }
-
   result(): ChatCompletion {
     const choices: ChatCompletionChoice[] = [];
     this.#choices.forEach((state, index) => {

@@ -16,10 +16,6 @@ export class CallAbort {
     else user?.addEventListener("abort", this.#onUserAbort, { once: true });
   }
 
-  get aborted(): boolean {
-    return this.#reason !== undefined;
-  }
-
   get reason(): UserAbortError | undefined {
     return this.#reason;
   }

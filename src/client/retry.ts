@@ -14,16 +14,18 @@ export function retryDelay(attempt: number, headers: Headers | undefined, random
   return Math.round(nominal * (1 - random() * 0.25));
 }
 
+const DECIMAL = /^\s*\d+(\.\d+)?\s*$/;
+
 /** `retry-after-ms`, then `Retry-After` as seconds or an HTTP date. Undefined when absent or unreadable. */
 export function retryAfterMs(headers: Headers, now: number = Date.now()): number | undefined {
+  // The pattern has no sign, so only a date in the past can come out negative.
   const ms = headers.get("retry-after-ms");
-  if (ms !== null && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Math.max(0, Math.round(Number(ms)));
+  if (ms !== null && DECIMAL.test(ms)) return Math.round(Number(ms));
   const after = headers.get("retry-after");
   if (after === null) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(after)) return Math.max(0, Math.round(Number(after) * 1000));
+  if (DECIMAL.test(after)) return Math.round(Number(after) * 1000);
   const date = Date.parse(after);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Resolve after `ms`, or reject with the abort reason as soon as the call is aborted. */
