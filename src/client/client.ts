@@ -3,14 +3,7 @@ import { CallAbort } from "./attempt.js";
 import { BrowserKeyError, isBrowserLike } from "./browser.js";
 import { ChatStream } from "./chat-stream.js";
 import { readCompletion } from "./complete.js";
-import {
-  type ClientOptions,
-  DEFAULT_BASE_URL,
-  DEFAULT_IDLE_TIMEOUT,
-  DEFAULT_MAX_RETRIES,
-  DEFAULT_TIMEOUT,
-  type RequestOptions,
-} from "./options.js";
+import { type ClientOptions, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, type RequestOptions } from "./options.js";
 import { type ResolvedConfig, send } from "./request.js";
 import type {
   ChatCompletion,
@@ -38,16 +31,8 @@ export function createClient(options: ClientOptions = {}): Client {
   const apiKey = options.apiKey || undefined;
   if (apiKey !== undefined) checkKey(apiKey, options.dangerouslyAllowBrowser === true);
   const baseURL = (options.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
-  const config: ResolvedConfig = {
-    apiKey,
-    url: `${baseURL}/chat/completions`,
-    fetch: options.fetch,
-    headers: options.headers,
-    timeout: options.timeout ?? DEFAULT_TIMEOUT,
-    idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
-    maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
-    onRetry: options.onRetry,
-  };
+  // A copy: changing the options object later does not change the client.
+  const config: ResolvedConfig = { ...options, apiKey, url: `${baseURL}/chat/completions` };
 
   function create(params: ChatCompletionCreateParamsStreaming, options?: RequestOptions): ChatStream;
   function create(params: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
@@ -57,7 +42,7 @@ export function createClient(options: ClientOptions = {}): Client {
     const stream = params.stream === true;
     const sent = send(config, JSON.stringify(params), stream, requestOptions, call);
     if (stream) {
-      return new ChatStream({ sent, call, idleTimeout: requestOptions.idleTimeout ?? config.idleTimeout, apiKey });
+      return new ChatStream({ sent, call, idleTimeout: requestOptions.idleTimeout ?? config.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, apiKey });
     }
     return readCompletion(sent, call, apiKey);
   }

@@ -3,19 +3,14 @@ import { APIError } from "../errors/api.js";
 import { createAPIError } from "../errors/from-response.js";
 import { ConnectionError, StreamInterruptedError, TimeoutError } from "../errors/transport.js";
 import { Attempt, type CallAbort } from "./attempt.js";
-import type { HeaderInput, RequestOptions, RetryInfo } from "./options.js";
+import { type ClientOptions, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, type RequestOptions } from "./options.js";
 import { parseJSONOrText, readTextCapped, redact } from "./read-text.js";
 import { retryDelay, sleep } from "./retry.js";
 
-export interface ResolvedConfig {
+/** The client's options as `createClient` settled them: the key checked, the endpoint's full URL. */
+export interface ResolvedConfig extends Omit<ClientOptions, "apiKey"> {
   apiKey: string | undefined;
   url: string;
-  fetch: typeof fetch | undefined;
-  headers: HeaderInput | undefined;
-  timeout: number;
-  idleTimeout: number;
-  maxRetries: number;
-  onRetry: ((info: RetryInfo) => void) | undefined;
 }
 
 export interface Sent {
@@ -28,8 +23,8 @@ const MAX_ERROR_BODY = 64 * 1024;
 
 /** POST `body`, retrying what may succeed on a second try, until a 2xx response's headers arrive. */
 export async function send(config: ResolvedConfig, body: string, stream: boolean, options: RequestOptions, call: CallAbort): Promise<Sent> {
-  const maxRetries = options.maxRetries ?? config.maxRetries;
-  const timeout = options.timeout ?? config.timeout;
+  const maxRetries = options.maxRetries ?? config.maxRetries ?? DEFAULT_MAX_RETRIES;
+  const timeout = options.timeout ?? config.timeout ?? DEFAULT_TIMEOUT;
   const onRetry = options.onRetry ?? config.onRetry;
   const headers = requestHeaders(config, options, stream);
   for (let retry = 0; ; retry++) {
