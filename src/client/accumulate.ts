@@ -1,8 +1,8 @@
 import type { ChatCompletion, ChatCompletionChoice, ChatCompletionChunk, ToolCall, Usage } from "./types.js";
 
 interface ChoiceState {
-  content: string;
-  sawContent: boolean;
+  /** Null until a content delta arrives: a reply of tool calls only has `content: null`. */
+  content: string | null;
   finishReason: string | null;
   toolCalls: ToolCall[];
   logprobs: unknown[];
@@ -28,14 +28,11 @@ export class CompletionAccumulator {
     for (const choice of chunk.choices) {
       let state = this.#choices[choice.index];
       if (state === undefined) {
-        state = { content: "", sawContent: false, finishReason: null, toolCalls: [], logprobs: [] };
+        state = { content: null, finishReason: null, toolCalls: [], logprobs: [] };
         this.#choices[choice.index] = state;
       }
       const { content, tool_calls } = choice.delta;
-      if (typeof content === "string") {
-        state.content += content;
-        state.sawContent = true;
-      }
+      if (typeof content === "string") state.content = (state.content ?? "") + content;
       if (tool_calls) {
         for (const delta of tool_calls) {
           const call = (state.toolCalls[delta.index] ??= { id: "", type: "function", function: { name: "", arguments: "" } });
@@ -63,7 +60,7 @@ export class CompletionAccumulator {
       const toolCalls = state.toolCalls.filter(Boolean);
       const message: ChatCompletionChoice["message"] = {
         role: "assistant",
-        content: state.sawContent || toolCalls.length === 0 ? state.content : null,
+        content: state.content ?? (toolCalls.length > 0 ? null : ""),
       };
       if (toolCalls.length > 0) message.tool_calls = toolCalls;
       const choice: ChatCompletionChoice = { index, message, finish_reason: state.finishReason };
