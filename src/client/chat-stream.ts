@@ -235,27 +235,27 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
 /**
  * Take over a body whose reply is complete and read what is left of it, so the connection can be reused
  * (cancelling makes undici drop the socket: a new TCP and TLS handshake for the next request). Bounded: past
- * 64 KiB or 2 s it cancels, losing only the connection. Resolves true if the body ended within `waitMs`.
+ * 64 KiB or 2 s it cancels, losing only the connection. Resolves when the body ends or after `waitMs`, whichever
+ * is first; the reading goes on in the background.
  */
-function finishBody(reader: ReadableStreamDefaultReader<Uint8Array>, waitMs: number): Promise<boolean> {
+function finishBody(reader: ReadableStreamDefaultReader<Uint8Array>, waitMs: number): Promise<void> {
   const giveUp = setTimeout(() => void reader.cancel().catch(noop), 2_000);
   const ended = (async () => {
     try {
       for (let seen = 0; seen <= 65_536; ) {
         const { done, value } = await reader.read();
-        if (done) return true;
+        if (done) return;
         seen += value.byteLength;
       }
       await reader.cancel();
-      return false;
     } catch {
-      return true; // the connection went away meanwhile: nothing to reuse, nothing lost
+      // The connection went away meanwhile: nothing to reuse, nothing lost.
     } finally {
       clearTimeout(giveUp);
     }
   })();
   let wait: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<boolean>((resolve) => (wait = setTimeout(() => resolve(false), waitMs)));
+  const late = new Promise<void>((resolve) => (wait = setTimeout(resolve, waitMs)));
   return Promise.race([ended, late]).finally(() => clearTimeout(wait));
 }
 
