@@ -14,17 +14,17 @@ export interface APIErrorInit {
 /** The server answered with an error: a non-2xx status, or an error event inside a stream. */
 export class APIError extends EdgeChatError {
   static override readonly kind: string = "APIError";
-  readonly status: number | undefined;
-  readonly headers: Headers | undefined;
+  declare readonly status: number | undefined;
+  declare readonly headers: Headers | undefined;
   /** `x-request-id` (or `request-id`) from the response, for support requests. */
-  readonly requestId: string | undefined;
-  readonly body: unknown;
+  declare readonly requestId: string | undefined;
+  declare readonly body: unknown;
   /** Whether sending the same request again may succeed (408, 409, 429, 5xx, or `x-should-retry: true`). */
-  readonly retryable: boolean;
+  declare readonly retryable: boolean;
   /** `error.code` / `code` from the body, when present. */
-  readonly code: string | number | undefined;
+  declare readonly code: string | number | undefined;
   /** `error.type` / `type` from the body, when present. */
-  readonly type: string | undefined;
+  declare readonly type: string | undefined;
 
   constructor(init: APIErrorInit) {
     const { status, headers, body, serverMessage } = init;
@@ -73,7 +73,7 @@ export interface ValidationDetail {
 export class UnprocessableEntityError extends APIError {
   static override readonly kind: string = "UnprocessableEntityError";
   /** FastAPI's `detail` list, parsed; empty when the body had none. */
-  readonly details: readonly ValidationDetail[];
+  declare readonly details: readonly ValidationDetail[];
   constructor(init: APIErrorInit) {
     super(init);
     this.details = fastApiDetails(init.body);
@@ -94,14 +94,14 @@ export class InternalServerError extends APIError {
 export class ContextLengthError extends APIError {
   static override readonly kind: string = "ContextLengthError";
   /** The most tokens the model accepts (input, or input + output, as the server counts). */
-  readonly limit: number | undefined;
+  declare readonly limit: number | undefined;
   /** The tokens the request asked for, as the server counted them. */
-  readonly requested: number | undefined;
+  declare readonly requested: number | undefined;
   /** vLLM splits `requested` into prompt and completion tokens; these are those parts when given. */
-  readonly promptTokens: number | undefined;
-  readonly completionTokens: number | undefined;
+  declare readonly promptTokens: number | undefined;
+  declare readonly completionTokens: number | undefined;
   /** What `limit` bounds: the input alone (DeepInfra's message) or input plus completion (vLLM's); undefined if unsaid. */
-  readonly scope: "input" | "total" | undefined;
+  declare readonly scope: "input" | "total" | undefined;
 
   constructor(init: APIErrorInit, numbers: ContextNumbers) {
     super({ ...init, retryable: false });

@@ -4,6 +4,9 @@ const KINDS = Symbol.for("edgechat.error.kinds");
  * Base of every error edgechat throws. `instanceof` works across two copies of the package (two
  * bundles, or an npm and a CDN copy): each error carries the names of its classes under a global
  * symbol, and every class checks that list instead of its own prototype chain.
+ *
+ * Subclasses `declare` the properties their constructor assigns: a plain declaration would also be emitted
+ * as a class field, defining each property a first time (as undefined) only to be assigned right after.
  */
 export class EdgeChatError extends Error {
   /** The class's stable name: survives minification, unlike `Function.name`. */

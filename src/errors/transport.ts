@@ -14,8 +14,8 @@ export type TimeoutPhase = "request" | "idle";
 /** `timeout` (the whole attempt) or `idleTimeout` (the gap between stream events) ran out. */
 export class TimeoutError extends EdgeChatError {
   static override readonly kind: string = "TimeoutError";
-  readonly phase: TimeoutPhase;
-  readonly timeoutMs: number;
+  declare readonly phase: TimeoutPhase;
+  declare readonly timeoutMs: number;
   constructor(phase: TimeoutPhase, timeoutMs: number) {
     super(
       phase === "idle"

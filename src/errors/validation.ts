@@ -10,8 +10,8 @@ export interface ValidationIssue {
 export class ValidationError extends EdgeChatError {
   static override readonly kind: string = "ValidationError";
   /** The first problem's path, e.g. `choices[0].delta.content`. */
-  readonly path: string;
-  readonly issues: readonly ValidationIssue[];
+  declare readonly path: string;
+  declare readonly issues: readonly ValidationIssue[];
 
   constructor(what: string, issues: readonly ValidationIssue[], options?: { cause?: unknown }) {
     const first = issues[0];
