@@ -1,6 +1,7 @@
 // The demo page end to end in real Chromium, started exactly as `npm run demo` starts it (demo/serve.mjs: the
 // Worker in workerd with the simulated model, and vite serving the page with /v1/openai proxied to it).
-// The tests run in order on one page, like a user's session; screenshots go to demo/screenshots/.
+// The tests run in order on one page, like a user's session. Screenshots go to .ci-out/screenshots/, or with
+// UPDATE_SCREENSHOTS=1 to demo/screenshots/ (the committed ones the README shows), so a test run leaves git clean.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -10,7 +11,7 @@ import { encodePng } from "./helpers/png.ts";
 import { chromiumProblem, launchChromium } from "./page-helpers/browser.ts";
 import { lastReply, meterText, newChat, ready, send, sidebarTitles, statuses, TIMEOUT } from "./page-helpers/demo-page.ts";
 
-const SHOTS = join(import.meta.dirname, "../../demo/screenshots");
+const SHOTS = join(import.meta.dirname, process.env.UPDATE_SCREENSHOTS ? "../../demo/screenshots" : "../../.ci-out/screenshots");
 const problem = chromiumProblem();
 
 if (problem) {
@@ -414,6 +415,53 @@ if (problem) {
       } finally {
         await page.unroute("**/v1/openai/chat/completions");
       }
+    });
+
+    it("lists what another tab creates without a reload, and loads a long conversation's earlier messages on demand", async () => {
+      const other = await context.newPage();
+      try {
+        await other.goto(demo.url);
+        await ready(other);
+        await send(other, "Hello from the second tab");
+        await lastReply(other, "complete");
+        await page.waitForSelector('.conversation-title:text("Hello from the second tab")', { timeout: TIMEOUT });
+
+        // 160 messages of ~2,000 tokens each: more than the model's window, so opening reads pages (of 50) only
+        // until the window is full and leaves the oldest in the store.
+        const words = "the quick brown fox jumps over a lazy dog while seven wizards quietly box jugs of liquor ";
+        const messages = Array.from({ length: 160 }, (_, i) => ({
+          id: `m${i + 1}`,
+          createdAt: 1_764_000_000_000 + i * 1000,
+          ...(i % 2 === 0
+            ? { role: "user", content: `#${i + 1} ${words.repeat(90)}` }
+            : { role: "assistant", content: `#${i + 1} noted.`, status: "complete" }),
+        }));
+        const document = { format: "edgechat.conversation", version: 1, id: "long-history", model: "meta-llama/Llama-3.2-90B-Vision-Instruct", title: "Long history", createdAt: 1_764_000_000_000, calibration: { text: 1, image: 1, samples: 0 }, messages };
+        await other.evaluate(async (doc) => {
+          // The page's own store module, as vite serves it. (A literal import() here would be rewritten by vitest.)
+          const load = new Function("url", "return import(url)") as (url: string) => Promise<typeof import("../../demo/src/store.ts")>;
+          const { openStore } = await load("/src/store.ts");
+          await openStore(() => {}).import(doc);
+        }, document);
+        await page.waitForSelector('.conversation-title:text("Long history")', { timeout: TIMEOUT });
+      } finally {
+        await other.close();
+      }
+
+      await page.click('.conversation-open:has-text("Long history")');
+      const shown = () => page.$$eval(".messages-inner > .message", (els) => els.map((el) => el.querySelector(".message-main")?.textContent?.split(" ")[0] ?? ""));
+      await page.waitForSelector(".load-older", { timeout: TIMEOUT });
+      const first = await shown();
+      expect(first.length).toBeGreaterThanOrEqual(50);
+      expect(first.length).toBeLessThan(160);
+      expect(first.at(-1)).toBe("#160");
+      while (await page.locator(".load-older").count()) {
+        const before = (await shown()).length;
+        await page.click(".load-older");
+        await page.waitForFunction((n) => document.querySelectorAll(".messages-inner > .message").length > n, before, { timeout: TIMEOUT });
+      }
+      expect(await shown()).toEqual(Array.from({ length: 160 }, (_, i) => `#${i + 1}`));
+      expect(pageErrors).toEqual([]);
     });
   });
 }
