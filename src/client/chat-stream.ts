@@ -2,7 +2,7 @@ import { EdgeChatError } from "../errors/base.js";
 import { APIError } from "../errors/api.js";
 import { createAPIError } from "../errors/from-response.js";
 import { StreamInterruptedError } from "../errors/transport.js";
-import { EventStreamParser } from "../sse/parser.js";
+import { createSSEParser } from "../sse/parser.js";
 import type { ServerSentEvent } from "../sse/types.js";
 import { CompletionAccumulator } from "./accumulate.js";
 import type { CallAbort } from "./attempt.js";
@@ -185,7 +185,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
           failure = error as EdgeChatError;
         }
       };
-      const parser = new EventStreamParser({ onEvent, onComment: (text) => this.#onComment?.(text) });
+      const parser = createSSEParser({ onEvent, onComment: (text) => this.#onComment?.(text) });
       const decoder = new TextDecoder();
 
       for (;;) {

@@ -213,6 +213,3 @@ function isAsciiDigits(value: string): boolean {
   }
   return true;
 }
-
-/** @internal Until the client imports `createSSEParser` (a function declaration, so `new` works and returns the parser). */
-export const EventStreamParser = createSSEParser as unknown as new (config: SSEParserConfig) => SSEParser;
