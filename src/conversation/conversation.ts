@@ -1,11 +1,11 @@
 import type { Client } from "../client/client.js";
-import type { RequestOptions } from "../client/options.js";
-import type { ChatCompletionCreateParamsBase, ChatCompletion } from "../client/types.js";
+import type { ChatCompletion } from "../client/types.js";
 import { EdgeChatError } from "../errors/base.js";
 import { ContextLengthError } from "../errors/api.js";
 import { StreamInterruptedError, TimeoutError, UserAbortError } from "../errors/transport.js";
 import { type ContentInput, normalizeContent, normalizeContentSync } from "../images/input.js";
-import { type Calibration, calibrate, raiseTo, UNCALIBRATED } from "./calibration.js";
+import { type Calibration, calibrate, UNCALIBRATED } from "./calibration.js";
+import { learnFromContextError } from "./context-limit.js";
 import { type FitResult, fitToContext } from "./fit.js";
 import { newId } from "./id.js";
 import { parseConversationJSON, parseJSONText } from "./json.js";
@@ -15,61 +15,14 @@ import { ConversationNotFoundError, StorageError } from "../store/errors.js";
 import type { ConversationStore } from "../store/types.js";
 import { messageCost } from "./cost.js";
 import { estimateTokens } from "../tokens/estimate.js";
-import { type ImagePolicy, type ModelPreset, presetFor } from "./presets.js";
+import type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions } from "./options.js";
+import { type ModelPreset, presetFor } from "./presets.js";
 import { Reply } from "./reply.js";
 import { type SummaryMessage, toAPIMessages } from "./to-api.js";
 import type { AssistantMessage, Message, MessageContent, ReplyStatus } from "./types.js";
+import { sumUsage, totalUsage } from "./usage.js";
 
-/** Request parameters a conversation passes through (everything but model, messages and stream). */
-export type ConversationParams = Partial<Omit<ChatCompletionCreateParamsBase, "model" | "messages">>;
-
-export interface ConversationOptions {
-  client: Client;
-  model: string;
-  /** Stable id; default a random UUID. */
-  id?: string;
-  system?: string;
-  /** Tokens the model accepts; default from the model's preset (unknown models must give it). */
-  contextWindow?: number;
-  /** Tokens reserved for (and sent as `max_tokens` for) each reply; default min(4096, window / 4). */
-  maxOutputTokens?: number;
-  /** Default `estimateTokens`; `edgechat/tokenizer/llama3` gives an exact count. */
-  countTokens?: (text: string) => number;
-  /** Default from the preset ("latest" for Llama 3.2 Vision, which takes one image per request), else "all". */
-  imagePolicy?: ImagePolicy;
-  /** Sent with every request (temperature, top_p, …). */
-  params?: ConversationParams;
-  /** Per-request options for the client: timeouts, retries, headers, onRetry. */
-  requestOptions?: Omit<RequestOptions, "signal">;
-  /** Turn dropped turns into a short text kept after the system message. Called only when the dropped set changes. */
-  summarize?: (dropped: readonly Message[]) => string | Promise<string>;
-  /** Tokens kept free for the counter's error; default 2% of the window. */
-  safetyMargin?: number;
-}
-
-export interface SendOptions {
-  signal?: AbortSignal;
-  params?: ConversationParams;
-}
-
-export type ConversationChange =
-  | { type: "append"; message: Message }
-  | { type: "update"; message: Message }
-  | { type: "remove"; ids: readonly string[] }
-  /** Older messages loaded from the store (`loadOlder`), placed before the others. */
-  | { type: "prepend"; messages: readonly Message[] }
-  /** A write to the store failed; the conversation in memory is intact and `flush()` retries. */
-  | { type: "storage-error"; error: StorageError };
-
-/** What the last request carried, for a context meter. */
-export interface ContextReport {
-  tokens: number;
-  budget: number;
-  contextWindow: number;
-  droppedTurns: number;
-  droppedMessages: number;
-  summarized: boolean;
-}
+export type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions } from "./options.js";
 
 type OpenOptions = Omit<ConversationOptions, "id" | "model" | "system"> & { model?: string };
 type Saved = { id: string; model: string; system?: string; createdAt: number; calibration?: Calibration };
@@ -147,16 +100,7 @@ export class Conversation {
 
   /** Tokens and cost of every reply so far. */
   get usage(): { promptTokens: number; completionTokens: number; cost: number } {
-    let promptTokens = 0;
-    let completionTokens = 0;
-    let cost = 0;
-    for (const m of this.#messages) {
-      if (m.role !== "assistant" || !m.usage) continue;
-      promptTokens += m.usage.prompt_tokens;
-      completionTokens += m.usage.completion_tokens;
-      cost += m.usage.estimated_cost ?? 0;
-    }
-    return { promptTokens, completionTokens, cost };
+    return totalUsage(this.#messages);
   }
 
   /** Subscribe to appends, updates (streaming text, status) and removals. Returns the unsubscribe function. */
@@ -516,7 +460,9 @@ export class Conversation {
         } catch (error) {
           // Once, and only before any text: trim to what the server says fits, then send again.
           if (error instanceof ContextLengthError && !contextRetry && received === "") {
-            this.#learnFromContextError(error, fit, maxOutput);
+            const learned = learnFromContextError(error, { calibration: this.#calibration, window: this.#contextWindow }, fit.estimate, maxOutput);
+            this.#contextWindow = learned.window;
+            if (learned.calibration !== this.#calibration) this.#setCalibration(learned.calibration);
             contextRetry = true;
             continue;
           }
@@ -554,23 +500,4 @@ export class Conversation {
       this.#fail(reply, error);
     }
   }
-
-  #learnFromContextError(error: ContextLengthError, fit: FitResult<Message>, maxOutput: number): void {
-    const prompt = error.promptTokens ?? (error.requested === undefined ? undefined : error.scope === "input" ? error.requested : error.requested - maxOutput);
-    if (prompt !== undefined && prompt > 0) this.#setCalibration(raiseTo(this.#calibration, fit.estimate, prompt));
-    if (error.limit !== undefined) {
-      const window = error.scope === "input" ? error.limit + maxOutput : error.limit;
-      this.#contextWindow = Math.min(this.#contextWindow, window);
-    } else if (prompt === undefined) {
-      // No numbers at all: assume a quarter less room than we thought.
-      this.#contextWindow = Math.floor(this.#contextWindow * 0.75);
-    }
-  }
-}
-
-function sumUsage(a: AssistantMessage["usage"], b: AssistantMessage["usage"] | undefined): AssistantMessage["usage"] {
-  if (!a || !b) return b ?? a;
-  const sum = { ...b, prompt_tokens: a.prompt_tokens + b.prompt_tokens, completion_tokens: a.completion_tokens + b.completion_tokens, total_tokens: a.total_tokens + b.total_tokens };
-  if (a.estimated_cost !== undefined || b.estimated_cost !== undefined) sum.estimated_cost = (a.estimated_cost ?? 0) + (b.estimated_cost ?? 0);
-  return sum;
 }

@@ -1,0 +1,58 @@
+// What a Conversation takes and reports: its options, the changes it announces, and its context report.
+import type { RequestOptions } from "../client/options.js";
+import type { ChatCompletionCreateParamsBase } from "../client/types.js";
+import type { StorageError } from "../store/errors.js";
+import type { ImagePolicy } from "./presets.js";
+import type { Message } from "./types.js";
+import type { Client } from "../client/client.js";
+
+/** Request parameters a conversation passes through (everything but model, messages and stream). */
+export type ConversationParams = Partial<Omit<ChatCompletionCreateParamsBase, "model" | "messages">>;
+
+export interface ConversationOptions {
+  client: Client;
+  model: string;
+  /** Stable id; default a random UUID. */
+  id?: string;
+  system?: string;
+  /** Tokens the model accepts; default from the model's preset (unknown models must give it). */
+  contextWindow?: number;
+  /** Tokens reserved for (and sent as `max_tokens` for) each reply; default min(4096, window / 4). */
+  maxOutputTokens?: number;
+  /** Default `estimateTokens`; `edgechat/tokenizer/llama3` gives an exact count. */
+  countTokens?: (text: string) => number;
+  /** Default from the preset ("latest" for Llama 3.2 Vision, which takes one image per request), else "all". */
+  imagePolicy?: ImagePolicy;
+  /** Sent with every request (temperature, top_p, …). */
+  params?: ConversationParams;
+  /** Per-request options for the client: timeouts, retries, headers, onRetry. */
+  requestOptions?: Omit<RequestOptions, "signal">;
+  /** Turn dropped turns into a short text kept after the system message. Called only when the dropped set changes. */
+  summarize?: (dropped: readonly Message[]) => string | Promise<string>;
+  /** Tokens kept free for the counter's error; default 2% of the window. */
+  safetyMargin?: number;
+}
+
+export interface SendOptions {
+  signal?: AbortSignal;
+  params?: ConversationParams;
+}
+
+export type ConversationChange =
+  | { type: "append"; message: Message }
+  | { type: "update"; message: Message }
+  | { type: "remove"; ids: readonly string[] }
+  /** Older messages loaded from the store (`loadOlder`), placed before the others. */
+  | { type: "prepend"; messages: readonly Message[] }
+  /** A write to the store failed; the conversation in memory is intact and `flush()` retries. */
+  | { type: "storage-error"; error: StorageError };
+
+/** What the last request carried, for a context meter. */
+export interface ContextReport {
+  tokens: number;
+  budget: number;
+  contextWindow: number;
+  droppedTurns: number;
+  droppedMessages: number;
+  summarized: boolean;
+}
