@@ -8,12 +8,12 @@ import { type Calibration, calibrate, UNCALIBRATED } from "./calibration.js";
 import { learnFromContextError } from "./context-limit.js";
 import { type FitResult, fitToContext } from "./fit.js";
 import { newId } from "./id.js";
+import { loadNewest, PAGE_SIZE } from "./load.js";
 import { parseConversationJSON, parseJSONText } from "./json.js";
 import { type ConversationJSON, serializeMessage } from "./serialize.js";
 import { Persistence } from "./persist.js";
 import { ConversationNotFoundError, StorageError } from "../store/errors.js";
 import type { ConversationStore } from "../store/types.js";
-import { messageCost } from "./cost.js";
 import { estimateTokens } from "../tokens/estimate.js";
 import type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions } from "./options.js";
 import { type ModelPreset, presetFor } from "./presets.js";
@@ -31,9 +31,6 @@ const DEFAULT_MAX_OUTPUT = 4096;
 
 /** The instruction sent (not stored) to carry on an interrupted reply; works with any chat model and server. */
 export const CONTINUE_PROMPT = "Continue exactly where your previous message stopped. Do not repeat anything; do not add a preamble.";
-
-/** Messages per page when `open` reads a stored conversation. */
-const OPEN_PAGE = 50;
 
 /**
  * A chat history that streams replies and always fits the model's context window. Messages are plain,
@@ -196,18 +193,9 @@ export class Conversation {
     const meta = await store.get(id);
     if (!meta) throw new ConversationNotFoundError(id);
     const conversation = Conversation.#restore(options, meta);
-    const count = options.countTokens ?? estimateTokens;
-    let tokens = 0;
-    let before: number | undefined;
-    const loaded: Message[] = [];
-    do {
-      const page = await store.loadMessages(id, { limit: OPEN_PAGE, ...(before !== undefined && { before }) });
-      loaded.unshift(...page.messages);
-      for (const m of page.messages) tokens += messageCost(m, count).text;
-      before = page.before;
-    } while (before !== undefined && tokens < conversation.#contextWindow);
+    const { messages, before } = await loadNewest(store, id, conversation.#contextWindow, options.countTokens ?? estimateTokens);
     conversation.#olderCursor = before;
-    conversation.#messages.push(...loaded);
+    conversation.#messages.push(...messages);
     conversation.#attach(store);
     // A reply still "streaming" is left from a page that closed or crashed — unless another tab holds the
     // conversation's lock and is streaming it right now, which must not be overwritten.
@@ -225,7 +213,7 @@ export class Conversation {
   }
 
   /** Load the next page of older messages from the store, for display. Returns how many were loaded. */
-  async loadOlder(limit = OPEN_PAGE): Promise<number> {
+  async loadOlder(limit = PAGE_SIZE): Promise<number> {
     if (!this.#store || this.#olderCursor === undefined) return 0;
     const page = await this.#store.loadMessages(this.id, { limit, before: this.#olderCursor });
     this.#olderCursor = page.before;
