@@ -1,6 +1,7 @@
 // The simulated model's image facts, checked in Node against images made by other encoders (fixtures) and by
 // the test's own PNG encoder. worker.test.ts and simulated.test.ts run the same code inside workerd.
 import { describe, expect, it } from "vitest";
+import { colourName } from "../../demo/worker/simulated/images/colour.ts";
 import { lzwDecode } from "../../demo/worker/simulated/images/gif.ts";
 import { inspectBytes, inspectImageURL } from "../../demo/worker/simulated/images/inspect.ts";
 import type { ImageFacts } from "../../demo/worker/simulated/images/types.ts";
@@ -124,6 +125,26 @@ describe("PNG colour types, depths and filters (test encoder, real zlib)", () =>
     expect((await inspectBytes(new Uint8Array([1, 2, 3, 4]))).unknown).toEqual([
       "format, size and colour: the bytes are not an image format the simulator recognises",
     ]);
+  });
+});
+
+describe("colour names", () => {
+  it("names colours as people would, including the ones between the basic names", () => {
+    const cases: [string, [number, number, number]][] = [
+      ["salmon", [242, 133, 118]],
+      ["coral", [250, 122, 78]],
+      ["tan", [205, 175, 135]],
+      ["sky blue", [130, 200, 235]],
+      ["navy", [10, 15, 120]],
+      ["dark green", [10, 85, 15]],
+      ["lavender", [205, 195, 240]],
+      ["grey", [125, 128, 130]],
+      ["white", [250, 250, 248]],
+      ["black", [8, 8, 10]],
+      ["red", [215, 25, 25]],
+      ["gold", [250, 195, 10]],
+    ];
+    expect(cases.map(([, rgb]) => colourName(rgb))).toEqual(cases.map(([name]) => name));
   });
 });
 

@@ -160,7 +160,7 @@ describe("image facts computed from the bytes", () => {
     const png = encodePng({ width: 64, height: 48, colourType: 2, pixel: (x, y) => (x < 16 && y < 12 ? [255, 0, 0] : [30, 144, 255]) });
     const { content, usage } = await ask(dataURL(png, "image/png"));
     expect(content).toContain(
-      `- Image 1 (data URL declared \`image/png\`, ${png.length} bytes): **PNG, 64 × 48 px** (8-bit RGB); dominant colour **#1e90ff** (nearest name: sky blue), 94% of the opaque pixels; 1 tile → about 1,602 prompt tokens.`,
+      `- Image 1 (data URL declared \`image/png\`, ${png.length} bytes): **PNG, 64 × 48 px** (8-bit RGB); dominant colour **#1e90ff** (nearest name: blue), 94% of the opaque pixels; 1 tile → about 1,602 prompt tokens.`,
     );
     expect(usage.prompt_tokens).toBe(estimate(["What is this?"], [1]));
   });
