@@ -3,8 +3,9 @@ import type { Calibration } from "../conversation/calibration.js";
 import { newId } from "../conversation/id.js";
 import { parseConversationJSON } from "../conversation/json.js";
 import type { Message } from "../conversation/types.js";
-import { adjustUsage, DEFAULT_PAGE, newMeta, titleFrom } from "./accounting.js";
+import { adjustUsage, newMeta, titleFrom } from "./accounting.js";
 import { ConversationNotFoundError, StorageError } from "./errors.js";
+import { pageSize } from "./page-size.js";
 import type { ConversationMeta, ConversationStore, MessagePage } from "./types.js";
 
 interface Entry {
@@ -37,7 +38,8 @@ export function createMemoryStore(): ConversationStore {
   const touch = (e: Entry) => (e.meta.updatedAt = now());
 
   return {
-    async list({ limit = DEFAULT_PAGE, cursor } = {}) {
+    async list({ limit: asked, cursor } = {}) {
+      const limit = pageSize(asked, "list");
       const all = [...entries.values()].map((e) => e.meta).sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1));
       const start = cursor === undefined ? 0 : Number(cursor);
       const page = all.slice(start, start + limit);
@@ -71,13 +73,15 @@ export function createMemoryStore(): ConversationStore {
       entries.delete(id);
     },
 
-    async loadMessages(id, { limit = DEFAULT_PAGE, before } = {}): Promise<MessagePage> {
+    async loadMessages(id, { limit: asked, before } = {}): Promise<MessagePage> {
+      const limit = pageSize(asked, "loadMessages");
       const e = entry(id);
       let end = e.seqs.length;
       if (before !== undefined) while (end > 0 && e.seqs[end - 1]! >= before) end--;
       const start = Math.max(0, end - limit);
       const page: MessagePage = { messages: clone(e.messages.slice(start, end)) };
-      if (start > 0) page.before = e.seqs[start]!;
+      // An empty page (limit 0) starts where the messages it did not load end.
+      if (start > 0) page.before = e.seqs[start] ?? e.nextSeq;
       return page;
     },
 

@@ -25,7 +25,10 @@ export interface NewConversation {
 }
 
 export interface ListOptions {
-  /** Default 50. */
+  /**
+   * Page size: a whole number ≥ 0, or Infinity; default 50. 0 gives an empty page whose `next` is present when
+   * there are conversations past the cursor and leads to them. Negative, fractional or NaN: `RangeError`.
+   */
   limit?: number;
   /** The `next` cursor of the previous page. */
   cursor?: string;
@@ -39,7 +42,11 @@ export interface ConversationPage {
 }
 
 export interface LoadOptions {
-  /** Default 50. */
+  /**
+   * Page size: a whole number ≥ 0, or Infinity; default 50. 0 gives an empty page whose `before` is present when
+   * there are messages older than the cursor and leads to them (the page a positive `limit` would have started
+   * with). Negative, fractional or NaN: `RangeError`, and nothing is read.
+   */
   limit?: number;
   /** The `before` cursor of the previous page: load messages older than it. */
   before?: number;
@@ -54,7 +61,9 @@ export interface MessagePage {
 
 /**
  * Where conversations live. Every method is async and atomic: a failed call changes nothing, and
- * throws a `StorageError` (`StorageQuotaError` when the disk is full).
+ * throws a `StorageError` (`StorageQuotaError` when the disk is full; `ConversationNotFoundError` when a method
+ * other than `get` and `delete` is given an id the store does not hold), a `ValidationError` for an invalid import
+ * document, or a `RangeError` for an invalid `limit`.
  */
 export interface ConversationStore {
   list(options?: ListOptions): Promise<ConversationPage>;
@@ -63,13 +72,21 @@ export interface ConversationStore {
   rename(id: string, title: string): Promise<void>;
   /** Remember per-conversation state such as the token-counter calibration. */
   setCalibration(id: string, calibration: Calibration): Promise<void>;
-  /** Deletes the conversation, its messages and any images only it used. */
+  /**
+   * Deletes the conversation, its messages and any images only it used. Idempotent: an id the store does not
+   * hold (never created, or deleted already, e.g. by another tab) is no error and changes nothing, so a delete
+   * whose answer was lost can simply be retried.
+   */
   delete(id: string): Promise<void>;
   loadMessages(id: string, options?: LoadOptions): Promise<MessagePage>;
   /** Appends at the end; the store allocates the order atomically, so concurrent appends never collide. */
   appendMessage(id: string, message: Message): Promise<void>;
-  /** Replaces the message with the same id (streaming text, final status). */
+  /**
+   * Replaces the message with the same id (streaming text, final status, changed images). Image bytes the
+   * conversation's messages no longer use are freed, unless another message (of any conversation) uses them.
+   */
   updateMessage(id: string, message: Message): Promise<void>;
+  /** Removes the messages with these ids (ids not stored are skipped), all in one atomic step. */
   removeMessages(id: string, messageIds: readonly string[]): Promise<void>;
   export(id: string): Promise<ConversationJSON & { title: string }>;
   /** Validates the document first: a bad one throws `ValidationError` and stores nothing. */

@@ -1,13 +1,23 @@
 // The ConversationStore contract: every store (memory, IndexedDB, Durable Object, Deno KV) must pass it.
 // Framework-agnostic on purpose: vitest, Deno.test and a page in Chromium all drive it through `define`.
 import type { ConversationStore } from "../../src/store/types.ts";
-import type { AssistantMessage, Message, UserMessage } from "../../src/conversation/types.ts";
+import type { AssistantMessage, Message, MessagePart, UserMessage } from "../../src/conversation/types.ts";
 
 export interface ContractHost {
   define(name: string, fn: () => Promise<void>): void;
   makeStore(): Promise<ConversationStore> | ConversationStore;
   /** Classes to check thrown errors against, from the copy of the package under test. */
   errors: { ValidationError: Function; StorageError: Function; ConversationNotFoundError: Function };
+  /**
+   * What a store made by `makeStore` holds of image bytes: distinct images, and the pieces their bytes are kept
+   * in (Blobs, chunk rows, chunk keys). Stores that keep images inside their messages (memory) leave it out.
+   */
+  footprint?(store: ConversationStore): Promise<Footprint>;
+}
+
+export interface Footprint {
+  images: number;
+  chunks: number;
 }
 
 export function fail(message: string): never {
@@ -57,9 +67,17 @@ export const assistantMessage = (text: string, extra: Partial<AssistantMessage> 
 });
 const usage = (p: number, c: number, cost: number) => ({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c, estimated_cost: cost });
 
+const bytesOf = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * seed + (i >> 8)) & 255);
+const photo = (images: readonly Uint8Array[], extra: Partial<UserMessage> = {}): UserMessage =>
+  userMessage("", { content: [{ type: "text", text: "see" }, ...images.map((data) => ({ type: "image" as const, data, mimeType: "image/png" }))], ...extra });
+
 export function storeContract(host: ContractHost): void {
   const { define, errors } = host;
   const store = () => host.makeStore();
+  /** Small images are one piece each in every store: `n` images, `n` pieces. */
+  const holds = async (s: ConversationStore, images: number, what: string) => {
+    if (host.footprint) equal(await host.footprint(s), { images, chunks: images }, `${what}: stored images`);
+  };
 
   define("create, get and list a conversation", async () => {
     const s = await store();
@@ -183,6 +201,106 @@ export function storeContract(host: ContractHost): void {
     equal((await s.list()).conversations.some((c) => c.id === id), false, "not listed");
     await rejects(s.loadMessages(id), errors.ConversationNotFoundError, "load after delete");
     await rejects(s.appendMessage(id, userMessage("y")), errors.ConversationNotFoundError, "append after delete");
+  });
+
+  define("deleting an id the store does not hold changes nothing; deleting twice is no error", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m", title: "Kept" });
+    await s.appendMessage(id, photo([bytesOf(2000, 3)]));
+    const meta = await s.get(id);
+    const listed = await s.list();
+    await s.delete("no-such-conversation");
+    equal(await s.get(id), meta, "the other conversation, updatedAt included");
+    equal(await s.list(), listed, "the list");
+    equal((await s.loadMessages(id)).messages.length, 1, "its messages");
+    await holds(s, 1, "its image");
+    await s.delete(id);
+    await s.delete(id);
+    equal(await s.get(id), undefined, "gone");
+    await holds(s, 0, "after the delete");
+  });
+
+  define("a page of 0 is empty, with a cursor to what it would have held; a bad limit is a RangeError", async () => {
+    const s = await store();
+    const empty = await s.create({ model: "m" });
+    equal(await s.loadMessages(empty.id, { limit: 0 }), { messages: [] }, "an empty conversation: no cursor");
+    const { id } = await s.create({ model: "m" });
+    const sent = Array.from({ length: 7 }, (_, i) => userMessage(`m${i}`));
+    for (const m of sent) await s.appendMessage(id, m);
+
+    const top = await s.loadMessages(id, { limit: 0 });
+    equal(top.messages, [], "limit 0 loads nothing");
+    if (top.before === undefined) fail("limit 0 on a conversation with messages: a cursor");
+    equal((await s.loadMessages(id, { limit: 3, before: top.before })).messages, sent.slice(4), "its cursor leads to the newest page");
+    const first = await s.loadMessages(id, { limit: 3 });
+    const peek = await s.loadMessages(id, { limit: 0, before: first.before! });
+    equal(peek.messages, [], "limit 0 with a cursor loads nothing");
+    if (peek.before === undefined) fail("limit 0 with older messages left: a cursor");
+    equal((await s.loadMessages(id, { limit: 3, before: peek.before })).messages, sent.slice(1, 4), "that cursor leads to the next older page");
+    const allButOldest = await s.loadMessages(id, { limit: 6 });
+    await s.removeMessages(id, [sent[0]!.id]);
+    equal(await s.loadMessages(id, { limit: 0, before: allButOldest.before! }), { messages: [] }, "nothing older: no cursor");
+    equal((await s.loadMessages(id, { limit: Infinity })).messages, sent.slice(1), "Infinity: every message");
+
+    const listTop = await s.list({ limit: 0 });
+    equal(listTop.conversations, [], "list limit 0 lists nothing");
+    if (listTop.next === undefined) fail("list limit 0: a cursor");
+    equal((await s.list({ limit: 5, cursor: listTop.next })).conversations, (await s.list()).conversations, "its cursor leads to the first page");
+    const one = await s.list({ limit: 1 });
+    const listPeek = await s.list({ limit: 0, cursor: one.next! });
+    equal((await s.list({ cursor: listPeek.next! })).conversations, (await s.list({ cursor: one.next! })).conversations, "limit 0 after a cursor");
+    await s.delete(empty.id);
+    equal(await s.list({ limit: 0, cursor: one.next! }), { conversations: [] }, "nothing past the cursor: no cursor");
+
+    for (const limit of [-1, 2.5, Number.NaN, -Infinity, "3" as unknown as number]) {
+      await rejects(s.loadMessages(id, { limit }), RangeError, `loadMessages limit ${String(limit)}`);
+      await rejects(s.list({ limit }), RangeError, `list limit ${String(limit)}`);
+    }
+    await rejects(s.loadMessages("no-such-conversation", { limit: 0 }), errors.ConversationNotFoundError, "limit 0 of an unknown conversation");
+  });
+
+  define("updates that change a message's images read back, and free bytes no message uses any more", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    const other = await s.create({ model: "m" });
+    const [a, b, c, d] = [3, 5, 7, 11].map((seed) => bytesOf(3000, seed)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    const m1 = photo([a]);
+    const m2 = photo([a, b]);
+    await s.appendMessage(id, m1);
+    await s.appendMessage(id, m2);
+    await s.appendMessage(other.id, photo([b.slice()]));
+    await holds(s, 2, "a and b, each once");
+    const check = async (expected: Message[], images: number, what: string) => {
+      equal((await s.loadMessages(id)).messages, expected, what);
+      await holds(s, images, what);
+    };
+
+    const gained: UserMessage = { ...m1, content: [...(m1.content as readonly MessagePart[]), { type: "image", data: c, mimeType: "image/webp", width: 4, height: 3 }] };
+    await s.updateMessage(id, gained);
+    await check([gained, m2], 3, "m1 gains c");
+    const swapped = photo([b.slice()], { id: m1.id, createdAt: m1.createdAt });
+    await s.updateMessage(id, swapped);
+    await check([swapped, m2], 2, "m1 swaps a and c for b: c is freed, a stays (m2 uses it)");
+    const lost = { ...m2, content: [{ type: "text" as const, text: "no pictures now" }] };
+    await s.updateMessage(id, lost);
+    await check([swapped, lost], 1, "m2 loses a and b: a is freed, b stays (m1 and the other conversation use it)");
+    const twice = photo([b.slice(), b.slice()], { id: m1.id, createdAt: m1.createdAt });
+    await s.updateMessage(id, twice);
+    await check([twice, lost], 1, "m1 holds b twice");
+    const plain = { ...m1, content: "text only" };
+    await s.updateMessage(id, plain);
+    await check([plain, lost], 1, "m1 drops b: the other conversation still uses it");
+    const [kept] = (await s.loadMessages(other.id)).messages;
+    equal((kept!.content as readonly { data?: Uint8Array }[])[1]?.data, b, "the shared image's bytes");
+
+    // Calls that fail store no bytes.
+    await rejects(s.updateMessage(id, photo([d])), errors.StorageError, "update of a missing message");
+    await rejects(s.updateMessage("no-such-conversation", photo([d])), errors.ConversationNotFoundError, "update in a missing conversation");
+    await rejects(s.appendMessage(id, { ...photo([d]), id: m2.id }), errors.StorageError, "append of a duplicate id");
+    await check([plain, lost], 1, "after the failed calls");
+
+    await s.delete(other.id);
+    await holds(s, 0, "nothing uses b");
   });
 
   define("refuses a duplicate message id", async () => {

@@ -4,7 +4,23 @@ import "fake-indexeddb/auto";
 import { it } from "vitest";
 import { ValidationError } from "../../src/errors/validation.ts";
 import { ConversationNotFoundError, StorageError } from "../../src/store/errors.ts";
-import { makeStore } from "./idb/helpers.ts";
+import type { ConversationStore } from "../../src/store/types.ts";
+import { all, dbName, makeStore } from "./idb/helpers.ts";
 import { storeContract } from "./contract.ts";
 
-storeContract({ define: it, makeStore: () => makeStore(), errors: { ValidationError, StorageError, ConversationNotFoundError } });
+const names = new WeakMap<ConversationStore, string>();
+
+storeContract({
+  define: it,
+  makeStore: () => {
+    const name = dbName("contract");
+    const store = makeStore({ name });
+    names.set(store, name);
+    return store;
+  },
+  errors: { ValidationError, StorageError, ConversationNotFoundError },
+  async footprint(store) {
+    const { images } = await all(names.get(store)!);
+    return { images: images.length, chunks: images.filter((i) => i.blob instanceof Blob).length };
+  },
+});

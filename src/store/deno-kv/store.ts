@@ -4,7 +4,8 @@ import { parseConversationJSON } from "../../conversation/json.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { guardStore } from "../guard.js";
-import { cursorOf, pageSize, parseCursor } from "../paging.js";
+import { pageSize } from "../page-size.js";
+import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
 import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
 import type { ConversationMeta, ConversationStore } from "../types.js";
@@ -96,16 +97,17 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
 
   const store: ConversationStore = {
     async list(options = {}) {
-      const limit = pageSize(options.limit);
+      const limit = pageSize(options.limit, "list");
       const prefix = keys.allByUpdated;
       const after = options.cursor === undefined ? undefined : parseCursor(options.cursor);
       const selector = after ? { prefix, end: keys.byUpdated(after.updatedAt, after.id) } : { prefix };
       const conversations: ConversationMeta[] = [];
       for await (const { value } of kv.list<ConversationMeta>(selector, { reverse: true, limit: limit + 1 })) conversations.push(value);
-      const more = conversations.length > limit;
-      if (more) conversations.pop();
+      if (conversations.length <= limit) return { conversations };
+      const extra = conversations.pop()!;
+      // An empty page (limit 0) leads to where it began (`extra` is then the newest conversation).
       const last = conversations.at(-1);
-      return more && last ? { conversations, next: cursorOf(last) } : { conversations };
+      return { conversations, next: last ? cursorOf(last) : (options.cursor ?? cursorAbove(extra)) };
     },
 
     async get(id) {
@@ -158,15 +160,17 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
 
     loadMessages: (id, options = {}) =>
       reading(async () => {
+        const limit = pageSize(options.limit, "loadMessages");
         const { value: conv } = await conversation(undefined, id);
-        const limit = pageSize(options.limit);
         const prefix = keys.messages(conv.key);
         const selector = options.before === undefined ? { prefix } : { prefix, end: keys.message(conv.key, options.before) };
         const entries: KvEntry<MessageRecord>[] = [];
         for await (const entry of kv.list<MessageRecord>(selector, { reverse: true, limit: limit + 1 })) entries.push(entry);
         const page = entries.slice(0, limit).reverse();
         const messages = await decode(page.map((e) => e.value));
-        return entries.length > limit ? { messages, before: page[0]!.key[page[0]!.key.length - 1] as number } : { messages };
+        const seqOf = (entry: KvEntry<MessageRecord>) => entry.key[entry.key.length - 1] as number;
+        // An empty page (limit 0) leads to the newest message it did not load.
+        return entries.length > limit ? { messages, before: page[0] ? seqOf(page[0]) : seqOf(entries[0]!) + 1 } : { messages };
       }),
 
     async appendMessage(id, input) {

@@ -12,7 +12,7 @@ export const STORE_METHODS = [
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
 export interface StoreErrorData {
-  kind: "StorageError" | "StorageQuotaError" | "ConversationNotFoundError" | "ValidationError";
+  kind: "StorageError" | "StorageQuotaError" | "ConversationNotFoundError" | "ValidationError" | "RangeError";
   message: string;
   id?: string;
   issues?: ValidationIssue[];
@@ -44,6 +44,7 @@ function errorData(error: unknown): StoreErrorData {
   if (error instanceof ValidationError) return { kind: "ValidationError", message, issues: [...error.issues] };
   if (error instanceof ConversationNotFoundError) return { kind: "ConversationNotFoundError", message, id: error.id };
   if (error instanceof StorageQuotaError) return { kind: "StorageQuotaError", message };
+  if (error instanceof RangeError) return { kind: "RangeError", message };
   return { kind: "StorageError", message };
 }
 
@@ -58,6 +59,8 @@ function rebuild(data: StoreErrorData): Error {
       return new ConversationNotFoundError(data.id ?? "");
     case "StorageQuotaError":
       return new StorageQuotaError();
+    case "RangeError":
+      return new RangeError(data.message);
     default:
       return new StorageError(data.message);
   }

@@ -8,7 +8,8 @@ import type { ConversationMeta, ConversationStore, MessagePage } from "../types.
 import { sqlStorageError } from "./errors.js";
 import { guardStore } from "../guard.js";
 import { applyImageDeltas, readImages } from "./images.js";
-import { cursorOf, pageSize, parseCursor } from "../paging.js";
+import { pageSize } from "../page-size.js";
+import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
 import { ensureSchema } from "./schema.js";
 import { encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
 import type { DurableObjectStorageLike, SqlValue } from "./types.js";
@@ -87,7 +88,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
 
   const store: ConversationStore = {
     async list(options = {}) {
-      const limit = pageSize(options.limit);
+      const limit = pageSize(options.limit, "list");
       const order = "ORDER BY updated_at DESC, id DESC LIMIT ?";
       let rows: Row[];
       if (options.cursor === undefined) {
@@ -97,8 +98,10 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
         rows = sql.exec(`SELECT * FROM edgechat_conversations WHERE (updated_at, id) < (?, ?) ${order}`, after.updatedAt, after.id, limit + 1).toArray();
       }
       const conversations = rows.slice(0, limit).map(toMeta);
+      if (rows.length <= limit) return { conversations };
+      // An empty page (limit 0) leads to where it began.
       const last = conversations.at(-1);
-      return rows.length > limit && last ? { conversations, next: cursorOf(last) } : { conversations };
+      return { conversations, next: last ? cursorOf(last) : (options.cursor ?? cursorAbove(toMeta(rows[0]!))) };
     },
 
     async get(id) {
@@ -140,15 +143,16 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
     },
 
     async loadMessages(id, options = {}): Promise<MessagePage> {
+      const limit = pageSize(options.limit, "loadMessages");
       existing(id);
-      const limit = pageSize(options.limit);
       const rows =
         options.before === undefined
           ? sql.exec("SELECT seq, body FROM edgechat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?", id, limit + 1).toArray()
           : sql.exec("SELECT seq, body FROM edgechat_messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?", id, options.before, limit + 1).toArray();
       const page = rows.slice(0, limit).reverse();
       const messages = decode(page);
-      return rows.length > limit ? { messages, before: Number(page[0]!.seq) } : { messages };
+      // An empty page (limit 0) leads to the newest message it did not load.
+      return rows.length > limit ? { messages, before: page[0] ? Number(page[0].seq) : Number(rows[0]!.seq) + 1 } : { messages };
     },
 
     async appendMessage(id, input) {

@@ -2,8 +2,9 @@ import { exportDocument, importedMeta } from "../document.js";
 import type { IDBPTransaction } from "idb";
 import { newId } from "../../conversation/id.js";
 import type { Message } from "../../conversation/types.js";
-import { adjustUsage, DEFAULT_PAGE, newMeta, titleFrom } from "../accounting.js";
+import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
+import { pageSize } from "../page-size.js";
 import type { ConversationStore, MessagePage } from "../types.js";
 import { storageError } from "./errors.js";
 import { connection } from "./open.js";
@@ -173,8 +174,10 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
   const valid = (r: MessageRecord) => isMessageRecord(r) || corrupt("messages", [r?.conversationId, r?.seq] as IDBValidKey, r);
 
   return {
-    list: ({ limit = DEFAULT_PAGE, cursor } = {}) =>
-      op("readonly", async (tx) => {
+    async list({ limit: asked, cursor } = {}) {
+      // Checked before the transaction: a RangeError is the caller's mistake, not a StorageError.
+      const limit = pageSize(asked, "list");
+      return op("readonly", async (tx) => {
         // The cursor is the [updatedAt, id] key of the last conversation listed: the next page starts below it.
         let after: IDBKeyRange | null = null;
         try {
@@ -188,14 +191,16 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
         const index = tx.objectStore("conversations").index("updated");
         for (let c = await index.openCursor(after, "prev"); c; c = await c.continue()) {
           if (conversations.length === limit) {
-            const last = conversations[limit - 1]!;
-            next = JSON.stringify([last.updatedAt, last.id]);
+            // An empty page (limit 0) leads to where it began: the same cursor, or just above the newest conversation.
+            const last = conversations[limit - 1];
+            next = last ? JSON.stringify([last.updatedAt, last.id]) : (cursor ?? JSON.stringify([c.key[0] + 1]));
             break;
           }
           if (isConversationRecord(c.value) || corrupt("conversations", c.primaryKey, c.value)) conversations.push(toMeta(c.value));
         }
         return next === undefined ? { conversations } : { conversations, next };
-      }),
+      });
+    },
 
     get: (id) =>
       op("readonly", async (tx) => {
@@ -250,14 +255,16 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
         { id, kind: "delete" },
       ),
 
-    async loadMessages(id, { limit = DEFAULT_PAGE, before } = {}) {
+    async loadMessages(id, { limit: asked, before } = {}) {
+      const limit = pageSize(asked, "loadMessages");
       const [records, blobs, oldest] = await op("readonly", async (tx) => {
         await meta(tx, id);
         const page: MessageRecord[] = [];
         let seq: number | undefined;
         // Newest first, stopping after `limit`: opening a 10 000-message conversation reads one page.
         for (let c = await tx.objectStore("messages").openCursor(range(id, before), "prev"); c; c = await c.continue()) {
-          if (page.length === limit) return [...(await withImages(tx, page.reverse())), seq] as const;
+          // An empty page (limit 0) leads to the message just read: its cursor is one past that message's seq.
+          if (page.length === limit) return [...(await withImages(tx, page.reverse())), seq ?? c.primaryKey[1] + 1] as const;
           seq = c.primaryKey[1];
           if (valid(c.value)) page.push(c.value);
         }

@@ -18,10 +18,22 @@ export interface Outcome {
 const MODEL = "meta-llama/Llama-3.2-90B-Vision-Instruct";
 const tests = new Map<string, () => Promise<void>>();
 let n = 0;
+const databases = new WeakMap<object, string>();
 storeContract({
   define: (name, fn) => tests.set(name, fn),
-  makeStore: () => createIndexedDBStore({ name: `contract-${Date.now()}-${n++}` }),
+  makeStore: () => {
+    const name = `contract-${Date.now()}-${n++}`;
+    const store = createIndexedDBStore({ name });
+    databases.set(store, name);
+    return store;
+  },
   errors: { ValidationError, StorageError, ConversationNotFoundError },
+  async footprint(store) {
+    const db = await openDB<Schema>(databases.get(store)!);
+    const images = await db.getAll("images");
+    db.close();
+    return { images: images.length, chunks: images.filter((i) => i.blob instanceof Blob).length };
+  },
 });
 
 const stores = new Map<string, IndexedDBStore>();

@@ -34,14 +34,24 @@ function kvTest(name: string, fn: (open: (path?: string) => Promise<Deno.Kv>) =>
 }
 
 let current: ((path?: string) => Promise<Deno.Kv>) | undefined;
+const databases = new WeakMap<object, Deno.Kv>();
 storeContract({
   define: (name, fn) =>
     kvTest(name, async (open) => {
       current = open;
       await fn();
     }),
-  makeStore: async () => createDenoKvStore(await current!()),
+  makeStore: async () => {
+    const kv = await current!();
+    const store = createDenoKvStore(kv);
+    databases.set(store, kv);
+    return store;
+  },
   errors: { ValidationError, StorageError, ConversationNotFoundError },
+  async footprint(store) {
+    const kv = databases.get(store)!;
+    return { images: (await entries(kv, "img")).length, chunks: (await entries(kv, "blob")).length };
+  },
 });
 
 const bytes = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * seed + (i >> 9)) & 255);

@@ -8,7 +8,7 @@ import type { Message } from "../../../src/conversation/types.ts";
 import { connectDurableObjectStore, ConversationStoreObject, createDurableObjectStore } from "../../../src/store/durable-object/index.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import type { ConversationStore } from "../../../src/store/types.ts";
-import { storeContract } from "../contract.ts";
+import { type Footprint, storeContract } from "../contract.ts";
 
 export type Outcome = { ok: true } | { ok: false; error: string };
 
@@ -21,11 +21,20 @@ interface Env {
   STORE: Namespace;
 }
 
-/** The contract's tests by name, each given stores from `makeStore`. */
-function contractTests(makeStore: () => ConversationStore): Map<string, () => Promise<void>> {
+/** The contract's tests by name, each given stores from `makeStore` (all on one object, whose image tables `tables` reads). */
+function contractTests(makeStore: () => ConversationStore, tables: () => Promise<Tables> | Tables): Map<string, () => Promise<void>> {
   const tests = new Map<string, () => Promise<void>>();
-  storeContract({ define: (name, fn) => tests.set(name, fn), makeStore, errors: { ValidationError, StorageError, ConversationNotFoundError } });
+  const footprint = async (): Promise<Footprint> => {
+    const { images, chunks } = await tables();
+    return { images: images.length, chunks: chunks.length };
+  };
+  storeContract({ define: (name, fn) => tests.set(name, fn), makeStore, footprint, errors: { ValidationError, StorageError, ConversationNotFoundError } });
   return tests;
+}
+
+interface Tables {
+  images: Record<string, unknown>[];
+  chunks: Record<string, unknown>[];
 }
 
 async function run(tests: Map<string, () => Promise<void>>, name: string): Promise<Outcome> {
@@ -41,11 +50,11 @@ async function run(tests: Map<string, () => Promise<void>>, name: string): Promi
 
 export class TestConversations extends ConversationStoreObject(DurableObject) {
   runContract(name: string): Promise<Outcome> {
-    return run(contractTests(() => createDurableObjectStore(this.ctx.storage)), name);
+    return run(contractTests(() => createDurableObjectStore(this.ctx.storage), () => this.tables()), name);
   }
 
   /** What the image tables hold. */
-  tables() {
+  tables(): Tables {
     const { sql } = this.ctx.storage;
     return {
       images: sql.exec("SELECT hash, size, refs FROM edgechat_images ORDER BY hash").toArray(),
@@ -71,7 +80,8 @@ export default {
 
     if (path[1] === "run" && path[2] === "object") return Response.json(await stub(`object:${path[3]}`).runContract(path[3]!));
     if (path[1] === "run" && path[2] === "rpc") {
-      return Response.json(await run(contractTests(() => connectDurableObjectStore(stub(`rpc:${path[3]}`))), path[3]!));
+      const object = stub(`rpc:${path[3]}`);
+      return Response.json(await run(contractTests(() => connectDurableObjectStore(object), () => object.tables()), path[3]!));
     }
 
     if (path[1] === "persist") {
