@@ -1,9 +1,12 @@
 // Bytes over Deno KV's 64 KiB value cap: split across [..blob, token, n]. A blob is written once under a fresh
 // token and never changed, so whoever references it (an image record, a long message) owns it outright.
+// A blob that no committed record references is marked [..loose, token] for as long as its bytes exist: one
+// written ahead of its commit (the commit that references it deletes the mark), and one a commit freed (marked
+// in that commit, deleted right after). A crash in between leaves the mark, and `sweepBlobs` finds the bytes.
 import { newId } from "../../conversation/id.js";
 import { StorageError } from "../errors.js";
-import type { Keys } from "./keys.js";
-import type { AtomicOperationLike, DenoKvLike, KvKey } from "./types.js";
+import type { Keys, LooseBlob } from "./keys.js";
+import type { AtomicOperationLike, DenoKvLike, KvEntry, KvKey } from "./types.js";
 
 /** Deno KV's cap on one value, which a bare Uint8Array may fill. */
 export const CHUNK = 65_536;
@@ -11,6 +14,8 @@ export const CHUNK = 65_536;
 const BUDGET = 500_000;
 /** Chunks per commit when a blob is written ahead of its commit. */
 const CHUNKS_PER_WRITE = 10;
+/** A blob written ahead and still unreferenced after this long was left by a crash (or a very slow writer). */
+export const STALE = 10 * 60_000;
 
 /** Data read a moment ago is gone (a concurrent commit replaced or deleted it): reading again will do. */
 export function staleRead(message: string): StorageError {
@@ -35,25 +40,39 @@ export async function readBlob(kv: DenoKvLike, keys: Keys, token: string, size: 
   return bytes;
 }
 
-async function writeBlob(kv: DenoKvLike, keys: Keys, token: string, bytes: Uint8Array): Promise<void> {
-  let op = kv.atomic();
+/** Writes a blob ahead of its commit, marked loose from its first chunk on; returns the mark's versionstamp. */
+async function writeBlob(kv: DenoKvLike, keys: Keys, token: string, bytes: Uint8Array): Promise<string> {
+  let op = kv.atomic().set(keys.loose(token), { since: Date.now() } satisfies LooseBlob);
   let pending = 0;
+  let mark: string | undefined;
   for (const [n, chunk] of chunks(bytes)) {
     op.set([...keys.blob(token), n], chunk);
     if (++pending === CHUNKS_PER_WRITE) {
-      await op.commit();
+      const result = await op.commit();
+      if (result.ok) mark ??= result.versionstamp;
       op = kv.atomic();
       pending = 0;
     }
   }
-  if (pending > 0) await op.commit();
+  if (pending > 0) {
+    const result = await op.commit();
+    if (result.ok) mark ??= result.versionstamp;
+  }
+  if (mark === undefined) throw new StorageError(`Blob ${token} could not be written`);
+  return mark;
 }
 
-/** Deletes a blob no record references any more. Best effort: a failure only leaves unreachable bytes. */
+/** Marks, in `op`, a blob its commit stops referencing: swept if the deleting that follows the commit never ends. */
+export function markFreed(op: AtomicOperationLike, keys: Keys, token: string): void {
+  op.set(keys.loose(token), { since: Date.now(), free: true } satisfies LooseBlob);
+}
+
+/** Deletes a blob no record references (any more), then its mark. Best effort: a failure leaves it to `sweepBlobs`. */
 export async function deleteBlob(kv: DenoKvLike, keys: Keys, token: string): Promise<void> {
   try {
     const found: KvKey[] = [];
     for await (const { key } of kv.list({ prefix: keys.blob(token) })) found.push(key);
+    found.push(keys.loose(token));
     for (let i = 0; i < found.length; i += 200) {
       const op = kv.atomic();
       for (const key of found.slice(i, i + 200)) op.delete(key);
@@ -65,13 +84,32 @@ export async function deleteBlob(kv: DenoKvLike, keys: Keys, token: string): Pro
 }
 
 /**
+ * Deletes the loose blobs a crash left: freed ones, and those written ahead more than STALE ago. A blob written
+ * ahead is first claimed (marked free, a new versionstamp), so that its writer's commit, which checks the mark,
+ * can no longer reference it; the writer then writes it again.
+ */
+export async function sweepBlobs(kv: DenoKvLike, keys: Keys): Promise<void> {
+  const found: KvEntry<LooseBlob>[] = [];
+  for await (const entry of kv.list<LooseBlob>({ prefix: keys.allLoose }, { limit: 100 })) found.push(entry);
+  for (const entry of found) {
+    if (!entry.value.free) {
+      if (entry.value.since > Date.now() - STALE) continue;
+      const claimed = await kv.atomic().check(entry).set(entry.key, { ...entry.value, free: true } satisfies LooseBlob).commit();
+      if (!claimed.ok) continue;
+    }
+    await deleteBlob(kv, keys, String(entry.key[entry.key.length - 1]));
+  }
+}
+
+/**
  * New blobs for one store call, across its commit attempts. A blob goes inside the attempt's commit while the
  * commit has room (then it exists exactly when the commit succeeds); a larger one is written ahead, once,
  * reused by every attempt, and deleted at the end unless the successful commit references it.
  */
 export class Staging {
   private budget = BUDGET;
-  private readonly ahead = new Map<string, string>();
+  /** label → the blob written ahead for it, and the versionstamp of its loose mark. */
+  private readonly ahead = new Map<string, { token: string; mark: string }>();
   private readonly used = new Set<string>();
 
   private readonly kv: DenoKvLike;
@@ -97,20 +135,31 @@ export class Staging {
 
   /** A blob holding `bytes`, for the record being built in `op`; `label` names it across attempts. */
   async blob(op: AtomicOperationLike, label: string, bytes: Uint8Array): Promise<string> {
-    let token = this.ahead.get(label);
-    if (token === undefined) {
-      token = newId();
-      if (this.take(bytes.length)) {
-        for (const [n, chunk] of chunks(bytes)) op.set([...this.keys.blob(token), n], chunk);
-      } else {
-        try {
-          await writeBlob(this.kv, this.keys, token, bytes);
-        } catch (error) {
-          await deleteBlob(this.kv, this.keys, token);
-          throw error;
-        }
-        this.ahead.set(label, token);
+    let ahead = this.ahead.get(label);
+    // Written ahead by an earlier attempt: still ours unless a sweep claimed it (a very slow call), then write again.
+    if (ahead && (await this.kv.get(this.keys.loose(ahead.token))).versionstamp !== ahead.mark) {
+      this.ahead.delete(label);
+      ahead = undefined;
+    }
+    if (ahead) {
+      op.check({ key: this.keys.loose(ahead.token), versionstamp: ahead.mark }).delete(this.keys.loose(ahead.token));
+      this.used.add(ahead.token);
+      return ahead.token;
+    }
+    const token = newId();
+    if (this.take(bytes.length)) {
+      for (const [n, chunk] of chunks(bytes)) op.set([...this.keys.blob(token), n], chunk);
+    } else {
+      let mark: string;
+      try {
+        mark = await writeBlob(this.kv, this.keys, token, bytes);
+      } catch (error) {
+        await deleteBlob(this.kv, this.keys, token);
+        throw error;
       }
+      this.ahead.set(label, { token, mark });
+      // The commit that references the blob takes its mark away, if no sweep has claimed it meanwhile.
+      op.check({ key: this.keys.loose(token), versionstamp: mark }).delete(this.keys.loose(token));
     }
     this.used.add(token);
     return token;
@@ -118,6 +167,6 @@ export class Staging {
 
   /** After the last attempt: delete what was written ahead and is not referenced by a successful commit. */
   async end(committed: boolean): Promise<void> {
-    for (const token of this.ahead.values()) if (!committed || !this.used.has(token)) await deleteBlob(this.kv, this.keys, token);
+    for (const { token } of this.ahead.values()) if (!committed || !this.used.has(token)) await deleteBlob(this.kv, this.keys, token);
   }
 }

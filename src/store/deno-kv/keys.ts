@@ -7,7 +7,9 @@
 //   msg_id, key, messageId       → seq
 //   img, sha256                  → ImageRecord: size, references, the blob holding the bytes
 //   blob, token, n               → up to 64 KiB of a blob (Deno KV's cap on one value)
+//   loose, token                 → LooseBlob: a blob no committed record references (yet, or any more): blobs.ts
 //   trash, key                   → messages of a deleted conversation (or of an import under way) to purge
+//   removal, key, n              → seqs of messages removed (hidden from readers) and not yet deleted: removal.ts
 import type { ConversationMeta } from "../types.js";
 import type { KvKey } from "./types.js";
 
@@ -15,6 +17,10 @@ export interface ConversationRecord {
   meta: ConversationMeta;
   nextSeq: number;
   key: string;
+  /** A removeMessages has committed and its messages are not all deleted yet: readers skip the seqs it lists. */
+  removing?: true;
+  /** How many removals have committed: a reader that sees it change while reading reads again. */
+  removals?: number;
 }
 
 export interface MessageRecord {
@@ -32,6 +38,13 @@ export interface ImageRecord {
   size: number;
   refs: number;
   blob: string;
+}
+
+/** A blob written ahead of the commit that will reference it, or freed by a commit: swept if left behind. */
+export interface LooseBlob {
+  since: number;
+  /** Nothing references it or ever will (freed, or claimed by a sweep): delete it whatever its age. */
+  free?: true;
 }
 
 export interface TrashRecord {
@@ -52,7 +65,10 @@ export function keysUnder(prefix: KvKey) {
     messageId: (key: string, messageId: string): KvKey => [...prefix, "msg_id", key, messageId],
     image: (hash: string): KvKey => [...prefix, "img", hash],
     blob: (token: string): KvKey => [...prefix, "blob", token],
+    loose: (token: string): KvKey => [...prefix, "loose", token],
+    allLoose: [...prefix, "loose"] as KvKey,
     trash: (key: string): KvKey => [...prefix, "trash", key],
+    removal: (key: string): KvKey => [...prefix, "removal", key],
     allTrash: [...prefix, "trash"] as KvKey,
   };
 }

@@ -9,11 +9,12 @@ import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
 import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
 import type { ConversationMeta, ConversationStore } from "../types.js";
-import { isStaleRead, readBlob, type Staging } from "./blobs.js";
+import { isStaleRead, readBlob, type Staging, staleRead } from "./blobs.js";
 import { kvStorageError } from "./errors.js";
 import { readImages, stageImages } from "./images.js";
 import { type ConversationRecord, keysUnder, type MessageRecord, type TrashRecord } from "./keys.js";
 import { createQueue, getAll, transact } from "./transact.js";
+import { finishRemoval, hiddenSeqs, listRemoval, MAX_REMOVAL } from "./removal.js";
 import { purge, sweep } from "./trash.js";
 import type { AtomicOperationLike, DenoKvLike, KvEntry, KvKey } from "./types.js";
 
@@ -24,8 +25,8 @@ const decoder = new TextDecoder();
 const INLINE = 60_000;
 /** Messages per commit when an import writes them. */
 const BATCH = 20;
-/** Messages per commit in removeMessages. */
-const REMOVE_BATCH = 50;
+/** A store sweeps up what crashes left (stale trash, loose blobs) on its first write, then at most this often. */
+const SWEEP_EVERY = 60_000;
 
 export interface DenoKvStoreOptions {
   /** Where under the database the store keeps its keys (default `["edgechat"]`): e.g. `["users", userId]`. */
@@ -44,13 +45,33 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
   let clock = 0;
   // Strictly increasing here, and past the conversation's own last change: two changes never share an updatedAt.
   const now = (after = 0) => (clock = Math.max(clock + 1, Date.now(), after + 1));
+  let swept = -Infinity;
+  /** After a write: the occasional sweep. Its failure is not the write's. */
+  async function tidy(): Promise<void> {
+    if (Date.now() - swept < SWEEP_EVERY) return;
+    swept = Date.now();
+    await sweep(kv, keys).catch(() => undefined);
+  }
 
-  /** The conversation's record; its versionstamp is checked by `op`: any change to the conversation retries. */
+  /**
+   * The conversation's record; its versionstamp is checked by `op`: any change to the conversation retries. A
+   * writer (given `op`) first finishes a removal left unfinished (a crash, another writer's), then reads again.
+   */
   async function conversation(op: AtomicOperationLike | undefined, id: string): Promise<KvEntry<ConversationRecord>> {
     const entry = await kv.get<ConversationRecord>(keys.conversation(id));
     if (entry.value === null) throw new ConversationNotFoundError(id);
+    if (op && entry.value.removing) {
+      await finishRemoval(kv, keys, id);
+      throw staleRead(`Conversation "${id}" had a removal to finish`);
+    }
     op?.check(entry);
     return entry;
+  }
+
+  /** A reader that saw no removal commit while it read (a removal's cleanup could have been half-seen) is done. */
+  async function unchanged(id: string, before: ConversationRecord): Promise<void> {
+    const after = (await kv.get<ConversationRecord>(keys.conversation(id))).value;
+    if ((after?.removals ?? 0) !== (before.removals ?? 0)) throw staleRead(`Messages of "${id}" were removed while they were read`);
   }
 
   function save(op: AtomicOperationLike, old: ConversationRecord | undefined, next: ConversationRecord): void {
@@ -162,13 +183,18 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
       reading(async () => {
         const limit = pageSize(options.limit, "loadMessages");
         const { value: conv } = await conversation(undefined, id);
+        const hidden = await hiddenSeqs(kv, keys, conv);
         const prefix = keys.messages(conv.key);
         const selector = options.before === undefined ? { prefix } : { prefix, end: keys.message(conv.key, options.before) };
+        const seqOf = (entry: KvEntry<MessageRecord>) => entry.key[entry.key.length - 1] as number;
         const entries: KvEntry<MessageRecord>[] = [];
-        for await (const entry of kv.list<MessageRecord>(selector, { reverse: true, limit: limit + 1 })) entries.push(entry);
+        for await (const entry of kv.list<MessageRecord>(selector, { reverse: true, limit: limit + 1 + hidden.size })) {
+          if (!hidden.has(seqOf(entry))) entries.push(entry);
+          if (entries.length > limit) break;
+        }
         const page = entries.slice(0, limit).reverse();
         const messages = await decode(page.map((e) => e.value));
-        const seqOf = (entry: KvEntry<MessageRecord>) => entry.key[entry.key.length - 1] as number;
+        await unchanged(id, conv);
         // An empty page (limit 0) leads to the newest message it did not load.
         return entries.length > limit ? { messages, before: page[0] ? seqOf(page[0]) : seqOf(entries[0]!) + 1 } : { messages };
       }),
@@ -194,6 +220,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
           return { value: undefined, freed };
         }),
       );
+      await tidy();
     },
 
     async updateMessage(id, input) {
@@ -215,44 +242,51 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
           return { value: undefined, freed };
         }),
       );
+      await tidy();
     },
 
     removeMessages: (id, messageIds) =>
       queue(id, async () => {
         const ids = [...new Set(messageIds)];
-        // Up to REMOVE_BATCH messages per commit: a longer list is removed in several atomic steps.
-        for (let i = 0; i === 0 || i < ids.length; i += REMOVE_BATCH) {
-          const batch = ids.slice(i, i + REMOVE_BATCH);
-          await transact(kv, keys, async (op, staging) => {
+        // One commit hides the messages and settles the meta (see removal.ts); the deleting follows. Only a list of
+        // over MAX_REMOVAL ids takes several such steps.
+        for (let i = 0; i === 0 || i < ids.length; i += MAX_REMOVAL) {
+          const group = ids.slice(i, i + MAX_REMOVAL);
+          await transact(kv, keys, async (op) => {
             const { value: old } = await conversation(op, id);
-            const seqs = (await getAll<number>(kv, batch.map((m) => keys.messageId(old.key, m)))).filter((e) => e.value !== null);
+            const seqs = (await getAll<number>(kv, group.map((m) => keys.messageId(old.key, m)))).filter((e) => e.value !== null);
             const records = await getAll<MessageRecord>(kv, seqs.map((e) => keys.message(old.key, e.value!)));
             const meta = structuredClone(old.meta);
-            const released: string[] = [];
-            const freed: string[] = [];
+            const removed: number[] = [];
             for (const [j, entry] of records.entries()) {
-              op.delete(seqs[j]!.key);
               if (entry.value === null) continue;
-              op.delete(entry.key);
               adjustUsage(meta, await stored(entry.value), undefined);
-              released.push(...entry.value.images);
-              if (entry.value.blob) freed.push(entry.value.blob);
+              removed.push(seqs[j]!.value!);
               meta.messageCount--;
             }
-            freed.push(...(await stageImages(kv, keys, op, staging, refDeltas([], released), new Map())));
             meta.updatedAt = now(meta.updatedAt);
-            save(op, old, { ...old, meta });
-            return { value: undefined, freed };
+            if (removed.length === 0) {
+              save(op, old, { ...old, meta });
+            } else {
+              listRemoval(op, keys, old.key, removed);
+              save(op, old, { ...old, meta, removing: true, removals: (old.removals ?? 0) + 1 });
+            }
+            return { value: undefined };
           });
+          // The removal stands: a failure from here on leaves the deleting to the next write to the conversation.
+          await finishRemoval(kv, keys, id).catch(() => undefined);
         }
+        await tidy();
       }),
 
     export: (id) =>
       reading(async () => {
         const { value: conv } = await conversation(undefined, id);
+        const hidden = await hiddenSeqs(kv, keys, conv);
         const records: MessageRecord[] = [];
-        for await (const { value } of kv.list<MessageRecord>({ prefix: keys.messages(conv.key) })) records.push(value);
+        for await (const { key, value } of kv.list<MessageRecord>({ prefix: keys.messages(conv.key) })) if (!hidden.has(key[key.length - 1] as number)) records.push(value);
         const messages = await decode(records);
+        await unchanged(id, conv);
         return exportDocument(conv.meta, messages);
       }),
 
@@ -304,6 +338,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
           save(op, undefined, { meta, nextSeq: encoded.length, key });
           return { value: undefined };
         });
+        await tidy();
         return meta;
       } catch (error) {
         await purge(kv, keys, key).catch(() => undefined);

@@ -1,5 +1,5 @@
 import { StorageError } from "../errors.js";
-import { deleteBlob, isStaleRead, Staging } from "./blobs.js";
+import { deleteBlob, isStaleRead, markFreed, Staging } from "./blobs.js";
 import type { Keys } from "./keys.js";
 import type { AtomicOperationLike, DenoKvLike, KvEntryMaybe, KvKey } from "./types.js";
 
@@ -40,6 +40,7 @@ export async function transact<T>(
       try {
         const built = await attempt(op, staging);
         if (built.skip) return { value: built.value, versionstamp: "" };
+        for (const token of built.freed ?? []) markFreed(op, keys, token);
         const result = await op.commit();
         if (result.ok) done = { built, versionstamp: result.versionstamp };
       } catch (error) {

@@ -1,6 +1,7 @@
 // Messages stored under a conversation key that no conversation points at any more: a deleted conversation's
 // (its record went in one commit, its messages go here in batches) or those of an import that failed midway.
 import { refDeltas } from "../stored-message.js";
+import { sweepBlobs } from "./blobs.js";
 import { stageImages } from "./images.js";
 import type { Keys, MessageRecord, TrashRecord } from "./keys.js";
 import { transact } from "./transact.js";
@@ -21,6 +22,8 @@ export async function purge(kv: DenoKvLike, keys: Keys, key: string): Promise<vo
       const batch: KvEntry<MessageRecord>[] = [];
       for await (const entry of kv.list<MessageRecord>({ prefix: keys.messages(key) }, { limit: BATCH })) batch.push(entry);
       if (batch.length === 0) {
+        // The list of a removal that was still deleting when the conversation was deleted (its messages are gone now).
+        for await (const { key: k } of kv.list({ prefix: keys.removal(key) })) op.delete(k);
         op.delete(trash.key);
         return { value: true };
       }
@@ -32,8 +35,9 @@ export async function purge(kv: DenoKvLike, keys: Keys, key: string): Promise<vo
   }
 }
 
-/** Finishes purges left over by a crash or a failed import. */
+/** Finishes purges left over by a crash or a failed import, and deletes the blobs a crash left unreferenced. */
 export async function sweep(kv: DenoKvLike, keys: Keys): Promise<void> {
+  await sweepBlobs(kv, keys);
   const stale: string[] = [];
   for await (const { key, value } of kv.list<TrashRecord>({ prefix: keys.allTrash }, { limit: 10 })) {
     if (value.since < Date.now() - STALE) stale.push(String(key[key.length - 1]));

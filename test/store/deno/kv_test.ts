@@ -3,9 +3,10 @@
 // Run: node test/store/deno/run.mjs   (named *_test.ts, not *.test.ts, so vitest leaves it alone)
 import { ValidationError } from "../../../src/errors/validation.ts";
 import type { Message } from "../../../src/conversation/types.ts";
-import { createDenoKvStore } from "../../../src/store/deno-kv/index.ts";
+import { type AtomicOperationLike, createDenoKvStore, type DenoKvLike } from "../../../src/store/deno-kv/index.ts";
+import type { ConversationStore } from "../../../src/store/types.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
-import { equal, fail, storeContract, userMessage } from "../contract.ts";
+import { assistantMessage, equal, fail, storeContract, userMessage } from "../contract.ts";
 
 const dir = Deno.args[0] ?? fail("pass a directory for the KV files: deno test … kv_test.ts -- <dir>");
 let files = 0;
@@ -162,4 +163,156 @@ kvTest("what was written is there after closing and reopening the database file"
   const again = createDenoKvStore(await open(path));
   equal((await again.get(id))?.title, "Kept", "meta");
   equal((await again.loadMessages(id)).messages, [sent], "messages");
+});
+
+/**
+ * `kv` as a process that dies after `commits` more commits: every later commit throws. `beforeCommit(n)` runs
+ * before the n-th commit (from 0), e.g. to let another process act in between.
+ */
+function crashAfter(kv: Deno.Kv, commits: number, beforeCommit?: (n: number) => Promise<void>): { kv: DenoKvLike; crashed: () => boolean } {
+  const base = kv as unknown as DenoKvLike;
+  let left = commits;
+  let crashed = false;
+  let n = 0;
+  const wrapped: DenoKvLike = {
+    get: (key) => base.get(key),
+    getMany: (keys) => base.getMany(keys),
+    list: (selector, options) => base.list(selector, options),
+    atomic() {
+      const op = base.atomic();
+      const atomic = {
+        check: (...checks: Parameters<AtomicOperationLike["check"]>) => (op.check(...checks), atomic),
+        set: (key: Parameters<AtomicOperationLike["set"]>[0], value: unknown) => (op.set(key, value), atomic),
+        delete: (key: Parameters<AtomicOperationLike["delete"]>[0]) => (op.delete(key), atomic),
+        commit: async () => {
+          await beforeCommit?.(n++);
+          if (left-- <= 0) {
+            crashed = true;
+            throw new Error("the process died");
+          }
+          return op.commit();
+        },
+      };
+      return atomic as unknown as AtomicOperationLike;
+    },
+  };
+  return { kv: wrapped, crashed: () => crashed };
+}
+
+/** What a fresh store reads back must be one consistent conversation: `expected`, by every way of reading it. */
+async function readsBack(s: ConversationStore, id: string, expected: Message[], what: string): Promise<void> {
+  equal((await s.loadMessages(id, { limit: 1000 })).messages, expected, `${what}: messages`);
+  const paged: Message[] = [];
+  let before: number | undefined;
+  do {
+    const page = await s.loadMessages(id, { limit: 7, ...(before !== undefined && { before }) });
+    paged.unshift(...page.messages);
+    before = page.before;
+  } while (before !== undefined);
+  equal(paged, expected, `${what}: paged`);
+  equal((await s.export(id)).messages.length, expected.length, `${what}: exported`);
+  const meta = (await s.get(id))!;
+  equal(meta.messageCount, expected.length, `${what}: messageCount`);
+  const tokens = expected.reduce((sum, m) => sum + (m.role === "assistant" ? (m.usage?.prompt_tokens ?? 0) : 0), 0);
+  equal(meta.usage.promptTokens, tokens, `${what}: usage`);
+}
+
+kvTest("removing 120 of 130 messages is one atomic step: a crash after any commit leaves all or none removed", async (open) => {
+  const usage = { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 };
+  let finished = false;
+  for (let commits = 0; !finished; commits++) {
+    const kv = await open();
+    const setup = createDenoKvStore(kv);
+    const { id } = await setup.create({ model: "m" });
+    const sent = Array.from({ length: 130 }, (_, i): Message =>
+      i % 10 === 0 ? withImage(bytes(3000, 1 + ((i / 10) % 4)), `m${i}`) : i % 2 ? assistantMessage(`a${i}`, { usage }) : userMessage(`u${i}`),
+    );
+    for (const m of sent) await setup.appendMessage(id, m);
+    const kept = sent.slice(120);
+
+    const dying = crashAfter(kv, commits);
+    await createDenoKvStore(dying.kv)
+      .removeMessages(id, [...sent.slice(0, 120).map((m) => m.id), "not-stored"])
+      .catch(() => undefined);
+    finished = !dying.crashed();
+
+    const fresh = createDenoKvStore(kv);
+    const all = (await fresh.loadMessages(id, { limit: 1000 })).messages.length === sent.length;
+    await readsBack(fresh, id, all ? sent : kept, `crash after ${commits} commits`);
+    // The next write finishes what the crash left: nothing of the removed messages remains.
+    const after = userMessage("after");
+    await fresh.appendMessage(id, after);
+    await readsBack(fresh, id, [...(all ? sent : kept), after], `after ${commits} commits, then a write`);
+    if (!all) {
+      equal((await entries(kv, "msg")).length, kept.length + 1, `after ${commits} commits: message records`);
+      equal((await entries(kv, "msg_id")).length, kept.length + 1, `after ${commits} commits: id records`);
+      equal((await entries(kv, "removal")).length, 0, `after ${commits} commits: the removal's list`);
+      equal((await entries(kv, "img")).map((e) => (e.value as { refs: number }).refs), [1], `after ${commits} commits: one image, used once`);
+      equal((await entries(kv, "blob")).length, 1, `after ${commits} commits: its bytes`);
+    }
+    kv.close();
+  }
+});
+
+/** Makes every loose-blob mark look left by a crash long ago. */
+async function age(kv: Deno.Kv): Promise<void> {
+  for (const { key, value } of await entries(kv, "loose")) await kv.atomic().set(key, { ...(value as object), since: 0 }).commit();
+}
+
+kvTest("a crash while a big image is written ahead of its commit leaves marked bytes, swept once stale", async (open) => {
+  const big = withImage(bytes(1_500_000, 13)); // 23 chunks, written ahead in 3 commits of 10
+  let finished = false;
+  for (let commits = 0; !finished; commits++) {
+    const kv = await open();
+    const { id } = await createDenoKvStore(kv).create({ model: "m" });
+    const dying = crashAfter(kv, commits);
+    await createDenoKvStore(dying.kv).appendMessage(id, big).catch(() => undefined);
+    finished = !dying.crashed();
+    const stored = (await createDenoKvStore(kv).loadMessages(id)).messages;
+    equal(stored.length, finished ? 1 : 0, `crash after ${commits} commits: the message is there exactly when its commit was`);
+    const loose = await entries(kv, "loose");
+    if (!finished && (await entries(kv, "blob")).length > 0 && loose.length !== 1) fail(`crash after ${commits} commits: unmarked bytes`);
+    if (finished) equal(loose.length, 0, "a committed blob has no mark");
+
+    // A write by a fresh store sweeps: not a blob another writer may still be about to commit, but one a crash left.
+    await createDenoKvStore(kv).appendMessage(id, userMessage("next"));
+    equal((await entries(kv, "loose")).length, loose.length, `crash after ${commits} commits: a young mark stays`);
+    await age(kv);
+    await createDenoKvStore(kv).appendMessage(id, userMessage("later"));
+    equal((await entries(kv, "loose")).length, 0, `crash after ${commits} commits: swept`);
+    equal((await entries(kv, "blob")).length, finished ? 23 : 0, `crash after ${commits} commits: the bytes left`);
+    equal((await createDenoKvStore(kv).loadMessages(id)).messages.length, finished ? 3 : 2, `crash after ${commits} commits: messages`);
+    kv.close();
+  }
+});
+
+kvTest("a sweep that claims a blob before its slow writer commits makes the writer write it again, never reference it", async (open) => {
+  const kv = await open();
+  const { id } = await createDenoKvStore(kv).create({ model: "m" });
+  const big = withImage(bytes(700_000, 17)); // 11 chunks: written ahead in 2 commits, then the message's commit
+  const slow = crashAfter(kv, Infinity, async (n) => {
+    if (n !== 2) return;
+    // Between the writing ahead and the commit, another process finds the mark stale and sweeps.
+    await age(kv);
+    await createDenoKvStore(kv).delete("anything");
+  });
+  await createDenoKvStore(slow.kv).appendMessage(id, big);
+  equal((await createDenoKvStore(kv).loadMessages(id)).messages, [big], "read back whole");
+  equal((await entries(kv, "blob")).length, 11, "one copy of the bytes");
+  equal((await entries(kv, "loose")).length, 0, "no mark left");
+});
+
+kvTest("a crash after a commit that frees a blob, before its bytes are deleted, leaves them marked and swept", async (open) => {
+  const kv = await open();
+  const { id } = await createDenoKvStore(kv).create({ model: "m" });
+  const photo = withImage(bytes(200_000, 19));
+  await createDenoKvStore(kv).appendMessage(id, photo);
+  // Commit 0 removes the message, commit 1 deletes it and drops the image's last reference; then the process dies.
+  const dying = crashAfter(kv, 2);
+  await createDenoKvStore(dying.kv).removeMessages(id, [photo.id]);
+  equal(dying.crashed(), true, "died before the bytes were deleted");
+  equal((await entries(kv, "img")).length, 0, "the image record went with the last reference");
+  equal((await createDenoKvStore(kv).loadMessages(id)).messages, [], "removed");
+  await createDenoKvStore(kv).appendMessage(id, userMessage("next"));
+  equal((await entries(kv, "img")).length + (await entries(kv, "blob")).length + (await entries(kv, "loose")).length, 0, "image, bytes and mark gone");
 });
