@@ -7,9 +7,10 @@
 // class and length, with no vocabulary: an English word after a space is ~1 token until it gets long; camelCase
 // parts, identifiers glued to punctuation and the words of non-English Latin text cost more; other scripts, CJK,
 // emoji and symbols cost a fixed amount per character. A few cheap signals then adjust a whole text: Simplified
-// Chinese (simplified-only radicals) is cheaper than Traditional; accented Latin letters mean non-English words;
-// Cyrillic beyond Russian's letters and Arabic script beyond Arabic's and Persian's cost more; letters with few
-// vowels are base64 or hashes, not words.
+// Chinese (simplified-only radicals) is cheaper than Traditional; accented Latin letters mean non-English words,
+// dearer the more the text uses k, w, y, z, j, v; Russian (ы, э, ё) is the cheapest Cyrillic, letters beyond
+// Russian's and Ukrainian's and Arabic script beyond Arabic's and Persian's cost more; letters with few vowels are
+// base64 or hashes, not words.
 //
 // Fitted on: real text shipped in node_modules (README/docs prose, .js/.ts code, .json files, TypeScript's
 // localized diagnostics and zod/yargs locales for CJK and other languages, lines carrying emoji), cut into
@@ -39,6 +40,8 @@ const BASE = [0.926, 1.006, 1.062, 0.674, 2.242];
 const LONG = [0.319, 0.092, 0.288, 0, 0];
 const FREE = [8, 4, 4, 99, 4];
 const MERGING = "_.(-/<['\\";
+// k, w, y, z, j, v: letters English and the Romance languages use little, Polish, Czech, Finnish, Turkish... a lot.
+const RARE = 0x3600600;
 
 /** Token weight of the character at code unit c (d: the next code unit), as in RANGES. */
 function weight(c: number, d: number): number {
@@ -75,11 +78,15 @@ export function estimateTokens(text: string): number {
   let letters = 0; // ASCII letters
   let vowels = 0;
   let subwords = 0;
+  let long = 0; // ASCII letters past the third of each subword
+  let rare = 0; // k, w, y, z, j, v
   let latin = 0; // accented Latin (and Greek, Thai) letters
   let han = 0;
   let simplified = 0;
   let cyrillic = 0;
   let otherCyrillic = 0;
+  let russian = 0;
+  let cyrillicWords = 0;
   let arabic = 0;
   let otherArabic = 0;
   while (i < len) {
@@ -90,6 +97,7 @@ export function estimateTokens(text: string): number {
       let upper = false; // it starts with a capital
       let lower = false; // its last letter is lower case
       let kind = after;
+      let cyrillicWord = false;
       for (; i < len; i++) {
         c = text.charCodeAt(i);
         if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
@@ -100,6 +108,7 @@ export function estimateTokens(text: string): number {
           if (cut) {
             n += subword(cut, kind, upper);
             subwords++;
+            if (cut > 3) long += cut - 3;
             letters += cut;
             run -= cut;
             kind = 3;
@@ -108,6 +117,7 @@ export function estimateTokens(text: string): number {
           lower = low;
           caps = low ? 0 : caps + 1;
           vowels += (0x104111 >> ((c | 32) - 97)) & 1; // a, e, i, o, u
+          rare += (RARE >> ((c | 32) - 97)) & 1;
           run++;
         } else if (c < 128) {
           break;
@@ -118,8 +128,10 @@ export function estimateTokens(text: string): number {
           if (w === LAT) latin++;
           else if (w === CYR) {
             cyrillic++;
-            // Letters beyond Russian's (і ў ј ќ ҷ...): Ukrainian, Belarusian, Macedonian, Tajik cost more.
-            if ((c < 0x410 || c > 0x44f) && c !== 0x401 && c !== 0x451) otherCyrillic++;
+            cyrillicWord = true;
+            // Letters beyond Russian's and Ukrainian's (ў ј ќ ҷ...): Belarusian, Macedonian, Tajik cost more.
+            if (c === 0x44b || c === 0x44d || c === 0x451 || c === 0x42b || c === 0x42d || c === 0x401) russian++;
+            else if ((c < 0x410 || c > 0x44f) && !"іїєґІЇЄҐ".includes(text[i]!)) otherCyrillic++;
           } else if (w === ARAB) {
             arabic++;
             // Letters beyond Arabic's and Persian's (ے ں ہ ە ێ...): Urdu, Kurdish, Pashto cost more.
@@ -138,7 +150,9 @@ export function estimateTokens(text: string): number {
         n += subword(run, kind, upper);
         subwords++;
         letters += run;
+        if (run > 3) long += run - 3;
       }
+      if (cyrillicWord) cyrillicWords++;
       after = 2;
     } else if (isDigit(c)) {
       const start = i;
@@ -206,10 +220,17 @@ export function estimateTokens(text: string): number {
       while (i < len && ((c = text.charCodeAt(i)) === 10 || c === 13)) i++;
     }
   }
-  // Words of a text with accented Latin letters are non-English: they split into more pieces.
-  n += 0.322 * subwords * Math.min(1, (latin * 100) / (letters + latin + 1));
+  // Words of a text with accented Latin letters are non-English: past their third letter they split into more
+  // pieces, and more still (from the first letter on) in languages Llama 3's vocabulary covers less, which use k, w,
+  // y, z, j, v more than English and the Romance languages (about 5% of their letters) do.
+  const nonEnglish = Math.min(1, (latin * 100) / (letters + latin + 1));
+  const rareShare = Math.max(0, rare / (letters + 1) - 0.05);
+  n += nonEnglish * (0.123 * long + rareShare * (0.58 * subwords + 0.69 * long));
   n -= 0.179 * Math.min(han, simplified * 60); // Simplified Chinese: Han characters are cheaper
-  n += 0.099 * Math.min(cyrillic, otherCyrillic * 20) + 0.425 * Math.min(arabic, otherArabic * 10);
+  n += 0.405 * Math.min(cyrillic, otherCyrillic * 20) + 0.425 * Math.min(arabic, otherArabic * 10);
+  // Russian (ы, э, ё and no letters beyond Russian's), the Cyrillic language the vocabulary knows best: cheaper words.
+  const russianShare = cyrillic ? Math.max(0, Math.min(1, (russian * 40 - otherCyrillic * 20) / cyrillic)) : 0;
+  n -= 0.222 * cyrillicWords * russianShare;
   // Few vowels: not words but base64, hashes or random strings, which BPE cuts into pieces of 2-3 letters.
   // (English text has 35-40% vowels among its letters, base64 and random letters about 19%.)
   n += Math.min(0.35 * letters, Math.max(0, 0.25 * letters - vowels) * 5.83);
