@@ -62,6 +62,15 @@ function kindStats(kind: Kind, estimate: (text: string) => number): Stats {
 // Reading node_modules and tokenizing the corpus takes a few seconds (more on a busy machine): do it once, up front.
 beforeAll(() => void corpus(), 120_000);
 
+/** The script most of a text's non-ASCII letters are in: "Latin", "Cyrillic" or "other" (Greek, Arabic, Hebrew...). */
+function scriptOf(text: string): "Latin" | "Cyrillic" | "other" {
+  const count = (re: RegExp) => text.match(re)?.length ?? 0;
+  const latin = count(/(?![\0-\x7f])\p{Script=Latin}/gu);
+  const cyrillic = count(/\p{Script=Cyrillic}/gu);
+  const other = count(/(?![\p{Script=Latin}\p{Script=Cyrillic}])\p{L}/gu);
+  return latin >= cyrillic && latin >= other ? "Latin" : cyrillic >= other ? "Cyrillic" : "other";
+}
+
 const meetsTargets = (s: Stats) => s.meanAbs <= 0.06 && s.under10 < 0.05;
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 const describeStats = (s: Stats) =>
@@ -81,13 +90,38 @@ describe("estimateTokens against llama3-tokenizer-js on real text (held-out half
     });
   }
 
-  it("other languages (not a target; a regression guard): mean |error| ≤ 12%, under-counts > 10% on ≤ 35%", () => {
-    // German, Polish, Finnish, Lithuanian, Tajik, Gujarati... Llama 3's vocabulary covers languages unevenly, and a
-    // per-script estimate is off by -25%..+20% for some of them: a known weakness (about 10% mean error, a fifth
-    // of the messages under-counted by more than 10%), guarded here against getting worse.
+  it("other languages (not yet a target): mean |error| ≤ 8%, under-counts > 10% on ≤ 10%", () => {
+    // German, Polish, Finnish, Russian, Bulgarian, Tajik, Hindi... Llama 3's vocabulary covers languages unevenly.
+    // The estimate prices Latin-script words by how much the text uses k, w, y, z, j, v and Cyrillic by Russian's
+    // letters against the rest; it is about 7% off on average, and a few languages the fitting half lacks (Finnish,
+    // Bulgarian, Turkmen) are still under-counted by 10-25%. Guarded here against getting worse.
     const s = kindStats("other", estimateTokens);
-    expect(s.meanAbs, describeStats(s)).toBeLessThanOrEqual(0.12);
-    expect(s.under10, describeStats(s)).toBeLessThanOrEqual(0.35);
+    expect(s.messages, describeStats(s)).toBeGreaterThanOrEqual(100);
+    expect(s.meanAbs, describeStats(s)).toBeLessThanOrEqual(0.08);
+    expect(s.under10, describeStats(s)).toBeLessThanOrEqual(0.1);
+  });
+
+  it("other languages by script: Latin with diacritics, Cyrillic, and the rest", () => {
+    // [script, max mean |error|, max share under-counted > 10%]; a message counts for the script most of its
+    // non-ASCII letters are in. Cyrillic has few held-out messages (a dozen, from Russian, Belarusian, Bulgarian,
+    // Tajik): its bound is loose.
+    const bounds = [
+      ["Latin", 0.08, 0.1],
+      ["Cyrillic", 0.15, 0.2],
+      ["other", 0.08, 0.05],
+    ] as const;
+    const { messages, truth } = corpus().byKind.get("other")!;
+    for (const [script, maxMean, maxUnder] of bounds) {
+      const picked = messages.flatMap((m, i) => (scriptOf(m.text) === script ? [i] : []));
+      const s = stats(
+        picked.map((i) => messages[i]!),
+        picked.map((i) => truth[i]!),
+        estimateTokens,
+      );
+      expect(s.messages, `${script}: ${describeStats(s)}`).toBeGreaterThanOrEqual(10);
+      expect(s.meanAbs, `${script}: ${describeStats(s)}`).toBeLessThanOrEqual(maxMean);
+      expect(s.under10, `${script}: ${describeStats(s)}`).toBeLessThanOrEqual(maxUnder);
+    }
   });
 
   it("is discriminating: a naive chars/4 rule fails these targets on most kinds", () => {
