@@ -5,7 +5,9 @@ import { parseConversationJSON } from "../conversation/json.js";
 import type { Message } from "../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "./accounting.js";
 import { ConversationNotFoundError, StorageError } from "./errors.js";
+import { beforeCursor } from "./before.js";
 import { pageSize } from "./page-size.js";
+import { cursorAbove, cursorOf, parseCursor } from "./paging.js";
 import type { ConversationMeta, ConversationStore, MessagePage } from "./types.js";
 
 interface Entry {
@@ -40,10 +42,18 @@ export function createMemoryStore(): ConversationStore {
   return {
     async list({ limit: asked, cursor } = {}) {
       const limit = pageSize(asked, "list");
-      const all = [...entries.values()].map((e) => e.meta).sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1));
-      const start = cursor === undefined ? 0 : Number(cursor);
-      const page = all.slice(start, start + limit);
-      return start + limit < all.length ? { conversations: clone(page), next: String(start + limit) } : { conversations: clone(page) };
+      // As the server stores page: the cursor names a position (updatedAt, id), so the next page starts right
+      // after it even when conversations were added, changed or deleted meanwhile.
+      const after = cursor === undefined ? undefined : parseCursor(cursor);
+      const all = [...entries.values()]
+        .map((e) => e.meta)
+        .filter((m) => !after || m.updatedAt < after.updatedAt || (m.updatedAt === after.updatedAt && m.id < after.id))
+        .sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1));
+      const page = all.slice(0, limit);
+      if (all.length <= limit) return { conversations: clone(page) };
+      // An empty page (limit 0) leads to where it began.
+      const last = page.at(-1);
+      return { conversations: clone(page), next: last ? cursorOf(last) : (cursor ?? cursorAbove(all[0]!)) };
     },
 
     async get(id) {
@@ -73,8 +83,9 @@ export function createMemoryStore(): ConversationStore {
       entries.delete(id);
     },
 
-    async loadMessages(id, { limit: asked, before } = {}): Promise<MessagePage> {
+    async loadMessages(id, { limit: asked, before: cursor } = {}): Promise<MessagePage> {
       const limit = pageSize(asked, "loadMessages");
+      const before = beforeCursor(cursor);
       const e = entry(id);
       let end = e.seqs.length;
       if (before !== undefined) while (end > 0 && e.seqs[end - 1]! >= before) end--;

@@ -1,6 +1,6 @@
-// List cursors, shared by the server stores. A cursor names the last conversation of a page (its updatedAt and
+// List cursors (the server stores share this format; every store throws a RangeError for one it did not make). A cursor names the last conversation of a page (its updatedAt and
 // id), so the next page starts right after it even if other conversations were added since.
-import { StorageError } from "./errors.js";
+import { badCursor } from "./before.js";
 import type { ConversationMeta } from "./types.js";
 
 export const cursorOf = (meta: ConversationMeta): string => `${meta.updatedAt}:${meta.id}`;
@@ -8,9 +8,11 @@ export const cursorOf = (meta: ConversationMeta): string => `${meta.updatedAt}:$
 /** The cursor of an empty first page (limit 0): just above the newest conversation, so its next page starts there. */
 export const cursorAbove = (newest: ConversationMeta): string => `${newest.updatedAt + 1}:`;
 
-export function parseCursor(cursor: string): { updatedAt: number; id: string } {
-  const colon = cursor.indexOf(":");
-  const updatedAt = Number(cursor.slice(0, colon));
-  if (colon < 1 || !Number.isFinite(updatedAt)) throw new StorageError(`Not a list cursor: "${cursor.slice(0, 80)}"`);
-  return { updatedAt, id: cursor.slice(colon + 1) };
+/** The position a cursor names. One no store could have produced (tampered with) is a RangeError. */
+export function parseCursor(cursor: unknown): { updatedAt: number; id: string } {
+  const colon = typeof cursor === "string" ? cursor.indexOf(":") : -1;
+  const updatedAt = colon < 1 ? Number.NaN : Number((cursor as string).slice(0, colon));
+  // Exactly as cursorOf writes a number: no "0x10", " 5", "05" or "1e3" for 1000.
+  if (!Number.isFinite(updatedAt) || String(updatedAt) !== (cursor as string).slice(0, colon)) throw badCursor("list");
+  return { updatedAt, id: (cursor as string).slice(colon + 1) };
 }

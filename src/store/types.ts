@@ -30,7 +30,11 @@ export interface ListOptions {
    * there are conversations past the cursor and leads to them. Negative, fractional or NaN: `RangeError`.
    */
   limit?: number;
-  /** The `next` cursor of the previous page. */
+  /**
+   * The `next` cursor of the previous page. A position, not a snapshot: it still works after the conversation it
+   * names changed or was deleted. A value the store could not have produced (not a string, tampered with, another
+   * kind of store's) is a `RangeError`, and nothing is read.
+   */
   cursor?: string;
 }
 
@@ -48,7 +52,11 @@ export interface LoadOptions {
    * with). Negative, fractional or NaN: `RangeError`, and nothing is read.
    */
   limit?: number;
-  /** The `before` cursor of the previous page: load messages older than it. */
+  /**
+   * The `before` cursor of the previous page: load messages older than it. Cursors are positions, a whole number
+   * ≥ 0, and stay valid when messages are removed. Anything else (NaN, -1, 2.5, Infinity, a string) is not a cursor
+   * a store could have produced: `RangeError`, and nothing is read.
+   */
   before?: number;
 }
 
@@ -63,7 +71,8 @@ export interface MessagePage {
  * Where conversations live. Every method is async and atomic: a failed call changes nothing, and
  * throws a `StorageError` (`StorageQuotaError` when the disk is full; `ConversationNotFoundError` when a method
  * other than `get` and `delete` is given an id the store does not hold), a `ValidationError` for an invalid import
- * document, or a `RangeError` for an invalid `limit`.
+ * document, or a `RangeError` for an invalid `limit` or paging cursor (a mistake in the calling code: retrying
+ * cannot help).
  */
 export interface ConversationStore {
   list(options?: ListOptions): Promise<ConversationPage>;

@@ -259,6 +259,37 @@ export function storeContract(host: ContractHost): void {
     await rejects(s.loadMessages("no-such-conversation", { limit: 0 }), errors.ConversationNotFoundError, "limit 0 of an unknown conversation");
   });
 
+  define("a cursor no store could have produced is a RangeError; a cursor whose item is gone still pages", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    const sent = Array.from({ length: 6 }, (_, i) => userMessage(`m${i}`));
+    for (const m of sent) await s.appendMessage(id, m);
+    const badBefore = [Number.NaN, -1, 2.5, Infinity, -Infinity, 2 ** 53, "3", null, {}] as unknown as number[];
+    for (const before of badBefore) {
+      await rejects(s.loadMessages(id, { before }), RangeError, `loadMessages before ${String(before)}`);
+      await rejects(s.loadMessages(id, { before, limit: 0 }), RangeError, `loadMessages limit 0, before ${String(before)}`);
+      await rejects(s.loadMessages("no-such-conversation", { before }), RangeError, `before ${String(before)}, unknown conversation: checked first`);
+    }
+    equal(await s.loadMessages(id, { before: 0 }), { messages: [] }, "before 0: nothing is older");
+    equal((await s.loadMessages(id, { before: 1e9 })).messages, sent, "a cursor past the newest message: the newest page");
+    const newest = await s.loadMessages(id, { limit: 2 });
+    await s.removeMessages(id, newest.messages.map((m) => m.id));
+    equal((await s.loadMessages(id, { limit: 2, before: newest.before! })).messages, sent.slice(2, 4), "the cursor of a page since removed");
+
+    const others = [await s.create({ model: "m" }), await s.create({ model: "m" })];
+    const first = await s.list({ limit: 1 });
+    if (first.next === undefined) fail("a cursor past the first conversation");
+    const badCursors = ["", "garbage", `x${first.next}`, "NaN:a", " 1:a", "0x10:a", 42, null, {}] as unknown as string[];
+    for (const cursor of badCursors) {
+      await rejects(s.list({ cursor }), RangeError, `list cursor ${JSON.stringify(cursor)}`);
+      await rejects(s.list({ cursor, limit: 0 }), RangeError, `list limit 0, cursor ${JSON.stringify(cursor)}`);
+    }
+    const rest = (await s.list({ cursor: first.next })).conversations.map((c) => c.id);
+    await s.delete(first.conversations[0]!.id);
+    equal((await s.list({ cursor: first.next })).conversations.map((c) => c.id), rest, "the cursor of a conversation since deleted");
+    equal(rest.length >= 2 && rest.includes(others[0]!.id) && rest.includes(id), true, "the rest, past the first");
+  });
+
   define("updates that change a message's images read back, and free bytes no message uses any more", async () => {
     const s = await store();
     const { id } = await s.create({ model: "m" });

@@ -4,6 +4,7 @@ import { parseConversationJSON } from "../../conversation/json.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { guardStore } from "../guard.js";
+import { beforeCursor } from "../before.js";
 import { pageSize } from "../page-size.js";
 import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
 import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
@@ -182,10 +183,11 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
     loadMessages: (id, options = {}) =>
       reading(async () => {
         const limit = pageSize(options.limit, "loadMessages");
+        const before = beforeCursor(options.before);
         const { value: conv } = await conversation(undefined, id);
         const hidden = await hiddenSeqs(kv, keys, conv);
         const prefix = keys.messages(conv.key);
-        const selector = options.before === undefined ? { prefix } : { prefix, end: keys.message(conv.key, options.before) };
+        const selector = before === undefined ? { prefix } : { prefix, end: keys.message(conv.key, before) };
         const seqOf = (entry: KvEntry<MessageRecord>) => entry.key[entry.key.length - 1] as number;
         const entries: KvEntry<MessageRecord>[] = [];
         for await (const entry of kv.list<MessageRecord>(selector, { reverse: true, limit: limit + 1 + hidden.size })) {

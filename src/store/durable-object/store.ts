@@ -8,6 +8,7 @@ import type { ConversationMeta, ConversationStore, MessagePage } from "../types.
 import { sqlStorageError } from "./errors.js";
 import { guardStore } from "../guard.js";
 import { applyImageDeltas, readImages } from "./images.js";
+import { beforeCursor } from "../before.js";
 import { pageSize } from "../page-size.js";
 import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
 import { ensureSchema } from "./schema.js";
@@ -144,11 +145,12 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
 
     async loadMessages(id, options = {}): Promise<MessagePage> {
       const limit = pageSize(options.limit, "loadMessages");
+      const before = beforeCursor(options.before);
       existing(id);
       const rows =
-        options.before === undefined
+        before === undefined
           ? sql.exec("SELECT seq, body FROM edgechat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?", id, limit + 1).toArray()
-          : sql.exec("SELECT seq, body FROM edgechat_messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?", id, options.before, limit + 1).toArray();
+          : sql.exec("SELECT seq, body FROM edgechat_messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?", id, before, limit + 1).toArray();
       const page = rows.slice(0, limit).reverse();
       const messages = decode(page);
       // An empty page (limit 0) leads to the newest message it did not load.

@@ -4,6 +4,7 @@ import { newId } from "../../conversation/id.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
+import { badCursor, beforeCursor } from "../before.js";
 import { pageSize } from "../page-size.js";
 import type { ConversationStore, MessagePage } from "../types.js";
 import { storageError } from "./errors.js";
@@ -59,6 +60,15 @@ export interface IndexedDBStore extends ConversationStore {
 
 type Tx = IDBPTransaction<Schema, ("conversations" | "messages" | "images")[], "readwrite">;
 const STORES = ["conversations", "messages", "images"] as ("conversations" | "messages" | "images")[];
+
+/** The key range below a list cursor (an array key as JSON); what IndexedDB cannot take as one was not made here. */
+function below(cursor: unknown): IDBKeyRange {
+  try {
+    const key = JSON.parse(cursor as string);
+    if (Array.isArray(key)) return IDBKeyRange.upperBound(key, true);
+  } catch {}
+  throw badCursor("list");
+}
 
 const range = (id: string, before = Infinity) => IDBKeyRange.bound([id, -Infinity], [id, before], false, true);
 function fail(error: unknown): never {
@@ -177,14 +187,10 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
     async list({ limit: asked, cursor } = {}) {
       // Checked before the transaction: a RangeError is the caller's mistake, not a StorageError.
       const limit = pageSize(asked, "list");
+      // The cursor is the [updatedAt, id] key of the last conversation listed (or [updatedAt] above the newest): the
+      // next page starts below it. Anything else was not made here: a RangeError, like the limit's.
+      const after = cursor === undefined ? null : below(cursor);
       return op("readonly", async (tx) => {
-        // The cursor is the [updatedAt, id] key of the last conversation listed: the next page starts below it.
-        let after: IDBKeyRange | null = null;
-        try {
-          if (cursor !== undefined) after = IDBKeyRange.upperBound(JSON.parse(cursor), true);
-        } catch {
-          fail(new StorageError(`Not a list cursor: ${cursor}`));
-        }
         const conversations = [];
         let next: string | undefined;
         // Newest first straight from the index: a page reads `limit` records, never the messages.
@@ -255,8 +261,9 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
         { id, kind: "delete" },
       ),
 
-    async loadMessages(id, { limit: asked, before } = {}) {
+    async loadMessages(id, { limit: asked, before: cursor } = {}) {
       const limit = pageSize(asked, "loadMessages");
+      const before = beforeCursor(cursor);
       const [records, blobs, oldest] = await op("readonly", async (tx) => {
         await meta(tx, id);
         const page: MessageRecord[] = [];

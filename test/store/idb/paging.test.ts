@@ -115,8 +115,8 @@ describe("IndexedDB store: reads only what a page needs", () => {
     expect(update.reads.continue).toBe(0);
   });
 
-  it("a bad list cursor is a StorageError", async () => {
+  it("a bad list cursor is a RangeError (the contract's rule)", async () => {
     const store = makeStore();
-    await expect(store.list({ cursor: "not a cursor" })).rejects.toThrow(/Not a list cursor/);
+    await expect(store.list({ cursor: "not a cursor" })).rejects.toThrow(RangeError);
   });
 });
