@@ -11,8 +11,10 @@ import type { AtomicOperationLike, DenoKvLike, KvEntry, KvKey } from "./types.js
 /** Deno KV's cap on one value, which a bare Uint8Array may fill. */
 export const CHUNK = 65_536;
 /** What one commit may carry in blob bytes (Deno KV caps a commit at 800 KiB, keys and other values included). */
-const BUDGET = 500_000;
-/** Chunks per commit when a blob is written ahead of its commit. */
+export const BUDGET = 500_000;
+/** A message's JSON up to this size sits in its record (one value: 64 KiB with the record's other fields). */
+export const INLINE = 60_000;
+/** Chunks per commit when a blob is written ahead of its commit (10 × 64 KiB and their keys: under 800 KiB). */
 const CHUNKS_PER_WRITE = 10;
 /** A blob written ahead and still unreferenced after this long was left by a crash (or a very slow writer). */
 export const STALE = 10 * 60_000;

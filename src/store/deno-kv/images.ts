@@ -18,10 +18,11 @@ export async function stageImages(
   const hashes = [...deltas.keys()];
   const entries = await getAll<ImageRecord>(kv, hashes.map(keys.image));
   const freed: string[] = [];
+  // Every check first: a change with more images than one commit can check fails before any bytes are written ahead.
+  for (const entry of entries) op.check(entry);
   for (const [i, entry] of entries.entries()) {
     const hash = hashes[i]!;
     const delta = deltas.get(hash)!;
-    op.check(entry);
     if (entry.value) {
       const refs = entry.value.refs + delta;
       if (refs > 0) {

@@ -7,6 +7,8 @@
 import { refDeltas } from "../stored-message.js";
 import { stageImages } from "./images.js";
 import type { ConversationRecord, Keys, MessageRecord } from "./keys.js";
+import { DenoKvLimitError, valueSize } from "./limits.js";
+import { addDeleted, fitting, Plan, READ } from "./plan.js";
 import { getAll, transact } from "./transact.js";
 import type { AtomicOperationLike, DenoKvLike, KvEntry } from "./types.js";
 
@@ -14,9 +16,6 @@ import type { AtomicOperationLike, DenoKvLike, KvEntry } from "./types.js";
 const PER_VALUE = 8_000;
 /** Seqs one removal commit lists (16 values, under the 800 KiB a commit may carry). A longer removal takes several. */
 export const MAX_REMOVAL = 16 * PER_VALUE;
-/** Messages deleted per cleanup commit, and image records it may check (Deno KV allows 100 checks per commit). */
-const CLEAN_BATCH = 40;
-const MAX_IMAGES = 80;
 
 /** Adds to `op` the list of the seqs being removed (at most MAX_REMOVAL). */
 export function listRemoval(op: AtomicOperationLike, keys: Keys, key: string, seqs: readonly number[]): void {
@@ -33,8 +32,19 @@ export async function hiddenSeqs(kv: DenoKvLike, keys: Keys, conversation: Conve
 
 /** Deletes what the conversation's unfinished removal lists, batch by batch, then clears `removing`. */
 export async function finishRemoval(kv: DenoKvLike, keys: Keys, id: string): Promise<void> {
+  let read = READ;
   for (let done = false; !done; ) {
-    ({ value: done } = await transact(kv, keys, async (op, staging) => {
+    try {
+      ({ value: done } = await deleteBatch());
+    } catch (error) {
+      // The plan counts from above, so this is not expected; should it happen, fewer per commit.
+      if (!(error instanceof DenoKvLimitError) || read === 1) throw error;
+      read = Math.ceil(read / 2);
+    }
+  }
+
+  function deleteBatch() {
+    return transact(kv, keys, async (op, staging) => {
       const entry = await kv.get<ConversationRecord>(keys.conversation(id));
       if (!entry.value?.removing) return { value: true, skip: true };
       const { removing: _, ...conversation } = entry.value;
@@ -48,15 +58,14 @@ export async function finishRemoval(kv: DenoKvLike, keys: Keys, id: string): Pro
       }
       // A new versionstamp on the record: a second cleaner of the same removal retries instead of repeating this batch.
       op.set(entry.key, entry.value);
-      const records = await getAll<MessageRecord>(kv, list.value.slice(0, CLEAN_BATCH).map((seq) => keys.message(conversation.key, seq)));
-      const images = new Set<string>();
-      let taken = 0;
-      for (const { value } of records) {
-        const next = new Set([...images, ...(value?.images ?? [])]);
-        if (taken > 0 && next.size > MAX_IMAGES) break;
-        for (const hash of next) images.add(hash);
-        taken++;
-      }
+      const seqs = list.value.slice(0, read);
+      const records = await getAll<MessageRecord>(kv, seqs.map((seq) => keys.message(conversation.key, seq)));
+      // As many as one commit holds, with the record's check and set and the list's rest (at most as long as now).
+      const plan = new Plan(keys);
+      plan.tally.check(entry.key);
+      plan.tally.set(entry.key, valueSize(entry.value));
+      plan.tally.set(list.key, valueSize(list.value));
+      const taken = fitting(plan, records, (p, { value }, j) => addDeleted(p, keys, conversation.key, seqs[j]!, value));
       const batch = records.slice(0, taken);
       const released: string[] = [];
       const blobs: string[] = [];
@@ -72,6 +81,6 @@ export async function finishRemoval(kv: DenoKvLike, keys: Keys, id: string): Pro
       else op.delete(list.key);
       const freed = await stageImages(kv, keys, op, staging, refDeltas([], released), new Map());
       return { value: false, freed: [...freed, ...blobs] };
-    }));
+    });
   }
 }

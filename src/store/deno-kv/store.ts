@@ -10,8 +10,10 @@ import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
 import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
 import type { ConversationMeta, ConversationStore } from "../types.js";
-import { isStaleRead, readBlob, type Staging, staleRead } from "./blobs.js";
+import { INLINE, isStaleRead, readBlob, type Staging, staleRead } from "./blobs.js";
 import { kvStorageError } from "./errors.js";
+import { DenoKvLimitError, LIMITS, tooLarge, valueSize } from "./limits.js";
+import { addImported, fitting, Plan } from "./plan.js";
 import { readImages, stageImages } from "./images.js";
 import { type ConversationRecord, keysUnder, type MessageRecord, type TrashRecord } from "./keys.js";
 import { createQueue, getAll, transact } from "./transact.js";
@@ -22,10 +24,6 @@ import type { AtomicOperationLike, DenoKvLike, KvEntry, KvKey } from "./types.js
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A message's JSON up to this size sits in its record (one value: 64 KiB with the record's other fields). */
-const INLINE = 60_000;
-/** Messages per commit when an import writes them. */
-const BATCH = 20;
 /** A store sweeps up what crashes left (stale trash, loose blobs) on its first write, then at most this often. */
 const SWEEP_EVERY = 60_000;
 
@@ -39,6 +37,11 @@ export interface DenoKvStoreOptions {
  * Every write is one atomic commit guarded by versionstamp checks and retried on conflict, so writers in other
  * isolates or processes never lose each other's changes; images are stored once per SHA-256 and reference-
  * counted; bytes over Deno KV's 64 KiB value limit are split across keys. Closing `kv` is the caller's job.
+ *
+ * One message is stored in one commit, which checks each of its distinct images: a message with more than 99
+ * (fewer when they are large: each written ahead adds a check) is refused with `DenoKvLimitError`, a
+ * `StorageError`, and nothing is stored. An update checks the images it adds and drops. Imports, deletes and
+ * removals split their work into as many commits as Deno KV's limits ask for (limits.ts, plan.ts).
  */
 export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = {}): ConversationStore {
   const keys = keysUnder(options.prefix ?? ["edgechat"]);
@@ -211,8 +214,9 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
           if ((await kv.get(idKey)).value !== null) throw new StorageError(`Message "${message.id}" is already stored`);
           // The seq comes from the checked record: two appends that read the same nextSeq cannot both commit.
           const seq = old.nextSeq;
-          op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body")).set(idKey, seq);
+          // Images first: their checks come before anything is written ahead (see stageImages).
           const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, []), encoded.images);
+          op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body")).set(idKey, seq);
           const meta = structuredClone(old.meta);
           meta.messageCount++;
           adjustUsage(meta, undefined, message);
@@ -234,8 +238,8 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
           const seq = (await kv.get<number>(keys.messageId(old.key, message.id))).value;
           const previous = seq === null ? null : (await kv.get<MessageRecord>(keys.message(old.key, seq))).value;
           if (seq === null || previous === null) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
-          op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body"));
           const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, previous.images), encoded.images);
+          op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body"));
           if (previous.blob) freed.push(previous.blob);
           const meta = structuredClone(old.meta);
           adjustUsage(meta, await stored(previous), message);
@@ -305,11 +309,25 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
       }
 
       // The messages go in first, under a new key marked as trash (purged if the import dies midway), then
-      // one commit creates the conversation and clears the mark.
+      // one commit creates the conversation and clears the mark. As many messages per commit as Deno KV's limits
+      // allow (plan.ts); a message with more images than one commit can check fails the import before anything is written.
       const key = newId();
       const trashKey = keys.trash(key);
+      const mark: TrashRecord = { since: Date.now(), importing: parsed.id };
+      const base = () => {
+        const plan = new Plan(keys);
+        plan.tally.check(trashKey);
+        plan.tally.set(trashKey, valueSize(mark));
+        return plan;
+      };
+      for (const [seq, m] of encoded.entries()) {
+        const alone = base();
+        addImported(alone, keys, key, seq, m);
+        // Its checks alone (the trash mark's, one per distinct image) are the least its commit takes.
+        if (alone.tally.checks > LIMITS.checks) throw tooLarge("checks");
+      }
       let { versionstamp } = await transact(kv, keys, async (op) => {
-        op.check({ key: trashKey, versionstamp: null }).set(trashKey, { since: Date.now(), importing: parsed.id } satisfies TrashRecord);
+        op.check({ key: trashKey, versionstamp: null }).set(trashKey, mark);
         return { value: undefined };
       });
       const ownMark = async (op: AtomicOperationLike) => {
@@ -319,17 +337,28 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
         return entry;
       };
       try {
-        for (let i = 0; i < encoded.length; i += BATCH) {
-          const batch = encoded.slice(i, i + BATCH);
-          ({ versionstamp } = await transact(kv, keys, async (op, staging) => {
-            op.set(trashKey, (await ownMark(op)).value);
-            const images = new Map<string, Uint8Array>();
-            for (const [j, m] of batch.entries()) {
-              op.set(keys.message(key, i + j), await record(op, staging, m, `body:${j}`)).set(keys.messageId(key, m.message.id), i + j);
-              for (const [hash, bytes] of m.images) images.set(hash, bytes);
-            }
-            return { value: undefined, freed: await stageImages(kv, keys, op, staging, refDeltas(batch.flatMap((m) => m.hashes), []), images) };
-          }));
+        let cap = Infinity;
+        for (let i = 0; i < encoded.length; ) {
+          const next = encoded.slice(i, i + Math.min(cap, 1000));
+          const batch = next.slice(0, fitting(base(), next, (plan, m, j) => addImported(plan, keys, key, i + j, m)));
+          try {
+            ({ versionstamp } = await transact(kv, keys, async (op, staging) => {
+              op.set(trashKey, (await ownMark(op)).value);
+              const images = new Map<string, Uint8Array>();
+              for (const m of batch) for (const [hash, bytes] of m.images) images.set(hash, bytes);
+              const freed = await stageImages(kv, keys, op, staging, refDeltas(batch.flatMap((m) => m.hashes), []), images);
+              for (const [j, m] of batch.entries()) {
+                op.set(keys.message(key, i + j), await record(op, staging, m, `body:${j}`)).set(keys.messageId(key, m.message.id), i + j);
+              }
+              return { value: undefined, freed };
+            }));
+          } catch (error) {
+            // The plan counts from above, so this is not expected; should it happen, half as many per commit.
+            if (!(error instanceof DenoKvLimitError) || batch.length === 1) throw error;
+            cap = Math.ceil(batch.length / 2);
+            continue;
+          }
+          i += batch.length;
         }
         await transact(kv, keys, async (op) => {
           const existing = await kv.get(keys.conversation(parsed.id));

@@ -1,6 +1,7 @@
 import { StorageError } from "../errors.js";
 import { deleteBlob, isStaleRead, markFreed, Staging } from "./blobs.js";
 import type { Keys } from "./keys.js";
+import { tallied } from "./limits.js";
 import type { AtomicOperationLike, DenoKvLike, KvEntryMaybe, KvKey } from "./types.js";
 
 const ATTEMPTS = 50;
@@ -35,7 +36,8 @@ export async function transact<T>(
   try {
     for (let n = 1; ; n++) {
       staging.begin();
-      const op = kv.atomic();
+      // Counted: a commit that would be over a Deno KV limit throws DenoKvLimitError instead, nothing committed.
+      const op = tallied(kv.atomic());
       let done: { built: Attempt<T>; versionstamp: string } | undefined;
       try {
         const built = await attempt(op, staging);

@@ -4,34 +4,49 @@ import { refDeltas } from "../stored-message.js";
 import { sweepBlobs } from "./blobs.js";
 import { stageImages } from "./images.js";
 import type { Keys, MessageRecord, TrashRecord } from "./keys.js";
+import { DenoKvLimitError, valueSize } from "./limits.js";
+import { addDeleted, fitting, Plan, READ } from "./plan.js";
 import { transact } from "./transact.js";
 import type { DenoKvLike, KvEntry } from "./types.js";
 
-/** Messages per commit. */
-const BATCH = 20;
 /** A trash entry this old whose purge has not finished (a crash, a failed import) is purged by the next sweep. */
 const STALE = 10 * 60_000;
 
 /** Deletes the messages under `key` and their image references, then the trash entry. */
 export async function purge(kv: DenoKvLike, keys: Keys, key: string): Promise<void> {
+  let read = READ;
   for (let done = false; !done; ) {
-    ({ value: done } = await transact(kv, keys, async (op, staging) => {
+    try {
+      ({ value: done } = await deleteBatch());
+    } catch (error) {
+      // The plan counts from above, so this is not expected; should it happen, fewer per commit.
+      if (!(error instanceof DenoKvLimitError) || read === 1) throw error;
+      read = Math.ceil(read / 2);
+    }
+  }
+
+  function deleteBatch() {
+    return transact(kv, keys, async (op, staging) => {
       const trash = await kv.get<TrashRecord>(keys.trash(key));
       if (trash.value === null) return { value: true, skip: true };
       op.check(trash);
-      const batch: KvEntry<MessageRecord>[] = [];
-      for await (const entry of kv.list<MessageRecord>({ prefix: keys.messages(key) }, { limit: BATCH })) batch.push(entry);
-      if (batch.length === 0) {
+      const listed: KvEntry<MessageRecord>[] = [];
+      for await (const entry of kv.list<MessageRecord>({ prefix: keys.messages(key) }, { limit: read })) listed.push(entry);
+      if (listed.length === 0) {
         // The list of a removal that was still deleting when the conversation was deleted (its messages are gone now).
         for await (const { key: k } of kv.list({ prefix: keys.removal(key) })) op.delete(k);
         op.delete(trash.key);
         return { value: true };
       }
+      const plan = new Plan(keys);
+      plan.tally.check(trash.key);
+      plan.tally.set(trash.key, valueSize(trash.value));
+      const batch = listed.slice(0, fitting(plan, listed, (p, e) => addDeleted(p, keys, key, e.key[e.key.length - 1]!, e.value)));
       op.set(trash.key, trash.value); // a new versionstamp: a second purger of the same key retries
       for (const { key: k, value } of batch) op.delete(k).delete(keys.messageId(key, value.id));
       const freed = await stageImages(kv, keys, op, staging, refDeltas([], batch.flatMap((e) => e.value.images)), new Map());
       return { value: false, freed: [...freed, ...batch.flatMap((e) => (e.value.blob ? [e.value.blob] : []))] };
-    }));
+    });
   }
 }
 

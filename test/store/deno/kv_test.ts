@@ -3,7 +3,7 @@
 // Run: node test/store/deno/run.mjs   (named *_test.ts, not *.test.ts, so vitest leaves it alone)
 import { ValidationError } from "../../../src/errors/validation.ts";
 import type { Message } from "../../../src/conversation/types.ts";
-import { type AtomicOperationLike, createDenoKvStore, type DenoKvLike } from "../../../src/store/deno-kv/index.ts";
+import { type AtomicOperationLike, createDenoKvStore, type DenoKvLike, DenoKvLimitError } from "../../../src/store/deno-kv/index.ts";
 import type { ConversationStore } from "../../../src/store/types.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import { assistantMessage, equal, fail, storeContract, userMessage } from "../contract.ts";
@@ -315,4 +315,152 @@ kvTest("a crash after a commit that frees a blob, before its bytes are deleted, 
   equal((await createDenoKvStore(kv).loadMessages(id)).messages, [], "removed");
   await createDenoKvStore(kv).appendMessage(id, userMessage("next"));
   equal((await entries(kv, "img")).length + (await entries(kv, "blob")).length + (await entries(kv, "loose")).length, 0, "image, bytes and mark gone");
+});
+
+/** `n` distinct images of about `size` bytes, all different from any other call's (`seed`). */
+const distinct = (n: number, seed: number, size = 1000) => Array.from({ length: n }, (_, k) => bytes(size + (k % 7) * 13, seed * 1000 + k + 1));
+const withImages = (images: readonly Uint8Array[], text = "look"): Message =>
+  userMessage("", { content: [{ type: "text", text }, ...images.map((data) => ({ type: "image" as const, data, mimeType: "image/png" }))] });
+
+/**
+ * Deno KV, with the checks, mutations and outcome of every commit counted, and the atomic operations begun but
+ * never committed (`abandoned()`: a commit the store found over a limit while building it, or had nothing to do).
+ */
+function counting(kv: Deno.Kv): { kv: DenoKvLike; commits: { checks: number; mutations: number; ok: boolean }[]; abandoned: () => number } {
+  const base = kv as unknown as DenoKvLike;
+  const commits: { checks: number; mutations: number; ok: boolean }[] = [];
+  let begun = 0;
+  const wrapped: DenoKvLike = {
+    get: (key) => base.get(key),
+    getMany: (keys) => base.getMany(keys),
+    list: (selector, options) => base.list(selector, options),
+    atomic() {
+      begun++;
+      const op = base.atomic();
+      const count = { checks: 0, mutations: 0, ok: false };
+      const atomic = {
+        check: (...checks: Parameters<AtomicOperationLike["check"]>) => ((count.checks += checks.length), op.check(...checks), atomic),
+        set: (key: Parameters<AtomicOperationLike["set"]>[0], value: unknown) => (count.mutations++, op.set(key, value), atomic),
+        delete: (key: Parameters<AtomicOperationLike["delete"]>[0]) => (count.mutations++, op.delete(key), atomic),
+        commit: async () => {
+          commits.push(count);
+          const result = await op.commit();
+          count.ok = result.ok;
+          return result;
+        },
+      };
+      return atomic as unknown as AtomicOperationLike;
+    },
+  };
+  return { kv: wrapped, commits, abandoned: () => begun - commits.length };
+}
+
+for (const [what, prefix, size] of [
+  ["small images", ["edgechat"], 1000],
+  ["images of 20-60 KB (most written ahead of their commits)", ["edgechat"], 20_000],
+  ["a 1500-byte prefix (keys fill the 80 KiB of keys a commit allows)", ["edgechat", "u".repeat(1500)], 1000],
+] as const) {
+  kvTest(`20 messages × 8 distinct images, ${what}: import, read back, remove, delete, purge, in commits under Deno KV's limits`, async (open) => {
+    const kv = await open();
+    const { kv: counted, commits, abandoned } = counting(kv);
+    const s = createDenoKvStore(counted, { prefix });
+    const sent = Array.from({ length: 20 }, (_, i) => withImages(distinct(8, i + 1, size + (size > 1000 ? i * 2000 : 0)), `m${i}`));
+    // The document to import: written by a store on another database, exported (images in base64).
+    const writer = createDenoKvStore(await open());
+    const { id } = await writer.create({ model: "m" });
+    for (const m of sent) await writer.appendMessage(id, m);
+    const exported = { ...JSON.parse(JSON.stringify(await writer.export(id))), id: "many" };
+    await s.import(exported);
+    equal((await s.loadMessages("many", { limit: 100 })).messages, sent, "read back");
+    await s.import({ ...exported, id: "copy" });
+    const under = (label: string) => {
+      const over = commits.filter((c) => c.checks > 100 || c.mutations > 1000);
+      if (over.length > 0) fail(`${label}: a commit over the limits: ${JSON.stringify(over[0])}`);
+    };
+    under("imports");
+    const keys = async (part: string) => {
+      const out: Deno.KvEntry<unknown>[] = [];
+      for await (const entry of kv.list({ prefix: [...prefix, part] })) out.push(entry);
+      return out;
+    };
+    equal(((await keys("img")).map((e) => (e.value as { refs: number }).refs)), Array(160).fill(2), "160 images, each used by both copies");
+    await s.removeMessages("copy", sent.map((m) => m.id));
+    equal((await s.loadMessages("copy")).messages, [], "removed");
+    equal(((await keys("img")).map((e) => (e.value as { refs: number }).refs)), Array(160).fill(1), "one reference each left");
+    await s.delete("copy");
+    equal((await s.loadMessages("many", { limit: 100 })).messages, sent, "the other copy is whole");
+    await s.delete("many");
+    under("removal, deletes, purges");
+    // Each batch was planned to fit: no commit was begun and found over a limit (nor any begun for nothing).
+    equal(abandoned(), 0, "commits begun and abandoned");
+    const left: unknown[] = [];
+    for await (const entry of kv.list({ prefix })) left.push(entry.key);
+    equal(left, [], "nothing left");
+    equal(commits.some((c) => !c.ok), false, "no commit failed");
+  });
+}
+
+kvTest("one message with 120 distinct images is over one commit's 100 checks: a DenoKvLimitError before anything is written", async (open) => {
+  const kv = await open();
+  const { kv: counted, commits } = counting(kv);
+  const s = createDenoKvStore(counted);
+  const { id } = await s.create({ model: "m" });
+  const first = userMessage("first");
+  await s.appendMessage(id, first);
+  const before = await s.get(id);
+  const huge = withImages(distinct(120, 7));
+  const stored = async () => ({ msg: (await entries(kv, "msg")).length, img: (await entries(kv, "img")).length, blob: (await entries(kv, "blob")).length, loose: (await entries(kv, "loose")).length, trash: (await entries(kv, "trash")).length });
+  const nothing = { msg: 1, img: 0, blob: 0, loose: 0, trash: 0 };
+  /** `call` fails with DenoKvLimitError and leaves nothing; `commits` of them are tried first (written ahead, then deleted). */
+  const limitError = async (call: Promise<unknown>, what: string, tried = 0) => {
+    const n = commits.length;
+    const error = await call.then(() => fail(`${what}: expected a rejection`), (e: unknown) => e);
+    if (tried === 0) equal(commits.length - n, 0, `${what}: commits tried`);
+    else if (commits.length - n < tried) fail(`${what}: expected bytes written ahead first`);
+    if (!(error instanceof DenoKvLimitError) || !(error instanceof StorageError) || error.limit !== "checks") fail(`${what}: expected a DenoKvLimitError for checks, got ${String(error)}`);
+    equal(await stored(), nothing, `${what}: nothing stored`);
+  };
+  await limitError(s.appendMessage(id, huge), "append");
+  equal(await s.get(id), before, "append: meta unchanged");
+  equal((await s.loadMessages(id)).messages, [first], "append: messages unchanged");
+  await limitError(s.updateMessage(id, { ...huge, id: first.id }), "update");
+  equal((await s.loadMessages(id)).messages, [first], "update: message unchanged");
+
+  // Its checks come first: too many, and no image is written ahead, however large.
+  await limitError(s.appendMessage(id, withImages(distinct(120, 10, 30_000), "x".repeat(600_000))), "append of 120 images of 30 KB and a 600 KB text");
+  // Written ahead before it fails (its images too big to go inline): still nothing left.
+  const big = withImages(distinct(60, 8, 30_000));
+  await limitError(s.appendMessage(id, big), "append of 60 images of 30 KB (each also needs its write-ahead mark checked)", 2);
+
+  const writer = createDenoKvStore(await open());
+  const other = await writer.create({ model: "m" });
+  await writer.appendMessage(other.id, userMessage("fine"));
+  // The document as an export would hold it (a store refuses to write it, so it is built by hand).
+  const doc = JSON.parse(JSON.stringify(await writer.export(other.id)));
+  const toBase64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+  doc.id = "imported";
+  doc.messages.push({ ...huge, content: [{ type: "text", text: "look" }, ...distinct(120, 7).map((b) => ({ type: "image", data: toBase64(b), mimeType: "image/png" }))] });
+  await limitError(s.import(doc), "import");
+  equal(await s.get("imported"), undefined, "import: no conversation");
+});
+
+kvTest("one message with 99 distinct images fits one commit exactly (100 checks): append, read, update, remove, import, delete", async (open) => {
+  const kv = await open();
+  const s = createDenoKvStore(kv);
+  const { id } = await s.create({ model: "m" });
+  const full = withImages(distinct(99, 9));
+  await s.appendMessage(id, full);
+  equal((await s.loadMessages(id)).messages, [full], "read back");
+  equal((await entries(kv, "img")).length, 99, "99 images");
+  const changed = { ...full, content: [{ type: "text" as const, text: "changed" }, ...(full.content as object[]).slice(1)] } as Message;
+  await s.updateMessage(id, changed);
+  equal((await s.loadMessages(id)).messages, [changed], "updated (same images: no reference changes)");
+  const doc = { ...JSON.parse(JSON.stringify(await s.export(id))), id: "again" };
+  await s.removeMessages(id, [full.id]);
+  equal((await entries(kv, "img")).length + (await entries(kv, "blob")).length, 0, "removed: images freed");
+  await s.import(doc);
+  equal((await s.loadMessages("again")).messages, [changed], "imported");
+  await s.delete("again");
+  await s.delete(id);
+  equal((await entries(kv)).length, 0, "nothing left");
 });
