@@ -464,3 +464,75 @@ kvTest("one message with 99 distinct images fits one commit exactly (100 checks)
   await s.delete(id);
   equal((await entries(kv)).length, 0, "nothing left");
 });
+
+/**
+ * `kv` for a reader: the first time the reader does `at` ("list": reads a conversation's messages; "images": reads
+ * image records), `between()` runs to its end first. Counts those reads.
+ */
+function interleaved(kv: Deno.Kv, at: "list" | "images", between: () => Promise<void>): { kv: DenoKvLike; reads: () => number } {
+  const base = kv as unknown as DenoKvLike;
+  let reads = 0;
+  let fired = false;
+  const point = async () => {
+    reads++;
+    if (fired) return;
+    fired = true;
+    await between();
+  };
+  const wrapped: DenoKvLike = {
+    get: (key) => base.get(key),
+    async getMany(keys) {
+      if (at === "images" && keys.some((k) => k[1] === "img")) await point();
+      return base.getMany(keys);
+    },
+    list: (selector, options) =>
+      (async function* () {
+        if (at === "list" && "prefix" in selector && selector.prefix[1] === "msg") await point();
+        yield* base.list(selector, options);
+      })() as AsyncIterable<never>,
+    atomic: () => base.atomic(),
+  };
+  return { kv: wrapped, reads: () => reads };
+}
+
+for (const [at, cleanup, what] of [
+  ["list", false, "between reading the record and listing the messages; its cleanup died (the messages are hidden, still there)"],
+  ["list", true, "between reading the record and listing the messages, cleanup and all"],
+  ["images", true, "between listing the messages and reading their images (the removed message's image is freed)"],
+] as const) {
+  kvTest(`a reader re-reads when a removal commits ${what}: a consistent page, no removed message, no gap`, async (open) => {
+    const kv = await open();
+    const setup = createDenoKvStore(kv);
+    const { id } = await setup.create({ model: "m" });
+    const sent = Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? withImage(bytes(2000, 20 + i), `m${i}`) : userMessage(`m${i}`)));
+    for (const m of sent) await setup.appendMessage(id, m);
+    const gone = [sent[6]!, sent[8]!];
+    const kept = sent.filter((m) => !gone.includes(m));
+    const remove = async () => {
+      // Another process: its removal commits; with `cleanup` false it dies right after (crashAfter 1 commit).
+      const remover = cleanup ? kv : crashAfter(kv, 1).kv;
+      await createDenoKvStore(remover as DenoKvLike).removeMessages(id, gone.map((m) => m.id));
+    };
+
+    const reader = interleaved(kv, at, remove);
+    const s = createDenoKvStore(reader.kv);
+    const page = await s.loadMessages(id, { limit: 4 });
+    equal(page.messages, kept.slice(-4), "the newest page, as after the removal");
+    if (reader.reads() < 2) fail("the reader did not read again");
+    const older = await s.loadMessages(id, { limit: 100, before: page.before! });
+    equal([...older.messages, ...page.messages], kept, "with the older page: every kept message once, none removed");
+
+    // export, on a fresh copy of the same situation.
+    const again = await open();
+    const copy = createDenoKvStore(again);
+    const { id: other } = await copy.create({ model: "m" });
+    for (const m of sent) await copy.appendMessage(other, m);
+    const exporter = interleaved(again, at, async () => {
+      const remover = cleanup ? again : crashAfter(again, 1).kv;
+      await createDenoKvStore(remover as DenoKvLike).removeMessages(other, gone.map((m) => m.id));
+    });
+    const doc = await createDenoKvStore(exporter.kv).export(other);
+    equal(doc.messages.map((m) => m.id), kept.map((m) => m.id), "export: the kept messages");
+    if (exporter.reads() < 2) fail("export did not read again");
+  });
+}
