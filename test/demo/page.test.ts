@@ -439,7 +439,8 @@ if (problem) {
         const document = { format: "edgechat.conversation", version: 1, id: "long-history", model: "meta-llama/Llama-3.2-90B-Vision-Instruct", title: "Long history", createdAt: 1_764_000_000_000, calibration: { text: 1, image: 1, samples: 0 }, messages };
         await other.evaluate(async (doc) => {
           // The page's own store module, as vite serves it. (A literal import() here would be rewritten by vitest.)
-          const load = new Function("url", "return import(url)") as (url: string) => Promise<typeof import("../../demo/src/store.ts")>;
+          type StoreModule = { openStore(onBlocked: () => void): { import(document: unknown): Promise<unknown> } };
+          const load = new Function("url", "return import(url)") as (url: string) => Promise<StoreModule>;
           const { openStore } = await load("/src/store.ts");
           await openStore(() => {}).import(doc);
         }, document);
