@@ -202,7 +202,7 @@ export function fitToContext<M extends FitMessage>(messages: readonly M[], optio
     }
   }
 
-  let kept = messages.slice(0, systemEnd);
+  const kept = messages.slice(0, systemEnd);
   if (summarized) kept.push(summary!);
   let dropped = messages.slice(systemEnd, orphanEnd);
   let from = orphanEnd;
@@ -211,8 +211,10 @@ export function fitToContext<M extends FitMessage>(messages: readonly M[], optio
     for (let i = pinnedTurns[k]!; i < pinnedTurns[k + 1]!; i++) kept.push(messages[i]!);
     from = pinnedTurns[k + 1]!;
   }
-  dropped = dropped.concat(messages.slice(from, cut));
-  kept = kept.concat(messages.slice(cut));
+  // One copy of the (often long) dropped run, not a slice and then a concat of it.
+  if (dropped.length === 0) dropped = messages.slice(from, cut);
+  else for (let i = from; i < cut; i++) dropped.push(messages[i]!);
+  for (let i = cut; i < n; i++) kept.push(messages[i]!);
 
   const sent = policy === "latest" ? keepLatestImage(kept) : kept;
   if (policy === "error") {
