@@ -4,7 +4,7 @@
 import type { EncodedMessage } from "../stored-message.js";
 import { BUDGET, CHUNK, INLINE } from "./blobs.js";
 import type { Keys, MessageRecord } from "./keys.js";
-import { keySize, Tally, valueSize } from "./limits.js";
+import { DenoKvLimitError, keySize, Tally, valueSize } from "./limits.js";
 import type { KvKey } from "./types.js";
 
 /** Messages a purge or a removal's cleanup reads per commit, of which it deletes as many as fit. */
@@ -95,5 +95,21 @@ export function addDeleted(plan: Plan, keys: Keys, key: string, seq: KvKey[numbe
     plan.tally.check(keys.image(hash));
     plan.tally.set(keys.image(hash), imageRecord);
     plan.tally.set(keys.loose(TOKEN), freedMark);
+  }
+}
+
+/**
+ * Commit `batch(read)` (each taking at most `read` items) until one reports that nothing is left. The plan counts
+ * from above, so a commit over a limit is not expected; should one happen, the next batches read half as many.
+ */
+export async function inBatches(batch: (read: number) => Promise<{ value: boolean }>): Promise<void> {
+  let read = READ;
+  for (let done = false; !done; ) {
+    try {
+      ({ value: done } = await batch(read));
+    } catch (error) {
+      if (!(error instanceof DenoKvLimitError) || read === 1) throw error;
+      read = Math.ceil(read / 2);
+    }
   }
 }

@@ -7,8 +7,8 @@
 import { refDeltas } from "../stored-message.js";
 import { stageImages } from "./images.js";
 import type { ConversationRecord, Keys, MessageRecord } from "./keys.js";
-import { DenoKvLimitError, valueSize } from "./limits.js";
-import { addDeleted, fitting, Plan, READ } from "./plan.js";
+import { valueSize } from "./limits.js";
+import { addDeleted, fitting, inBatches, Plan } from "./plan.js";
 import { getAll, transact } from "./transact.js";
 import type { AtomicOperationLike, DenoKvLike, KvEntry } from "./types.js";
 
@@ -32,18 +32,9 @@ export async function hiddenSeqs(kv: DenoKvLike, keys: Keys, conversation: Conve
 
 /** Deletes what the conversation's unfinished removal lists, batch by batch, then clears `removing`. */
 export async function finishRemoval(kv: DenoKvLike, keys: Keys, id: string): Promise<void> {
-  let read = READ;
-  for (let done = false; !done; ) {
-    try {
-      ({ value: done } = await deleteBatch());
-    } catch (error) {
-      // The plan counts from above, so this is not expected; should it happen, fewer per commit.
-      if (!(error instanceof DenoKvLimitError) || read === 1) throw error;
-      read = Math.ceil(read / 2);
-    }
-  }
+  await inBatches(deleteBatch);
 
-  function deleteBatch() {
+  function deleteBatch(read: number) {
     return transact(kv, keys, async (op, staging) => {
       const entry = await kv.get<ConversationRecord>(keys.conversation(id));
       if (!entry.value?.removing) return { value: true, skip: true };

@@ -4,8 +4,8 @@ import { refDeltas } from "../stored-message.js";
 import { sweepBlobs } from "./blobs.js";
 import { stageImages } from "./images.js";
 import type { Keys, MessageRecord, TrashRecord } from "./keys.js";
-import { DenoKvLimitError, valueSize } from "./limits.js";
-import { addDeleted, fitting, Plan, READ } from "./plan.js";
+import { valueSize } from "./limits.js";
+import { addDeleted, fitting, inBatches, Plan } from "./plan.js";
 import { transact } from "./transact.js";
 import type { DenoKvLike, KvEntry } from "./types.js";
 
@@ -14,18 +14,9 @@ const STALE = 10 * 60_000;
 
 /** Deletes the messages under `key` and their image references, then the trash entry. */
 export async function purge(kv: DenoKvLike, keys: Keys, key: string): Promise<void> {
-  let read = READ;
-  for (let done = false; !done; ) {
-    try {
-      ({ value: done } = await deleteBatch());
-    } catch (error) {
-      // The plan counts from above, so this is not expected; should it happen, fewer per commit.
-      if (!(error instanceof DenoKvLimitError) || read === 1) throw error;
-      read = Math.ceil(read / 2);
-    }
-  }
+  await inBatches(deleteBatch);
 
-  function deleteBatch() {
+  function deleteBatch(read: number) {
     return transact(kv, keys, async (op, staging) => {
       const trash = await kv.get<TrashRecord>(keys.trash(key));
       if (trash.value === null) return { value: true, skip: true };
