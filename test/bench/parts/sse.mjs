@@ -105,7 +105,8 @@ const CONTENDERS = [
     },
   },
   {
-    // Like for like with createParser: the callback API, fed the same decoded text.
+    // Like for like with createParser: the callback API, fed the same decoded text. Written out twice rather than
+    // shared, so each parser's feed and onEvent call sites stay monomorphic, as they are in an app using one parser.
     name: "edgechat createSSEParser (callback)",
     kind: "raw",
     async run(chunks) {
