@@ -5,7 +5,7 @@ import { parseConversationJSON } from "../conversation/json.js";
 import type { Message } from "../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "./accounting.js";
 import { ConversationNotFoundError, StorageError } from "./errors.js";
-import { beforeCursor } from "./before.js";
+import { beforeCursor } from "./message-cursor.js";
 import { pageSize } from "./page-size.js";
 import { cursorAbove, cursorOf, parseCursor } from "./paging.js";
 import type { ConversationMeta, ConversationStore, MessagePage } from "./types.js";

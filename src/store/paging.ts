@@ -1,6 +1,7 @@
-// List cursors (the server stores share this format; every store throws a RangeError for one it did not make). A cursor names the last conversation of a page (its updatedAt and
-// id), so the next page starts right after it even if other conversations were added since.
-import { badCursor } from "./before.js";
+// List cursors, in one format for every store. A cursor names the last conversation of a page (its updatedAt and
+// id), so the next page starts right after it even if other conversations were added since; a cursor no store
+// could have made is a RangeError.
+import { badCursor } from "./message-cursor.js";
 import type { ConversationMeta } from "./types.js";
 
 export const cursorOf = (meta: ConversationMeta): string => `${meta.updatedAt}:${meta.id}`;

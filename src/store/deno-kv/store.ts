@@ -4,7 +4,7 @@ import { parseConversationJSON } from "../../conversation/json.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { guardStore } from "../guard.js";
-import { beforeCursor } from "../before.js";
+import { beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
 import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
 import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";

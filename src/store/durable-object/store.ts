@@ -8,7 +8,7 @@ import type { ConversationMeta, ConversationStore, MessagePage } from "../types.
 import { sqlStorageError } from "./errors.js";
 import { guardStore } from "../guard.js";
 import { applyImageDeltas, readImages } from "./images.js";
-import { beforeCursor } from "../before.js";
+import { beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
 import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
 import { ensureSchema } from "./schema.js";

@@ -4,7 +4,7 @@ import { newId } from "../../conversation/id.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
-import { badCursor, beforeCursor } from "../before.js";
+import { badCursor, beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
 import type { ConversationStore, MessagePage } from "../types.js";
 import { storageError } from "./errors.js";
