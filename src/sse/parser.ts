@@ -155,8 +155,11 @@ export function createSSEParser(config: SSEParserConfig): SSEParser {
         skipLF = false;
         if (text.charCodeAt(0) === LF) pos = 1;
       }
+      // One scan for CR per chunk: a chat stream has none, and then every line end is a plain indexOf("\n").
+      let cr = text.indexOf("\r", pos);
       if (pending.length > 0) {
-        const end = lineEnd(text, pos);
+        const lf = text.indexOf("\n", pos);
+        const end = cr === -1 ? lf : lf === -1 || cr < lf ? cr : lf;
         if (end === -1) {
           pending += pos === 0 ? text : text.slice(pos);
           checkSize(pending.length);
@@ -168,8 +171,9 @@ export function createSSEParser(config: SSEParserConfig): SSEParser {
         line(whole, 0, whole.length);
         pos = after(text, end);
         if (pos === -1) return;
+        if (cr !== -1 && cr < pos) cr = text.indexOf("\r", pos);
       }
-      pos = text.indexOf("\r", pos) === -1 ? lfLines(text, pos) : anyLines(text, pos);
+      pos = cr === -1 ? lfLines(text, pos) : anyLines(text, pos);
       if (pos < length) {
         pending = pos === 0 ? text : text.slice(pos);
         checkSize(pending.length);
@@ -186,13 +190,6 @@ export function createSSEParser(config: SSEParserConfig): SSEParser {
       return id;
     },
   };
-}
-
-/** Where the first CR or LF at or after `from` is, or -1. */
-function lineEnd(text: string, from: number): number {
-  const cr = text.indexOf("\r", from);
-  const lf = text.indexOf("\n", from);
-  return cr === -1 ? lf : lf === -1 || cr < lf ? cr : lf;
 }
 
 /** `s[start, end)` starts with "data:". */
