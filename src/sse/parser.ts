@@ -101,10 +101,25 @@ export function createSSEParser(config: SSEParserConfig): SSEParser {
    */
   function lfLines(text: string, pos: number): number {
     for (let lf = text.indexOf("\n", pos); lf !== -1; lf = text.indexOf("\n", pos)) {
-      checkSize(lf - pos);
-      if (data === undefined && text.charCodeAt(pos) === D && text.charCodeAt(lf + 1) === LF && isDataLine(text, pos, lf)) {
-        dispatch({ event: type === "" ? "message" : type, data: dataValue(text, pos, lf), id });
+      if (lf - pos > maxBufferSize) checkSize(lf - pos);
+      // Written out rather than through isDataLine/dataValue/dispatch: with several parsers in one process the
+      // engine stopped inlining those here, and this branch runs once per event.
+      if (
+        data === undefined &&
+        text.charCodeAt(pos) === D &&
+        text.charCodeAt(lf + 1) === LF &&
+        text.charCodeAt(pos + 4) === COLON &&
+        lf - pos >= 5 &&
+        text.startsWith("data", pos)
+      ) {
+        const event: ServerSentEvent = { event: type === "" ? "message" : type, data: text.slice(pos + 5 < lf && text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5, lf), id };
         pos = lf + 2;
+        if (retry !== undefined) {
+          event.retry = retry;
+          retry = undefined;
+        }
+        type = "";
+        config.onEvent(event);
       } else {
         line(text, pos, lf);
         pos = lf + 1;
