@@ -7,7 +7,7 @@ import { adjustUsage, newMeta, titleFrom } from "./accounting.js";
 import { ConversationNotFoundError, StorageError } from "./errors.js";
 import { beforeCursor } from "./message-cursor.js";
 import { pageSize } from "./page-size.js";
-import { cursorAbove, cursorOf, parseCursor } from "./paging.js";
+import { nextCursor, parseCursor } from "./paging.js";
 import type { ConversationMeta, ConversationStore, MessagePage } from "./types.js";
 
 interface Entry {
@@ -51,9 +51,7 @@ export function createMemoryStore(): ConversationStore {
         .sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1));
       const page = all.slice(0, limit);
       if (all.length <= limit) return { conversations: clone(page) };
-      // An empty page (limit 0) leads to where it began.
-      const last = page.at(-1);
-      return { conversations: clone(page), next: last ? cursorOf(last) : (cursor ?? cursorAbove(all[0]!)) };
+      return { conversations: clone(page), next: nextCursor(page, cursor, all[0]!) };
     },
 
     async get(id) {

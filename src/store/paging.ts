@@ -6,8 +6,14 @@ import type { ConversationMeta } from "./types.js";
 
 export const cursorOf = (meta: ConversationMeta): string => `${meta.updatedAt}:${meta.id}`;
 
-/** The cursor of an empty first page (limit 0): just above the newest conversation, so its next page starts there. */
-export const cursorAbove = (newest: ConversationMeta): string => `${newest.updatedAt + 1}:`;
+/**
+ * The `next` cursor of a page with more after it: right after its last conversation — or, for an empty page
+ * (limit 0), where it began: its own cursor, or just above `first`, the newest conversation past it.
+ */
+export const nextCursor = (page: readonly ConversationMeta[], cursor: string | undefined, first: ConversationMeta): string => {
+  const last = page.at(-1);
+  return last ? cursorOf(last) : (cursor ?? `${first.updatedAt + 1}:`);
+};
 
 /** The position a cursor names. One no store could have produced (tampered with) is a RangeError. */
 export function parseCursor(cursor: unknown): { updatedAt: number; id: string } {

@@ -6,7 +6,7 @@ import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { guardStore } from "../guard.js";
 import { beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
-import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
+import { nextCursor, parseCursor } from "../paging.js";
 import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
 import type { ConversationMeta, ConversationStore } from "../types.js";
@@ -130,9 +130,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
       for await (const { value } of kv.list<ConversationMeta>(selector, { reverse: true, limit: limit + 1 })) conversations.push(value);
       if (conversations.length <= limit) return { conversations };
       const extra = conversations.pop()!;
-      // An empty page (limit 0) leads to where it began (`extra` is then the newest conversation).
-      const last = conversations.at(-1);
-      return { conversations, next: last ? cursorOf(last) : (options.cursor ?? cursorAbove(extra)) };
+      return { conversations, next: nextCursor(conversations, options.cursor, extra) };
     },
 
     async get(id) {

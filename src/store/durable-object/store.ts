@@ -10,7 +10,7 @@ import { guardStore } from "../guard.js";
 import { applyImageDeltas, readImages } from "./images.js";
 import { beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
-import { cursorAbove, cursorOf, parseCursor } from "../paging.js";
+import { nextCursor, parseCursor } from "../paging.js";
 import { ensureSchema } from "./schema.js";
 import { encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
 import type { DurableObjectStorageLike, SqlValue } from "./types.js";
@@ -100,9 +100,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
       }
       const conversations = rows.slice(0, limit).map(toMeta);
       if (rows.length <= limit) return { conversations };
-      // An empty page (limit 0) leads to where it began.
-      const last = conversations.at(-1);
-      return { conversations, next: last ? cursorOf(last) : (options.cursor ?? cursorAbove(toMeta(rows[0]!))) };
+      return { conversations, next: nextCursor(conversations, options.cursor, toMeta(rows[0]!)) };
     },
 
     async get(id) {
