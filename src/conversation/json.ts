@@ -74,6 +74,7 @@ const conversationSchema = v.object({
   title: v.exactOptional(v.string()),
   createdAt: finite,
   calibration: v.exactOptional(v.object({ text: factor, image: factor, samples: count })),
+  usage: v.exactOptional(v.object({ promptTokens: count, completionTokens: count, cost: factor })),
   messages: v.array(messageSchema),
 });
 /** A validated document, its messages in memory form (image bytes, not base64). */
@@ -120,6 +121,7 @@ export function parseConversationJSON(input: unknown): ParsedConversation {
   };
   if (data.system !== undefined) parsed.system = data.system;
   if (data.title !== undefined) parsed.title = data.title;
+  if (data.usage !== undefined) parsed.usage = data.usage;
   return parsed;
 }
 

@@ -15,7 +15,16 @@ export interface ConversationJSON {
   title?: string;
   createdAt: number;
   calibration: Calibration;
+  /** What the conversation has cost, replaced replies included; absent: the sum of its messages' usage. */
+  usage?: SpentUsage;
   messages: MessageJSON[];
+}
+
+/** Tokens and cost spent by a conversation. */
+export interface SpentUsage {
+  promptTokens: number;
+  completionTokens: number;
+  cost: number;
 }
 
 export type PartJSON =

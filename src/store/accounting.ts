@@ -4,19 +4,17 @@ import type { ConversationMeta } from "./types.js";
 
 const TITLE_LENGTH = 60;
 
-/** Add `after`'s usage and remove `before`'s (either may be absent). */
+/**
+ * Count what `after` spent beyond `before` (the same message before and after an update; `before` absent for an
+ * append). The totals are what was spent, so they never go down: a removed or replaced reply stays counted.
+ */
 export function adjustUsage(meta: ConversationMeta, before: Message | undefined, after: Message | undefined): void {
-  for (const [message, sign] of [
-    [before, -1],
-    [after, 1],
-  ] as const) {
-    if (message?.role !== "assistant" || !message.usage) continue;
-    meta.usage.promptTokens += sign * message.usage.prompt_tokens;
-    meta.usage.completionTokens += sign * message.usage.completion_tokens;
-    meta.usage.cost += sign * (message.usage.estimated_cost ?? 0);
-  }
-  // Sums of floats drift: keep tiny negative residue from showing as "-$0.00".
-  if (Math.abs(meta.usage.cost) < 1e-12) meta.usage.cost = 0;
+  const was = before?.role === "assistant" ? before.usage : undefined;
+  const now = after?.role === "assistant" ? after.usage : undefined;
+  if (!now) return;
+  meta.usage.promptTokens += Math.max(0, now.prompt_tokens - (was?.prompt_tokens ?? 0));
+  meta.usage.completionTokens += Math.max(0, now.completion_tokens - (was?.completion_tokens ?? 0));
+  meta.usage.cost += Math.max(0, (now.estimated_cost ?? 0) - (was?.estimated_cost ?? 0));
 }
 
 /** A title from the first user message, when the conversation has none yet. */

@@ -16,16 +16,25 @@ export function exportDocument(meta: ConversationMeta, messages: readonly Messag
     title: meta.title,
     createdAt: meta.createdAt,
     calibration: { ...(meta.calibration ?? UNCALIBRATED) },
+    usage: { ...meta.usage },
     messages: messages.map(serializeMessage),
   };
   if (meta.system !== undefined) doc.system = meta.system;
   return doc;
 }
 
-/** The meta of an imported document, before its messages are counted in (`adjustUsage`, `messageCount`). */
+/**
+ * The meta of an imported document, before its messages are counted in (`adjustUsage`, `messageCount`); call
+ * `spentOnImport` after them.
+ */
 export function importedMeta(parsed: ParsedConversation, now: number): ConversationMeta {
   const meta = newMeta({ id: parsed.id, model: parsed.model, title: parsed.title ?? "", ...(parsed.system !== undefined && { system: parsed.system }) }, now);
   meta.createdAt = parsed.createdAt;
   meta.calibration = parsed.calibration;
   return meta;
+}
+
+/** A document that says what it cost (replaced replies included) keeps that figure over its messages' sum. */
+export function spentOnImport(meta: ConversationMeta, parsed: ParsedConversation): void {
+  if (parsed.usage) meta.usage = { ...parsed.usage };
 }

@@ -12,9 +12,27 @@ export interface ConversationMeta {
   /** Last change to the conversation or any of its messages. */
   updatedAt: number;
   messageCount: number;
-  /** Summed over every reply's `usage`. */
+  /**
+   * What the conversation has cost: every reply's `usage` added up when it is stored, including replies later
+   * replaced or removed (they were paid for).
+   */
   usage: { promptTokens: number; completionTokens: number; cost: number };
   calibration?: Calibration;
+}
+
+export interface LockOptions {
+  /** Stop waiting: the call rejects with the signal's reason and `fn` never runs. */
+  signal?: AbortSignal;
+  /** Called once, when the lock is held elsewhere and this call starts to wait for it. */
+  onWait?: () => void;
+}
+
+export type StoreChangeKind = "create" | "import" | "rename" | "calibration" | "delete" | "append" | "update" | "remove";
+
+/** A change to a stored conversation: its id and the kind of change (read the store for the rest). */
+export interface StoreChange {
+  id: string;
+  kind: StoreChangeKind;
 }
 
 export interface NewConversation {
@@ -101,11 +119,22 @@ export interface ConversationStore {
   /** Validates the document first: a bad one throws `ValidationError` and stores nothing. */
   import(document: unknown): Promise<ConversationMeta>;
   /**
-   * Optional: run `fn` holding an exclusive lock on the conversation, shared by every tab (Web Locks).
-   * Conversation streams each reply under it, so only one tab streams into a conversation at a time.
+   * Run `fn` holding the conversation's writer lock: exclusive across every tab, client or process that uses the
+   * same storage (IndexedDB: Web Locks; Durable Object: the object; Deno KV: a lease in the database; memory: the
+   * process). `Conversation` runs each whole turn under it. Optional for stores written elsewhere: without it,
+   * turns are serialised only within one `Conversation`.
    */
-  lockConversation?<T>(id: string, fn: () => T | PromiseLike<T>): Promise<T>;
-  /** Optional: whether someone (another tab) holds the conversation's lock now, i.e. may be streaming into it. */
-  isConversationLocked?(id: string): Promise<boolean>;
-  close?(): void;
+  lockConversation?<T>(id: string, fn: () => T | PromiseLike<T>, options?: LockOptions): Promise<T>;
+  /**
+   * Atomically: if `messageId` is a reply still `streaming` and nobody holds the conversation's lock (so nobody can
+   * be writing it), store it as `interrupted`, its text kept. Anything else is left as it is: a reply that finished
+   * meanwhile stays `complete`. Returns the message as stored after the call, `undefined` if it is not stored.
+   */
+  interruptStale?(id: string, messageId: string): Promise<Message | undefined>;
+  /**
+   * Changes to stored conversations, so an open conversation or a list can follow them. IndexedDB reports those of
+   * other tabs and store instances; the memory store reports every change. Returns the unsubscribe function.
+   */
+  onChange?(listener: (change: StoreChange) => void): () => void;
+  close?(): void;  close?(): void;
 }

@@ -13,6 +13,11 @@ export interface ContractHost {
    * in (Blobs, chunk rows, chunk keys). Stores that keep images inside their messages (memory) leave it out.
    */
   footprint?(store: ConversationStore): Promise<Footprint>;
+  /**
+   * A second, independent handle on the same storage as `store` (another store instance, connection or RPC client):
+   * what another tab, Worker or process would hold. The lock tests race the two.
+   */
+  sibling?(store: ConversationStore): Promise<ConversationStore> | ConversationStore;
 }
 
 export interface Footprint {
@@ -146,7 +151,7 @@ export function storeContract(host: ContractHost): void {
     if (!(after.updatedAt > before)) fail("rename updates updatedAt");
   });
 
-  define("updates a streaming message and keeps usage totals exact", async () => {
+  define("updates a streaming message and counts what was spent exactly", async () => {
     const s = await store();
     const { id } = await s.create({ model: "m" });
     await s.appendMessage(id, userMessage("hi"));
@@ -162,7 +167,7 @@ export function storeContract(host: ContractHost): void {
     equal((await s.loadMessages(id)).messages[1], { ...reply, content: "Hello", status: "complete", usage: usage(10, 2, 0.5) }, "stored reply");
     await s.removeMessages(id, [second.id]);
     meta = (await s.get(id))!;
-    equal(meta.usage, { promptTokens: 10, completionTokens: 2, cost: 0.5 }, "usage after removal");
+    equal(meta.usage, { promptTokens: 30, completionTokens: 5, cost: 0.75 }, "a removed reply was paid for: still counted");
     equal(meta.messageCount, 2, "count after removal");
     await rejects(s.updateMessage(id, assistantMessage("ghost")), errors.StorageError, "update of a missing message");
   });
@@ -382,6 +387,23 @@ export function storeContract(host: ContractHost): void {
     equal((await s.loadMessages(id)).messages, sent, "messages");
   });
 
+  define("export and import keep what was spent, replaced replies included", async () => {
+    const s = await store();
+    const { id } = await s.create({ model: "m" });
+    const first = assistantMessage("one", { usage: usage(5, 1, 0.25) });
+    await s.appendMessage(id, userMessage("q"));
+    await s.appendMessage(id, first);
+    await s.removeMessages(id, [first.id]);
+    await s.appendMessage(id, assistantMessage("two", { usage: usage(6, 2, 0.5) }));
+    const doc = JSON.parse(JSON.stringify(await s.export(id)));
+    equal(doc.usage, { promptTokens: 11, completionTokens: 3, cost: 0.75 }, "exported spend");
+    await s.delete(id);
+    equal((await s.import(doc)).usage, { promptTokens: 11, completionTokens: 3, cost: 0.75 }, "imported spend");
+    delete doc.usage;
+    doc.id = `${id}-old`;
+    equal((await s.import(doc)).usage, { promptTokens: 6, completionTokens: 2, cost: 0.5 }, "a document without it: its messages' sum");
+  });
+
   define("a bad import is a ValidationError and stores nothing", async () => {
     const s = await store();
     const before = (await s.list({ limit: 1000 })).conversations.length;
@@ -391,5 +413,134 @@ export function storeContract(host: ContractHost): void {
     equal((await s.list({ limit: 1000 })).conversations.length, before, "nothing stored");
     equal(await s.get("imp"), undefined, "not created");
     equal(({} as { polluted?: number }).polluted, undefined, "no prototype pollution");
+  });
+
+  lockContract(host);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The writer lock and the conditional interrupt: what keeps two tabs, clients or processes from scrambling a turn. */
+function lockContract(host: ContractHost): void {
+  const { define, errors } = host;
+  const pair = async () => {
+    const a = await host.makeStore();
+    const b = host.sibling ? await host.sibling(a) : a;
+    if (!a.lockConversation || !b.lockConversation || !a.interruptStale || !b.interruptStale) fail("the store has lockConversation and interruptStale");
+    return [a, b] as [Required<ConversationStore>, Required<ConversationStore>];
+  };
+
+  define("lockConversation: one holder at a time across handles; waiters are told, then run; other conversations do not wait", async () => {
+    const [a, b] = await pair();
+    const { id } = await a.create({ model: "m" });
+    const { id: other } = await a.create({ model: "m" });
+    let inside = 0;
+    let most = 0;
+    const order: string[] = [];
+    let waited = 0;
+    const hold = (s: ConversationStore, name: string) =>
+      s.lockConversation!(
+        id,
+        async () => {
+          most = Math.max(most, ++inside);
+          order.push(`${name}+`);
+          await sleep(30);
+          order.push(`${name}-`);
+          inside--;
+          return name;
+        },
+        { onWait: () => waited++ },
+      );
+    const first = hold(a, "a1");
+    await sleep(5);
+    const results = await Promise.all([first, hold(b, "b1"), hold(a, "a2"), hold(b, "b2"), b.lockConversation(other, async () => order.length)]);
+    equal(results.slice(0, 4), ["a1", "b1", "a2", "b2"], "each holder's result");
+    equal(most, 1, "never two holders at once");
+    if (results[4] === 8) fail("another conversation's lock waited for this one");
+    if (waited < 3) fail(`every later holder waited and was told (onWait called ${waited} times)`);
+    for (let i = 0; i < order.length; i += 2) if (order[i]!.slice(0, -1) !== order[i + 1]!.slice(0, -1)) fail(`holders overlapped: ${order.join(" ")}`);
+  });
+
+  define("lockConversation: a failing holder releases the lock; an aborted wait never runs", async () => {
+    const [a, b] = await pair();
+    const { id } = await a.create({ model: "m" });
+    await a.lockConversation(id, () => Promise.reject(new Error("boom"))).then(
+      () => fail("the rejection reaches the caller"),
+      (error: Error) => equal(error.message, "boom", "the holder's own error"),
+    );
+    equal(await b.lockConversation(id, () => "next"), "next", "the lock is free again");
+    let release!: () => void;
+    const held = a.lockConversation(id, () => new Promise<void>((resolve) => (release = resolve)));
+    await sleep(10);
+    const controller = new AbortController();
+    let ran = false;
+    const waiting = b.lockConversation(id, () => void (ran = true), { signal: controller.signal });
+    await sleep(10);
+    controller.abort(new Error("gave up"));
+    await waiting.then(
+      () => fail("an aborted wait rejects"),
+      () => undefined,
+    );
+    release();
+    await held;
+    await sleep(10);
+    equal(ran, false, "the aborted waiter never ran");
+    equal(await b.lockConversation(id, () => "free"), "free", "and did not keep the lock");
+  });
+
+  define("interruptStale: a streaming reply nobody writes becomes interrupted, text kept; anything else is left alone", async () => {
+    const [a, b] = await pair();
+    const { id } = await a.create({ model: "m" });
+    const question = userMessage("q");
+    const stale = assistantMessage("half a rep", { status: "streaming" });
+    const done = assistantMessage("whole", { usage: usage(3, 1, 0.01) });
+    for (const m of [question, stale, done]) await a.appendMessage(id, m);
+    equal(await b.interruptStale(id, stale.id), { ...stale, status: "interrupted" }, "the stale reply, as stored now");
+    equal(await b.interruptStale(id, stale.id), { ...stale, status: "interrupted" }, "a second call changes nothing");
+    equal(await b.interruptStale(id, done.id), done, "a complete reply is left alone");
+    equal(await b.interruptStale(id, question.id), question, "a user message is left alone");
+    equal(await b.interruptStale(id, "not-stored"), undefined, "a message not stored");
+    equal((await a.loadMessages(id)).messages, [question, { ...stale, status: "interrupted" }, done], "stored");
+    await rejects(b.interruptStale("no-such-conversation", stale.id), errors.ConversationNotFoundError, "unknown conversation");
+  });
+
+  define("interruptStale: a reply whose conversation's lock is held is being written: left streaming", async () => {
+    const [a, b] = await pair();
+    const { id } = await a.create({ model: "m" });
+    const reply = assistantMessage("stream", { status: "streaming" });
+    await a.appendMessage(id, userMessage("q"));
+    await a.appendMessage(id, reply);
+    const seen = await a.lockConversation(id, () => b.interruptStale(id, reply.id));
+    equal(seen, reply, "still streaming while the lock is held");
+    equal(await b.interruptStale(id, reply.id), { ...reply, status: "interrupted" }, "interrupted once it is released");
+  });
+
+  define("race: a writer streams and completes under the lock while another handle keeps interrupting stale replies, 12 rounds", async () => {
+    const [a, b] = await pair();
+    const { id } = await a.create({ model: "m" });
+    for (let round = 0; round < 12; round++) {
+      const reply = assistantMessage("", { status: "streaming" });
+      let writing = true;
+      const writer = a.lockConversation(id, async () => {
+        await a.appendMessage(id, userMessage(`q${round}`));
+        await a.appendMessage(id, reply);
+        for (let i = 1; i <= 3; i++) await a.updateMessage(id, { ...reply, content: "x".repeat(i) });
+        await a.updateMessage(id, { ...reply, content: "xxxx", status: "complete" });
+      });
+      const recoverer = (async () => {
+        let calls = 0;
+        while (writing || calls === 0) {
+          calls++;
+          const seen = await b.interruptStale(id, reply.id);
+          if (seen?.role === "assistant" && seen.status === "interrupted") fail(`round ${round}: a reply being written was marked interrupted`);
+          await sleep(round % 3);
+        }
+      })();
+      await writer;
+      writing = false;
+      await recoverer;
+      const last = (await b.loadMessages(id, { limit: 1 })).messages[0];
+      equal(last, { ...reply, content: "xxxx", status: "complete" }, `round ${round}: the finished reply`);
+    }
   });
 }
