@@ -1,14 +1,15 @@
-import { exportDocument, importedMeta } from "./document.js";
+import { exportDocument, importedMeta, spentOnImport } from "./document.js";
 import type { Calibration } from "../conversation/calibration.js";
 import { newId } from "../conversation/id.js";
 import { parseConversationJSON } from "../conversation/json.js";
 import type { Message } from "../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "./accounting.js";
 import { ConversationNotFoundError, StorageError } from "./errors.js";
+import { createLocalLocks } from "./local-lock.js";
 import { beforeCursor } from "./message-cursor.js";
 import { pageSize } from "./page-size.js";
 import { nextCursor, parseCursor } from "./paging.js";
-import type { ConversationMeta, ConversationStore, MessagePage } from "./types.js";
+import type { ConversationMeta, ConversationStore, MessagePage, StoreChange } from "./types.js";
 
 interface Entry {
   meta: ConversationMeta;
@@ -37,7 +38,16 @@ export function createMemoryStore(): ConversationStore {
     if (!found) throw new ConversationNotFoundError(id);
     return found;
   };
-  const touch = (e: Entry) => (e.meta.updatedAt = now());
+  const locks = createLocalLocks();
+  const listeners = new Set<(change: StoreChange) => void>();
+  /** Tell listeners after the change (a microtask later, as a real store's notification arrives), never during it. */
+  const touch = (e: Entry, kind: StoreChange["kind"]) => {
+    e.meta.updatedAt = now();
+    announce(e.meta.id, kind);
+  };
+  const announce = (id: string, kind: StoreChange["kind"]) => {
+    if (listeners.size > 0) queueMicrotask(() => listeners.forEach((listener) => listener({ id, kind })));
+  };
 
   return {
     async list({ limit: asked, cursor } = {}) {
@@ -64,21 +74,23 @@ export function createMemoryStore(): ConversationStore {
       if (entries.has(id)) throw new StorageError(`A conversation with id "${id}" already exists`);
       const meta = newMeta({ ...init, id }, now());
       entries.set(id, { meta, messages: [], ids: new Set(), seqs: [], nextSeq: 0 });
+      announce(id, "create");
       return clone(meta);
     },
 
     async rename(id, title) {
       const e = entry(id);
       e.meta.title = title;
-      touch(e);
+      touch(e, "rename");
     },
 
     async setCalibration(id, calibration: Calibration) {
       entry(id).meta.calibration = clone(calibration);
+      announce(id, "calibration");
     },
 
     async delete(id) {
-      entries.delete(id);
+      if (entries.delete(id)) announce(id, "delete");
     },
 
     async loadMessages(id, { limit: asked, before: cursor } = {}): Promise<MessagePage> {
@@ -103,7 +115,7 @@ export function createMemoryStore(): ConversationStore {
       e.meta.messageCount++;
       adjustUsage(e.meta, undefined, message);
       if (!e.meta.title) e.meta.title = titleFrom(message) ?? "";
-      touch(e);
+      touch(e, "append");
     },
 
     async updateMessage(id, message) {
@@ -112,7 +124,7 @@ export function createMemoryStore(): ConversationStore {
       if (index === -1) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
       adjustUsage(e.meta, e.messages[index], message);
       e.messages[index] = clone(message);
-      touch(e);
+      touch(e, "update");
     },
 
     async removeMessages(id, ids) {
@@ -126,7 +138,7 @@ export function createMemoryStore(): ConversationStore {
         e.seqs.splice(i, 1);
         e.meta.messageCount--;
       }
-      touch(e);
+      touch(e, "remove");
     },
 
     async export(id) {
@@ -147,8 +159,28 @@ export function createMemoryStore(): ConversationStore {
         adjustUsage(meta, undefined, message);
         if (!meta.title) meta.title = titleFrom(message) ?? "";
       }
+      spentOnImport(meta, parsed);
       entries.set(parsed.id, e);
+      announce(parsed.id, "import");
       return clone(meta);
+    },
+
+    lockConversation: (id, fn, options) => locks.run(id, fn, options),
+
+    async interruptStale(id, messageId) {
+      const e = entry(id);
+      const index = e.messages.findIndex((m) => m.id === messageId);
+      const message = e.messages[index];
+      if (message?.role === "assistant" && message.status === "streaming" && !locks.held(id)) {
+        e.messages[index] = { ...message, status: "interrupted" };
+        touch(e, "update");
+      }
+      return e.messages[index] && clone(e.messages[index]);
+    },
+
+    onChange(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
   };
 }

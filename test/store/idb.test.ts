@@ -19,6 +19,7 @@ storeContract({
     return store;
   },
   errors: { ValidationError, StorageError, ConversationNotFoundError },
+  sibling: (store) => makeStore({ name: names.get(store)! }),
   async footprint(store) {
     const { images } = await all(names.get(store)!);
     return { images: images.length, chunks: images.filter((i) => i.blob instanceof Blob).length };

@@ -1,12 +1,13 @@
-import { exportDocument, importedMeta } from "../document.js";
+import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import type { IDBPTransaction } from "idb";
 import { newId } from "../../conversation/id.js";
 import type { Message } from "../../conversation/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
+import { createLocalLocks } from "../local-lock.js";
 import { badCursor, beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
-import type { ConversationStore, MessagePage } from "../types.js";
+import type { ConversationStore, LockOptions, MessagePage, StoreChange } from "../types.js";
 import { storageError } from "./errors.js";
 import { connection } from "./open.js";
 import { fromStored, isConversationRecord, isMessageRecord, toMeta, toStored } from "./records.js";
@@ -32,13 +33,7 @@ export interface CorruptRecord {
   value: unknown;
 }
 
-export type StoreChangeKind = "create" | "import" | "rename" | "calibration" | "delete" | "append" | "update" | "remove";
-
-/** A change another tab (or another store instance on the same database) made. */
-export interface StoreChange {
-  id: string;
-  kind: StoreChangeKind;
-}
+export type { StoreChange, StoreChangeKind } from "../types.js";
 
 export interface IndexedDBStore extends ConversationStore {
   /**
@@ -48,17 +43,20 @@ export interface IndexedDBStore extends ConversationStore {
    */
   onChange(listener: (change: StoreChange) => void): () => void;
   /**
-   * Run `fn` holding a Web Lock on the conversation, so only one tab streams into it at a time: another
-   * tab's call waits until `fn` settles. Where Web Locks are missing, `fn` runs without a lock.
+   * Run `fn` holding the conversation's Web Lock, shared by every tab and worker of this origin: another call waits
+   * until `fn` settles, and a tab that closes or crashes releases it. Where Web Locks are missing, the lock holds
+   * within this page only.
    */
-  lockConversation<T>(id: string, fn: () => T | PromiseLike<T>): Promise<T>;
-  /** Whether a tab holds the conversation's lock (Web Locks), i.e. may be streaming into it; false where Web Locks are missing. */
-  isConversationLocked(id: string): Promise<boolean>;
+  lockConversation<T>(id: string, fn: () => T | PromiseLike<T>, options?: LockOptions): Promise<T>;
+  interruptStale(id: string, messageId: string): Promise<Message | undefined>;
   /** Close the database connection and the channel; later calls reject. */
   close(): void;
 }
 
 type Tx = IDBPTransaction<Schema, ("conversations" | "messages" | "images")[], "readwrite">;
+const NOT_FREE = Symbol("not free");
+/** Where Web Locks are missing: one lock per name for every store instance in this page. */
+const local = createLocalLocks();
 const STORES = ["conversations", "messages", "images"] as ("conversations" | "messages" | "images")[];
 
 /** The key range below a list cursor (an array key as JSON); what IndexedDB cannot take as one was not made here. */
@@ -182,6 +180,40 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
   };
   const hydrate = (records: readonly MessageRecord[], blobs: Map<string, Blob>) => Promise.all(records.map((r) => fromStored(r.message, blobs))).catch(fail);
   const valid = (r: MessageRecord) => isMessageRecord(r) || corrupt("messages", [r?.conversationId, r?.seq] as IDBValidKey, r);
+
+  /**
+   * The conversation's lock: Web Locks, shared by every tab and worker of this origin and released by the browser
+   * when a page dies. Without Web Locks, a lock within this page only. `ifAvailable`: NOT_FREE instead of waiting.
+   */
+  const lock = async <T>(id: string, fn: () => T | PromiseLike<T>, { signal, onWait, ifAvailable }: LockOptions & { ifAvailable?: boolean } = {}): Promise<T | typeof NOT_FREE> => {
+    const name = `${topic}:${id}`;
+    const locks = globalThis.navigator?.locks;
+    if (!locks) {
+      if (ifAvailable && local.held(name)) return NOT_FREE;
+      return local.run(name, fn, { ...(signal && { signal }), ...(onWait && { onWait }) });
+    }
+    const free = await locks.request(name, { ifAvailable: true }, async (held) => (held ? { value: await fn() } : NOT_FREE));
+    if (free !== NOT_FREE || ifAvailable) return free === NOT_FREE ? free : free.value;
+    onWait?.();
+    return locks.request(name, signal ? { signal } : {}, () => fn());
+  };
+  /** A stored message; `interrupt`: store it as interrupted if still streaming (only for a caller holding the lock). */
+  const readMessage = (id: string, messageId: string, interrupt: boolean) =>
+    op(interrupt ? "readwrite" : "readonly", async (tx) => {
+      const conversation = await meta(tx, id);
+      const messages = tx.objectStore("messages");
+      const old = await messages.index("id").get([id, messageId]);
+      if (!old || !valid(old)) return undefined;
+      const [[found], blobs] = await withImages(tx, [old]);
+      if (!found) return undefined;
+      let stored = found.message;
+      if (interrupt && stored.role === "assistant" && stored.status === "streaming") {
+        stored = { ...stored, status: "interrupted" };
+        await messages.put(record(id, old.seq, stored));
+        await save(tx, conversation);
+      }
+      return [stored, blobs] as const;
+    }, interrupt ? { id, kind: "update" } : undefined).then((found) => found && fromStored(found[0], found[1]).catch(fail));
 
   return {
     async list({ limit: asked, cursor } = {}) {
@@ -365,6 +397,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
           await addImages(tx, blobs);
           // One transaction, every add issued at once: 10 000 messages import in one go, or not at all.
           await Promise.all(parsed.messages.map((m, i) => push(tx, conversation, m, stored[i]!)));
+          spentOnImport(conversation, parsed);
           await tx.objectStore("conversations").add(conversation);
           return toMeta(conversation);
         },
@@ -378,16 +411,13 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
       return () => void listeners.delete(listener);
     },
 
-    lockConversation(id, fn) {
-      const locks = globalThis.navigator?.locks;
-      return locks ? locks.request(`${topic}:${id}`, () => fn()) : Promise.resolve().then(fn);
-    },
+    // Without ifAvailable, lock waits: never NOT_FREE.
+    lockConversation: <T>(id: string, fn: () => T | PromiseLike<T>, options?: LockOptions) => lock(id, fn, options) as Promise<T>,
 
-    async isConversationLocked(id) {
-      const locks = globalThis.navigator?.locks;
-      if (!locks) return false;
-      const { held = [] } = await locks.query();
-      return held.some((lock) => lock.name === `${topic}:${id}`);
+    async interruptStale(id, messageId) {
+      // Holding the lock (only if it is free) is what makes the check atomic: no tab can be mid-turn meanwhile.
+      const result = await lock(id, () => readMessage(id, messageId, true), { ifAvailable: true });
+      return result === NOT_FREE ? readMessage(id, messageId, false) : result;
     },
 
     close() {
