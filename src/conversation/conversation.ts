@@ -10,7 +10,7 @@ import { type FitResult, fitToContext } from "./fit.js";
 import { newId } from "./id.js";
 import { loadNewest, PAGE_SIZE } from "./load.js";
 import { parseConversationJSON, parseJSONText } from "./json.js";
-import { type ConversationJSON, serializeMessage } from "./serialize.js";
+import { type ConversationJSON, type SpentUsage, serializeMessage } from "./serialize.js";
 import { Persistence } from "./persist.js";
 import { ConversationNotFoundError, StorageError } from "../store/errors.js";
 import type { ConversationStore } from "../store/types.js";
@@ -18,14 +18,34 @@ import { estimateTokens } from "../tokens/estimate.js";
 import type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions } from "./options.js";
 import { type ModelPreset, presetFor } from "./presets.js";
 import { Reply } from "./reply.js";
+import { mergeTail } from "./sync.js";
 import { type SummaryMessage, toAPIMessages } from "./to-api.js";
-import type { AssistantMessage, Message, MessageContent, ReplyStatus } from "./types.js";
+import type { AssistantMessage, Message, MessageContent, ReplyStatus, UserMessage } from "./types.js";
 import { sumUsage, totalUsage } from "./usage.js";
 
-export type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions } from "./options.js";
+export type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions, WhileBusy } from "./options.js";
 
 type OpenOptions = Omit<ConversationOptions, "id" | "model" | "system"> & { model?: string };
-type Saved = { id: string; model: string; system?: string; createdAt: number; calibration?: Calibration };
+type Saved = { id: string; model: string; system?: string; createdAt: number; calibration?: Calibration; usage?: SpentUsage };
+
+/** One send, regenerate, edit or continue: queued, then run as one critical section under the conversation's lock. */
+interface Turn {
+  reply: Reply;
+  controller: AbortController;
+  options: SendOptions;
+  /** The new content (send, edit), read before the lock is taken (a Blob may take a while). */
+  content?: Promise<MessageContent>;
+  /**
+   * Under the lock, on the up-to-date history: make this turn's change to it. Returns the index of the reply to
+   * carry on (continue), or undefined for a new reply. Throws when the history no longer allows it.
+   */
+  apply(content: MessageContent | undefined): number | undefined;
+}
+
+const isFinished = (reply: Reply) => reply.state === "complete" || reply.state === "interrupted" || reply.state === "error";
+
+/** Messages read to bring the history up to date before a turn: the tail another writer may have changed. */
+const PULL_PAGE = 8;
 
 const DEFAULT_MAX_OUTPUT = 4096;
 
@@ -48,7 +68,18 @@ export class Conversation {
   readonly #listeners = new Set<(change: ConversationChange) => void>();
   #contextWindow: number;
   #calibration: Calibration = UNCALIBRATED;
-  #current: AbortController | undefined;
+  /** The turn running now, and those queued behind it. */
+  #running: Turn | undefined;
+  readonly #queued: Turn[] = [];
+  /** True from the moment a turn holds the lock until it releases it: the history is ours alone. */
+  #inTurn = false;
+  #spent: SpentUsage = { promptTokens: 0, completionTokens: 0, cost: 0 };
+  #unsubscribe: (() => void) | undefined;
+  /** A background read of the store in progress (another writer's change), and whether another is due. */
+  #pulling: Promise<void> | undefined;
+  #pullAgain = false;
+  /** Waiting for another writer's turn to end, to settle a reply it left streaming. */
+  #watching: AbortController | undefined;
   #summary: { key: string; message: SummaryMessage } | undefined;
   #lastContext: ContextReport | undefined;
   #persist: Persistence | undefined;
@@ -77,9 +108,9 @@ export class Conversation {
     return this.#messages;
   }
 
-  /** True while a reply is streaming. */
+  /** True while a reply is unfinished: queued, waiting for another tab's turn, or streaming. */
   get busy(): boolean {
-    return this.#current !== undefined;
+    return this.#queued.length > 0 || (this.#running !== undefined && !isFinished(this.#running.reply));
   }
 
   get calibration(): Calibration {
@@ -95,9 +126,13 @@ export class Conversation {
     return this.#lastContext;
   }
 
-  /** Tokens and cost of every reply so far. */
-  get usage(): { promptTokens: number; completionTokens: number; cost: number } {
-    return totalUsage(this.#messages);
+  /**
+   * What this conversation has cost: every reply's tokens and cost, including replies replaced by `regenerate` or
+   * `edit`, and those of messages not loaded. Kept in the store's metadata, so `open()` knows it without reading
+   * the history; followed as other tabs add to it.
+   */
+  get usage(): SpentUsage {
+    return { ...this.#spent };
   }
 
   /** Subscribe to appends, updates (streaming text, status) and removals. Returns the unsubscribe function. */
@@ -106,22 +141,26 @@ export class Conversation {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Send a user message and stream the reply. Bad content (an unsupported image) throws here, before anything changes. */
+  /**
+   * Send a user message and stream the reply. Bad content (an unsupported image) throws here, before anything
+   * changes. While another reply is unfinished the send is queued (see `whileBusy`); across tabs, clients and
+   * processes it waits for the conversation's lock, then sends with the whole history (`reply.state`).
+   */
   send(content: ContentInput, options: SendOptions = {}): Reply {
-    this.#assertIdle();
-    return this.#withContent(content, options, (normalized) => this.#append({ id: newId(), role: "user", content: normalized, createdAt: Date.now() }));
+    const sync = normalizeContentSync(content);
+    return this.#schedule(options, sync !== undefined ? Promise.resolve(sync) : normalizeContent(content), (normalized) => {
+      this.#append({ id: newId(), role: "user", content: normalized!, createdAt: Date.now() });
+      return undefined;
+    });
   }
 
   /** Ask again for the reply to the last user message, replacing the reply that followed it. */
   regenerate(options: SendOptions = {}): Reply {
-    this.#assertIdle();
-    let last = this.#messages.length - 1;
-    while (last >= 0 && this.#messages[last]!.role !== "user") last--;
-    if (last === -1) throw new EdgeChatError("Nothing to regenerate: the conversation has no user message");
-    this.#truncate(last + 1);
-    const { reply, controller } = this.#begin(options);
-    void this.#run(reply, controller, options);
-    return reply;
+    this.#lastUser();
+    return this.#schedule(options, undefined, () => {
+      this.#truncate(this.#lastUser() + 1);
+      return undefined;
+    });
   }
 
   /**
@@ -129,26 +168,19 @@ export class Conversation {
    * continue, and its text is appended to the same message.
    */
   continue(options: SendOptions = {}): Reply {
-    this.#assertIdle();
-    const index = this.#messages.length - 1;
-    const last = this.#messages[index];
-    if (last?.role !== "assistant" || last.status !== "interrupted" || last.content === "") {
-      throw new EdgeChatError("Nothing to continue: the last message is not an interrupted reply with text");
-    }
-    const { reply, controller } = this.#begin(options);
-    void this.#run(reply, controller, options, index);
-    return reply;
+    this.#continuable();
+    return this.#schedule(options, undefined, () => this.#continuable());
   }
 
   /** Replace a user message's content, drop everything after it, and send again. */
   edit(messageId: string, content: ContentInput, options: SendOptions = {}): Reply {
-    this.#assertIdle();
-    const index = this.#messages.findIndex((m) => m.id === messageId);
-    const original = this.#messages[index];
-    if (!original || original.role !== "user") throw new EdgeChatError(`No user message with id "${messageId}" to edit`);
-    return this.#withContent(content, options, (normalized) => {
+    this.#userMessage(messageId);
+    const sync = normalizeContentSync(content);
+    return this.#schedule(options, sync !== undefined ? Promise.resolve(sync) : normalizeContent(content), (normalized) => {
+      const index = this.#userMessage(messageId);
       this.#truncate(index + 1);
-      this.#replace(index, { ...original, content: normalized });
+      this.#replace(index, { ...(this.#messages[index] as UserMessage), content: normalized! });
+      return undefined;
     });
   }
 
@@ -161,9 +193,16 @@ export class Conversation {
     this.#replace(index, pinned ? { ...rest, pinned: true } : rest);
   }
 
-  /** Stop the reply in progress, if any; its message ends `interrupted` with the text so far. */
+  /** Stop the reply in progress, if any (its message ends `interrupted` with the text so far), and those queued. */
   abort(): void {
-    this.#current?.abort();
+    for (const turn of [this.#running, ...this.#queued]) turn?.controller.abort();
+  }
+
+  /** Stop following the store (other tabs' changes). A reply in progress goes on and is stored. */
+  close(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#watching?.abort();
   }
 
   /** What the next request would carry, without sending it. */
@@ -197,13 +236,7 @@ export class Conversation {
     conversation.#olderCursor = before;
     conversation.#messages.push(...messages);
     conversation.#attach(store);
-    // A reply still "streaming" is left from a page that closed or crashed — unless another tab holds the
-    // conversation's lock and is streaming it right now, which must not be overwritten.
-    if (!(await store.isConversationLocked?.(id))) {
-      conversation.#messages.forEach((m, i) => {
-        if (m.role === "assistant" && m.status === "streaming") conversation.#replace(i, { ...m, status: "interrupted" });
-      });
-    }
+    await conversation.#settleOthers();
     return conversation;
   }
 
@@ -240,6 +273,7 @@ export class Conversation {
       model: this.model,
       createdAt: this.createdAt,
       calibration: { ...this.#calibration },
+      usage: this.usage,
       messages: this.#messages.map(serializeMessage),
     };
     if (this.system !== undefined) json.system = this.system;
@@ -253,7 +287,7 @@ export class Conversation {
    */
   static fromJSON(input: unknown, options: Omit<ConversationOptions, "model" | "id" | "system"> & { model?: string }): Conversation {
     const data = parseConversationJSON(typeof input === "string" ? parseJSONText(input) : input);
-    const conversation = Conversation.#restore(options, data);
+    const conversation = Conversation.#restore(options, data.usage ? data : { ...data, usage: totalUsage(data.messages) });
     conversation.#messages.push(...data.messages);
     return conversation;
   }
@@ -267,49 +301,223 @@ export class Conversation {
     const conversation = new Conversation(base);
     (conversation as { createdAt: number }).createdAt = saved.createdAt;
     if (saved.calibration) conversation.#calibration = saved.calibration;
+    if (saved.usage) conversation.#spent = { ...saved.usage };
     return conversation;
   }
 
-  #assertIdle(): void {
-    if (this.#current) throw new EdgeChatError("A reply is still streaming: await reply.done, or call abort() first");
+  #lastUser(): number {
+    let last = this.#messages.length - 1;
+    while (last >= 0 && this.#messages[last]!.role !== "user") last--;
+    if (last === -1) throw new EdgeChatError("Nothing to regenerate: the conversation has no user message");
+    return last;
   }
 
-  /**
-   * Normalise `content` (bad content throws here, before anything changes), then `apply` it and stream the reply.
-   * Content with Blobs is read first; a failed read fails the reply.
-   */
-  #withContent(content: ContentInput, options: SendOptions, apply: (content: MessageContent) => void): Reply {
-    const sync = normalizeContentSync(content);
-    const { reply, controller } = this.#begin(options);
-    const start = (normalized: MessageContent) => {
-      apply(normalized);
-      void this.#run(reply, controller, options);
-    };
-    if (sync !== undefined) start(sync);
-    else normalizeContent(content).then(start, (error) => this.#fail(reply, error));
-    return reply;
+  #continuable(): number {
+    const index = this.#messages.length - 1;
+    const last = this.#messages[index];
+    if (last?.role !== "assistant" || last.status !== "interrupted" || last.content === "") {
+      throw new EdgeChatError("Nothing to continue: the last message is not an interrupted reply with text");
+    }
+    return index;
   }
 
-  #begin(options: SendOptions): { reply: Reply; controller: AbortController } {
+  #userMessage(messageId: string): number {
+    const index = this.#messages.findIndex((m) => m.id === messageId);
+    if (this.#messages[index]?.role !== "user") throw new EdgeChatError(`No user message with id "${messageId}" to edit`);
+    return index;
+  }
+
+  /** Queue a turn under the `whileBusy` policy, and start it if nothing runs. */
+  #schedule(options: SendOptions, content: Promise<MessageContent> | undefined, apply: Turn["apply"]): Reply {
+    const policy = this.#options.whileBusy ?? "queue";
+    if (this.busy) {
+      if (policy === "reject") throw new EdgeChatError("A reply is still streaming: await reply.done, or call abort() first");
+      if (policy === "replace") this.abort();
+    }
+    content?.catch(() => {});
     const controller = new AbortController();
     if (options.signal?.aborted) controller.abort();
     else options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
-    this.#current = controller;
-    return { reply: new Reply(() => controller.abort()), controller };
+    const reply = new Reply(
+      () => controller.abort(),
+      (r) => this.#emit({ type: "reply", reply: r }),
+    );
+    const turn: Turn = { reply, controller, options, apply, ...(content && { content }) };
+    // A queued turn aborted before it began leaves nothing behind.
+    controller.signal.addEventListener("abort", () => {
+      const at = this.#queued.indexOf(turn);
+      if (at !== -1) this.#queued.splice(at, 1) && reply.fail(new UserAbortError(), "interrupted");
+    });
+    if (this.#running) this.#queued.push(turn);
+    else this.#start(turn);
+    return reply;
   }
 
-  #fail(reply: Reply, error: unknown): void {
-    this.#current = undefined;
-    reply.fail(error);
+  #start(turn: Turn): void {
+    this.#running = turn;
+    void this.#turn(turn).finally(() => {
+      this.#running = undefined;
+      const next = this.#queued.shift();
+      if (next) this.#start(next);
+      else this.#watchOthers();
+    });
+  }
+
+  /**
+   * One turn, start to end: read its content, take the conversation's lock (another tab's turn finishes first),
+   * bring the history up to date, change it, send, stream, store the final reply — and only then release.
+   */
+  async #turn(turn: Turn): Promise<void> {
+    const { reply, controller } = turn;
+    try {
+      const content = await turn.content;
+      controller.signal.throwIfAborted();
+      const store = this.#store;
+      const critical = () => this.#critical(turn, content);
+      if (store?.lockConversation) {
+        this.#watching?.abort();
+        await store.lockConversation(this.id, critical, { signal: controller.signal, onWait: () => reply.setState("waiting") });
+      } else await critical();
+    } catch (error) {
+      // What fails before the reply's message exists: reading the content, the lock, a store read, an abort while
+      // queued or waiting. The history is as it was.
+      reply.fail(controller.signal.aborted && !(error instanceof EdgeChatError) ? new UserAbortError({ cause: error }) : error, controller.signal.aborted ? "interrupted" : "error");
+    }
+  }
+
+  async #critical(turn: Turn, content: MessageContent | undefined): Promise<void> {
+    this.#inTurn = true;
+    try {
+      turn.controller.signal.throwIfAborted();
+      turn.reply.setState("streaming");
+      // Our own earlier writes first (a pin, a write that failed), then what other writers did meanwhile.
+      await this.#persist?.flush();
+      await this.#pulling;
+      await this.#pull();
+      // Holding the lock, a reply still streaming has no writer left.
+      this.#messages.forEach((m, i) => m.role === "assistant" && m.status === "streaming" && this.#replace(i, { ...m, status: "interrupted" }));
+      const continueAt = turn.apply(content);
+      await this.#stream(turn.reply, turn.controller, turn.options, continueAt);
+    } finally {
+      this.#inTurn = false;
+    }
+  }
+
+  /** Read the store's newest messages and merge them over the tail they overlap; and what has been spent. */
+  async #pull(): Promise<void> {
+    const store = this.#store;
+    if (!store) return;
+    const meta = await store.get(this.id);
+    if (meta) this.#spent = { ...meta.usage };
+    for (let limit = PULL_PAGE; ; limit *= 4) {
+      const page = await store.loadMessages(this.id, { limit });
+      const first = page.messages[0];
+      let at = this.#messages.length - 1;
+      while (at >= 0 && this.#messages[at]!.id !== first?.id) at--;
+      if (at !== -1 || page.before === undefined) return this.#mergeTail(Math.max(at, 0), page.messages);
+      // Another writer added more than we read: start again from the newest pages, as open() does.
+      if (limit >= PULL_PAGE * 16) {
+        const newest = await loadNewest(store, this.id, this.#contextWindow, this.#options.countTokens ?? estimateTokens);
+        this.#olderCursor = newest.before;
+        return this.#mergeTail(0, newest.messages);
+      }
+    }
+  }
+
+  #mergeTail(at: number, incoming: readonly Message[]): void {
+    const merge = mergeTail(this.#messages, at, incoming);
+    this.#messages.splice(at, this.#messages.length - at, ...merge.tail);
+    if (merge.removed.length > 0) this.#emit({ type: "remove", ids: merge.removed });
+    for (const message of merge.updated) this.#emit({ type: "update", message });
+    for (const message of merge.appended) this.#emit({ type: "append", message });
+  }
+
+  /** Another writer changed the conversation: follow it (coalesced; never inside our own turn, which reads anyway). */
+  #follow(): void {
+    if (this.#pulling) {
+      this.#pullAgain = true;
+      return;
+    }
+    this.#pulling = (async () => {
+      do {
+        this.#pullAgain = false;
+        if (this.#inTurn || (this.#persist?.pending ?? 0) > 0) return;
+        try {
+          await this.#pull();
+        } catch (error) {
+          this.#emit({ type: "storage-error", error: error instanceof StorageError ? error : new StorageError(String(error), { cause: error }) });
+          return;
+        }
+      } while (this.#pullAgain);
+    })().finally(() => {
+      this.#pulling = undefined;
+      this.#watchOthers();
+    });
+  }
+
+  /**
+   * Replies left `streaming` by another writer: stored as `interrupted` if nobody holds the lock (atomically, in
+   * the store), else left to their writer. A store without `interruptStale` cannot tell: shown interrupted here,
+   * the store left alone (the writer, if alive, still writes its reply).
+   */
+  async #settleOthers(): Promise<void> {
+    const store = this.#store!;
+    for (const [i, m] of this.#messages.entries()) {
+      if (m.role !== "assistant" || m.status !== "streaming") continue;
+      if (!store.interruptStale) {
+        this.#messages[i] = { ...m, status: "interrupted" };
+        continue;
+      }
+      const now = await store.interruptStale(this.id, m.id);
+      const at = this.#messages.findIndex((x) => x.id === m.id);
+      if (now && at !== -1 && now.role === "assistant" && now.status !== m.status) {
+        this.#messages[at] = now;
+        this.#emit({ type: "update", message: now });
+      }
+    }
+    this.#watchOthers();
+  }
+
+  /** A reply another writer is streaming: when its turn ends (or its tab dies), settle what it left. */
+  #watchOthers(): void {
+    const store = this.#store;
+    if (this.#watching || this.#running || !this.#unsubscribe || !store?.lockConversation) return;
+    if (!this.#messages.some((m) => m.role === "assistant" && m.status === "streaming")) return;
+    const watching = (this.#watching = new AbortController());
+    store
+      .lockConversation(this.id, () => {}, { signal: watching.signal })
+      .then(() => {
+        this.#watching = undefined;
+        if (!watching.signal.aborted && !this.#running) return this.#settleOthers().then(() => this.#follow());
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (this.#watching === watching) this.#watching = undefined;
+      });
   }
 
   #emit(change: ConversationChange): void {
-    for (const listener of this.#listeners) listener(change);
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        // A listener's mistake is not the conversation's: report it, and carry on as if it had not thrown.
+        const report = this.#options.onListenerError ?? (globalThis as { reportError?: (e: unknown) => void }).reportError;
+        if (report) report(error);
+        else
+          setTimeout(() => {
+            throw error;
+          });
+      }
+    }
   }
 
   #attach(store: ConversationStore): void {
     this.#store = store;
     this.#persist = new Persistence(store, this.id, (error) => this.#emit({ type: "storage-error", error }));
+    this.#unsubscribe = store.onChange?.((change) => {
+      if (change.id === this.id && change.kind !== "delete") this.#follow();
+    });
   }
 
   #append(message: Message): void {
@@ -331,6 +539,15 @@ export class Conversation {
     const ids = removed.map((m) => m.id);
     this.#persist?.remove(ids);
     this.#emit({ type: "remove", ids });
+  }
+
+  #spend(usage: { prompt_tokens: number; completion_tokens: number; estimated_cost?: number }): void {
+    const spent = this.#spent;
+    this.#spent = {
+      promptTokens: spent.promptTokens + usage.prompt_tokens,
+      completionTokens: spent.completionTokens + usage.completion_tokens,
+      cost: spent.cost + (usage.estimated_cost ?? 0),
+    };
   }
 
   #setCalibration(calibration: Calibration): void {
@@ -380,18 +597,6 @@ export class Conversation {
    * Stream one reply. With `continueAt`, the reply at that index (interrupted) is carried on: the request
    * ends with CONTINUE_PROMPT (sent, never stored) and the new text is appended to the same message.
    */
-  async #run(reply: Reply, controller: AbortController, options: SendOptions, continueAt?: number): Promise<void> {
-    // Stream under the store's cross-tab lock when it has one: one tab streams into a conversation at a time.
-    const store = this.#store;
-    try {
-      if (store?.lockConversation) await store.lockConversation(this.id, () => this.#stream(reply, controller, options, continueAt));
-      else await this.#stream(reply, controller, options, continueAt);
-    } catch (error) {
-      // Only the lock itself can fail here (#stream settles the reply on every path).
-      this.#fail(reply, error);
-    }
-  }
-
   async #stream(reply: Reply, controller: AbortController, options: SendOptions, continueAt?: number): Promise<void> {
     const params: ConversationParams = { ...this.#options.params, ...options.params };
     let index = continueAt ?? -1;
@@ -471,8 +676,12 @@ export class Conversation {
         };
         delete (final as { error?: unknown }).error;
         update(final);
-        if (completion.usage) this.#setCalibration(calibrate(this.#calibration, fit.estimate, completion.usage.prompt_tokens));
-        this.#current = undefined;
+        if (completion.usage) {
+          this.#setCalibration(calibrate(this.#calibration, fit.estimate, completion.usage.prompt_tokens));
+          this.#spend(completion.usage);
+        }
+        // The final state is stored before the lock is released (a failed write is reported, and flush() retries).
+        await this.#persist?.flush().catch(() => {});
         reply.finish(final);
         return;
       }
@@ -484,8 +693,9 @@ export class Conversation {
         const base = message ?? fresh(status);
         const err = error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
         update({ ...base, status, error: err, ...(contextRetry && { contextRetry }) });
-      }
-      this.#fail(reply, error);
+        await this.#persist?.flush().catch(() => {});
+        reply.fail(error, status);
+      } else reply.fail(error);
     }
   }
 }

@@ -5,6 +5,14 @@ import type { StorageError } from "../store/errors.js";
 import type { ImagePolicy } from "./presets.js";
 import type { Message } from "./types.js";
 import type { Client } from "../client/client.js";
+import type { Reply } from "./reply.js";
+
+/**
+ * What `send` (and `regenerate`, `edit`, `continue`) does while a reply of the same Conversation is not finished:
+ * `queue` it to run next; `reject` with an error; or `replace`: stop the running reply (its partial text kept,
+ * `interrupted`) and drop the queued ones, then run.
+ */
+export type WhileBusy = "queue" | "reject" | "replace";
 
 /** Request parameters a conversation passes through (everything but model, messages and stream). */
 export type ConversationParams = Partial<Omit<ChatCompletionCreateParamsBase, "model" | "messages">>;
@@ -31,6 +39,13 @@ export interface ConversationOptions {
   summarize?: (dropped: readonly Message[]) => string | Promise<string>;
   /** Tokens kept free for the counter's error; default 2% of the window. */
   safetyMargin?: number;
+  /** Default "queue". */
+  whileBusy?: WhileBusy;
+  /**
+   * An `onChange` listener threw. The conversation carries on as if it had not (its state, the stored reply);
+   * without this option the error is reported like an uncaught one (`reportError`, else thrown in a new task).
+   */
+  onListenerError?: (error: unknown) => void;
 }
 
 export interface SendOptions {
@@ -44,6 +59,8 @@ export type ConversationChange =
   | { type: "remove"; ids: readonly string[] }
   /** Older messages loaded from the store (`loadOlder`), placed before the others. */
   | { type: "prepend"; messages: readonly Message[] }
+  /** A reply moved on: queued, waiting for another tab's turn, streaming, finished (`reply.state`). */
+  | { type: "reply"; reply: Reply }
   /** A write to the store failed; the conversation in memory is intact and `flush()` retries. */
   | { type: "storage-error"; error: StorageError };
 

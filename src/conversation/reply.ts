@@ -1,4 +1,11 @@
-import type { AssistantMessage } from "./types.js";
+import type { AssistantMessage, ReplyStatus } from "./types.js";
+
+/**
+ * Where a reply is: `queued` behind another reply of the same Conversation; `waiting` for the conversation's lock,
+ * which another tab, client or process holds (its turn is running); `streaming` (its turn has begun: the history
+ * is read, the message stored, the request sent); then how it ended.
+ */
+export type ReplyState = "queued" | "waiting" | ReplyStatus;
 
 const noop = () => {};
 
@@ -10,6 +17,8 @@ export class Reply implements AsyncIterable<string> {
   /** The final assistant message when the reply completes; rejects with the typed error otherwise. */
   readonly done: Promise<AssistantMessage>;
   readonly #abort: () => void;
+  readonly #onState: (reply: Reply) => void;
+  #state: ReplyState = "queued";
   #queue: string[] = [];
   #ended = false;
   #error: unknown;
@@ -20,8 +29,9 @@ export class Reply implements AsyncIterable<string> {
   #reject!: (e: unknown) => void;
 
   /** @internal */
-  constructor(abort: () => void) {
+  constructor(abort: () => void, onState: (reply: Reply) => void = noop) {
     this.#abort = abort;
+    this.#onState = onState;
     this.done = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -29,9 +39,20 @@ export class Reply implements AsyncIterable<string> {
     this.done.catch(noop);
   }
 
-  /** Stop this reply; its message ends `interrupted` with the text so far. */
+  /** Stop this reply; its message ends `interrupted` with the text so far. A reply not yet begun never starts. */
   abort(): void {
     this.#abort();
+  }
+
+  get state(): ReplyState {
+    return this.#state;
+  }
+
+  /** @internal */
+  setState(state: ReplyState): void {
+    if (this.#ended || this.#state === state) return;
+    this.#state = state;
+    this.#onState(this);
   }
 
   /** @internal */
@@ -42,13 +63,15 @@ export class Reply implements AsyncIterable<string> {
 
   /** @internal */
   finish(message: AssistantMessage): void {
+    this.setState(message.status);
     this.#ended = true;
     this.#resolve(message);
     this.#wake?.();
   }
 
   /** @internal */
-  fail(error: unknown): void {
+  fail(error: unknown, state: ReplyState = "error"): void {
+    this.setState(state);
     this.#ended = true;
     this.#failed = true;
     this.#error = error;

@@ -23,7 +23,8 @@ describe("Conversation.send", () => {
       return streamReply(["Bon", "jour"], usage(20, 2, 0.00001))(req, res);
     });
     const changes: ConversationChange["type"][] = [];
-    conv.onChange((c) => changes.push(c.type));
+    const states: string[] = [];
+    conv.onChange((c) => (c.type === "reply" ? states.push(c.reply.state) : changes.push(c.type)));
     const reply = conv.send("Say hello in French");
     const deltas: string[] = [];
     for await (const d of reply) deltas.push(d);
@@ -36,6 +37,7 @@ describe("Conversation.send", () => {
     expect(conv.messages[1]).toBe(final);
     expect(changes[0]).toBe("append");
     expect(changes).toContain("update");
+    expect(states).toEqual(["streaming", "complete"]);
     const body = upstream.requests[0]!.body;
     expect(body.messages).toEqual([
       { role: "system", content: "Be brief." },
@@ -117,7 +119,7 @@ describe("Conversation.send", () => {
     expect(final).toMatchObject({ status: "interrupted", finishReason: "length", content: "Once upon" });
   });
 
-  it("refuses a second send while a reply streams", async () => {
+  it('whileBusy "reject": a second send while a reply streams throws, and changes nothing', async () => {
     const release = gate();
     upstream.handle(async (req, res) => {
       startSSE(res);
@@ -125,11 +127,124 @@ describe("Conversation.send", () => {
       await release.opened;
       return streamReply([])(req, res);
     });
-    const conv = conversation();
+    const conv = conversation({ whileBusy: "reject" });
     const reply = conv.send("one");
     expect(() => conv.send("two")).toThrow(EdgeChatError);
     release.open();
     await reply.done.catch(() => {});
+    expect(conv.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('whileBusy "queue" (the default): sends made while a reply streams run after it, in order, each with the whole history', async () => {
+    const release = gate();
+    let n = 0;
+    upstream.handle(async (req, res) => {
+      const mine = ++n;
+      if (mine === 1) {
+        startSSE(res);
+        res.write(sse(chunk({ content: "one " })));
+        await release.opened;
+        res.write(sse(chunk({ content: "done" }, { finish_reason: "stop" })));
+        res.write("data: [DONE]\n\n");
+        return res.end();
+      }
+      return streamReply([`reply ${mine}`])(req, res);
+    });
+    const conv = conversation();
+    const states: string[][] = [[], [], []];
+    const replies = ["a", "b", "c"].map((text, i) => {
+      const reply = conv.send(text);
+      conv.onChange((c) => c.type === "reply" && c.reply === reply && states[i]!.push(c.reply.state));
+      return reply;
+    });
+    expect(conv.busy).toBe(true);
+    await wait(50);
+    expect(replies.map((r) => r.state)).toEqual(["streaming", "queued", "queued"]);
+    expect(upstream.requests).toHaveLength(1);
+    release.open();
+    const finals = await Promise.all(replies.map((r) => r.done));
+    expect(finals.map((m) => m.content)).toEqual(["one done", "reply 2", "reply 3"]);
+    expect(conv.messages.map((m) => m.content)).toEqual(["a", "one done", "b", "reply 2", "c", "reply 3"]);
+    expect(upstream.requests.map((r) => r.body.messages.length)).toEqual([1, 3, 5]);
+    expect(states.slice(1)).toEqual([["streaming", "complete"], ["streaming", "complete"]]);
+    expect(conv.busy).toBe(false);
+  });
+
+  it('whileBusy "replace": a send stops the running reply (kept, interrupted) and drops the queued ones', async () => {
+    upstream.handle(async (req, res) => {
+      if (JSON.stringify(req.body).includes("second")) return streamReply(["fresh"])(req, res);
+      startSSE(res);
+      res.write(sse(chunk({ content: "partial " })));
+      await new Promise((resolve) => res.on("close", resolve));
+    });
+    const conv = conversation({ whileBusy: "replace" });
+    const first = conv.send("first");
+    for await (const _ of first) break;
+    const second = conv.send("second");
+    await expect(first.done).rejects.toBeInstanceOf(UserAbortError);
+    expect(first.state).toBe("interrupted");
+    expect((await second.done).content).toBe("fresh");
+    expect(conv.messages.map((m) => [m.content, m.role === "assistant" ? m.status : "user"])).toEqual([
+      ["first", "user"],
+      ["partial ", "interrupted"],
+      ["second", "user"],
+      ["fresh", "complete"],
+    ]);
+  });
+
+  it("abort() stops the running reply and every queued one; a queued reply aborted on its own never starts", async () => {
+    upstream.handle(async (_req, res) => {
+      startSSE(res);
+      res.write(sse(chunk({ content: "x" })));
+      await new Promise((resolve) => res.on("close", resolve));
+    });
+    const conv = conversation();
+    const [a, b, c] = [conv.send("a"), conv.send("b"), conv.send("c")];
+    b.abort();
+    await expect(b.done).rejects.toBeInstanceOf(UserAbortError);
+    expect(b.state).toBe("interrupted");
+    for await (const _ of a) break;
+    conv.abort();
+    await expect(a.done).rejects.toBeInstanceOf(UserAbortError);
+    await expect(c.done).rejects.toBeInstanceOf(UserAbortError);
+    expect(conv.messages.map((m) => m.content)).toEqual(["a", "x"]);
+    expect(upstream.requests).toHaveLength(1);
+    expect(conv.busy).toBe(false);
+  });
+
+  it("a throwing onChange listener changes nothing: the reply completes, is stored complete, and the next send works", async () => {
+    upstream.handle(streamReply(["Hel", "lo"], usage(9, 2)));
+    const errors: unknown[] = [];
+    const conv = conversation({ onListenerError: (error) => errors.push(error) });
+    conv.onChange(() => {
+      throw new Error("listener bug");
+    });
+    const seen: string[] = [];
+    conv.onChange((c) => seen.push(c.type));
+    const message = await conv.send("hi").done;
+    expect(message).toMatchObject({ status: "complete", content: "Hello" });
+    expect(conv.busy).toBe(false);
+    expect(errors.length).toBeGreaterThan(2);
+    expect(seen).toContain("update"); // the listeners after it still hear everything
+    expect((await conv.send("again").done).status).toBe("complete");
+  });
+
+  it("without onListenerError, a listener's error is reported like an uncaught one, and the reply is unaffected", async () => {
+    upstream.handle(streamReply(["ok"]));
+    const reported: unknown[] = [];
+    const original = (globalThis as { reportError?: unknown }).reportError;
+    (globalThis as { reportError?: unknown }).reportError = (e: unknown) => reported.push(e);
+    try {
+      const conv = conversation();
+      conv.onChange((c) => {
+        if (c.type === "append") throw new Error("thrown before the stream");
+      });
+      expect((await conv.send("hi").done).status).toBe("complete");
+      expect(reported.map((e) => (e as Error).message)).toEqual(["thrown before the stream", "thrown before the stream"]);
+    } finally {
+      (globalThis as { reportError?: unknown }).reportError = original;
+    }
   });
 
   it("rejects an unsupported image before changing anything", () => {
