@@ -75,6 +75,8 @@ export interface Sent {
   turn?: number;
   /** The content the server streamed in full (what a complete reply must equal). */
   text: string;
+  /** The contents of the messages the request carried. */
+  messages?: string[];
 }
 
 const pieces = ["Hello", " wörld", ", ", "日本語", " 🦙", " llama", "s", " — ", "ok", " \u00e9t\u00e9", "\n", "1", "2"];

@@ -25,6 +25,16 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
+/** The contents of the messages a request carried, to check that it was sent with the whole history. */
+function requestMessages(body: Buffer[]): string[] {
+  try {
+    const messages = JSON.parse(Buffer.concat(body).toString("utf8")).messages as { content: unknown }[];
+    return messages.map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)));
+  } catch {
+    return [];
+  }
+}
+
 export async function startChaosServer(seed: number, stallMs: number): Promise<ChaosServer> {
   const log = new Map<string, Sent[]>();
   const server = createServer((req, res) => {
@@ -37,14 +47,15 @@ export async function startChaosServer(seed: number, stallMs: number): Promise<C
       return;
     }
     const closed = new Promise<void>((resolve) => res.on("close", () => resolve()));
-    req.resume();
+    const body: Buffer[] = [];
+    req.on("data", (piece: Buffer) => body.push(piece));
     req.on("end", async () => {
       const conversation = String(req.headers["x-chaos-conversation"] ?? "unknown");
       const entries = log.get(conversation) ?? [];
       log.set(conversation, entries);
       const random = rng(seed ^ hash(`${conversation}#${entries.length}`));
       const fault = pick(random);
-      const record: Sent = { fault, text: "", turn: Number(req.headers["x-chaos-turn"] ?? -1) };
+      const record: Sent = { fault, text: "", turn: Number(req.headers["x-chaos-turn"] ?? -1), messages: requestMessages(body) };
       entries.push(record); // recorded before responding, so the order of attempts is kept
       await respond(record, res, random, closed, stallMs);
     });
