@@ -219,3 +219,85 @@ describe("Conversation with a store", () => {
     expect(() => conv.continue()).toThrow(/Nothing to continue/);
   });
 });
+
+describe("usage is what the conversation has cost", () => {
+  const cost = (n: number) => usage(10 * n, n, n / 1000);
+
+  it("counts replies replaced by regenerate and edit, in memory, in the store, and after open", async () => {
+    const store = createMemoryStore();
+    let n = 0;
+    upstream.handle((req, res) => {
+      n++;
+      return streamReply([`r${n}`], cost(n))(req, res);
+    });
+    const conv = await Conversation.create(store, { client: client(), model: MODEL });
+    await conv.send("a").done;
+    await conv.regenerate().done;
+    await conv.edit(conv.messages[0]!.id, "a2").done;
+    await conv.send("b").done;
+    const spent = { promptTokens: 100, completionTokens: 10, cost: 0.01 }; // 1 + 2 + 3 + 4
+    expect(upstream.requests).toHaveLength(4);
+    expect(conv.usage.promptTokens).toBe(spent.promptTokens);
+    expect(conv.usage.completionTokens).toBe(spent.completionTokens);
+    expect(conv.usage.cost).toBeCloseTo(spent.cost, 12);
+    expect(conv.messages).toHaveLength(4); // two replies were replaced, and still counted
+    expect((await store.get(conv.id))!.usage).toEqual(conv.usage);
+    const reopened = await Conversation.open(store, conv.id, { client: client() });
+    expect(reopened.usage).toEqual(conv.usage);
+    const copy = Conversation.fromJSON(JSON.parse(JSON.stringify(conv.toJSON())), { client: client() });
+    expect(copy.usage).toEqual(conv.usage);
+    reopened.close();
+    conv.close();
+  });
+
+  it("after open() of a conversation longer than one page, counts the pages not loaded", async () => {
+    const store = createMemoryStore();
+    const { id } = await store.create({ model: MODEL });
+    for (let i = 0; i < 400; i++) {
+      await store.appendMessage(id, { id: `u${i}`, role: "user", content: `question ${i} `.repeat(40), createdAt: i });
+      await store.appendMessage(id, { id: `a${i}`, role: "assistant", content: `answer ${i} `.repeat(40), status: "complete", usage: cost(1), createdAt: i });
+    }
+    const conv = await Conversation.open(store, id, { client: client(), contextWindow: 8192 });
+    expect(conv.hasOlder).toBe(true);
+    expect(conv.messages.length).toBeLessThan(800);
+    expect(conv.usage.promptTokens).toBe(4000);
+    expect(conv.usage.cost).toBeCloseTo(0.4, 12);
+    conv.close();
+  });
+});
+
+describe("two writers on one conversation (two Conversation objects on one store, as two tabs)", () => {
+  it("10 rounds of simultaneous sends: the transcript alternates, each reply answers its own question, each request carried every earlier turn", async () => {
+    const store = createMemoryStore();
+    upstream.handle(async (req, res) => {
+      const messages = (req.body as { messages: { content: string }[] }).messages;
+      await wait(5 + Math.floor(Math.random() * 20));
+      return streamReply([`answer to `, messages.at(-1)!.content])(req, res);
+    });
+    const a = await Conversation.create(store, { client: client(), model: MODEL });
+    const b = await Conversation.open(store, a.id, { client: client() });
+    const waited: string[] = [];
+    b.onChange((c) => c.type === "reply" && c.reply.state === "waiting" && waited.push("b"));
+    a.onChange((c) => c.type === "reply" && c.reply.state === "waiting" && waited.push("a"));
+    for (let round = 0; round < 10; round++) {
+      await Promise.all([a.send(`a${round}`).done, b.send(`b${round}`).done]);
+    }
+    const stored = (await store.loadMessages(a.id, { limit: 1000 })).messages;
+    expect(stored).toHaveLength(40);
+    stored.forEach((m, i) => {
+      expect(m.role).toBe(i % 2 ? "assistant" : "user");
+      if (m.role === "assistant") expect(m).toMatchObject({ status: "complete", content: `answer to ${stored[i - 1]!.content}` });
+    });
+    const requests = upstream.requests.slice(-20).map((r) => (r.body as { messages: { content: string }[] }).messages.map((m) => m.content));
+    for (const sent of requests) {
+      const at = stored.findIndex((m) => m.role === "user" && m.content === sent.at(-1));
+      expect(sent).toEqual(stored.slice(0, at + 1).map((m) => m.content));
+    }
+    expect(waited.length).toBeGreaterThanOrEqual(10); // every round, the later of the two waited for the other's turn
+    await wait(50);
+    expect(a.messages).toEqual(stored);
+    expect(b.messages).toEqual(stored);
+    a.close();
+    b.close();
+  });
+});
