@@ -78,6 +78,11 @@ export class Conversation {
   /** A background read of the store in progress (another writer's change), and whether another is due. */
   #pulling: Promise<void> | undefined;
   #pullAgain = false;
+  /**
+   * The store's `updatedAt` for this conversation when this object last knew every message change (read before the
+   * messages were): every change moves it on, so an equal value means there is nothing to read.
+   */
+  #seen: number | undefined;
   /** Waiting for another writer's turn to end, to settle a reply it left streaming. */
   #watching: AbortController | undefined;
   #summary: { key: string; message: SummaryMessage } | undefined;
@@ -232,6 +237,7 @@ export class Conversation {
     const meta = await store.get(id);
     if (!meta) throw new ConversationNotFoundError(id);
     const conversation = Conversation.#restore(options, meta);
+    conversation.#seen = meta.updatedAt;
     const { messages, before } = await loadNewest(store, id, conversation.#contextWindow, options.countTokens ?? estimateTokens);
     conversation.#olderCursor = before;
     conversation.#messages.push(...messages);
@@ -398,6 +404,8 @@ export class Conversation {
       this.#messages.forEach((m, i) => m.role === "assistant" && m.status === "streaming" && this.#replace(i, { ...m, status: "interrupted" }));
       const continueAt = turn.apply(content);
       await this.#stream(turn.reply, turn.controller, turn.options, continueAt);
+      // Still holding the lock, everything in the store is ours: the next turn need not read it again.
+      if (this.#store && this.pendingWrites === 0) this.#seen = (await this.#store.get(this.id).catch(() => undefined))?.updatedAt;
     } finally {
       this.#inTurn = false;
     }
@@ -408,7 +416,10 @@ export class Conversation {
     const store = this.#store;
     if (!store) return;
     const meta = await store.get(this.id);
-    if (meta) this.#spent = { ...meta.usage };
+    if (!meta) return;
+    this.#spent = { ...meta.usage };
+    if (meta.updatedAt === this.#seen) return;
+    this.#seen = meta.updatedAt;
     for (let limit = PULL_PAGE; ; limit *= 4) {
       const page = await store.loadMessages(this.id, { limit });
       const first = page.messages[0];
