@@ -136,5 +136,5 @@ export interface ConversationStore {
    * other tabs and store instances; the memory store reports every change. Returns the unsubscribe function.
    */
   onChange?(listener: (change: StoreChange) => void): () => void;
-  close?(): void;  close?(): void;
+  close?(): void;
 }

@@ -10,6 +10,7 @@
 //   loose, token                 → LooseBlob: a blob no committed record references (yet, or any more): blobs.ts
 //   trash, key                   → messages of a deleted conversation (or of an import under way) to purge
 //   removal, key, n              → seqs of messages removed (hidden from readers) and not yet deleted: removal.ts
+//   lock, id                     → LockRecord: the lease of the conversation's writer lock (lock.ts)
 import type { ConversationMeta } from "../types.js";
 import type { KvKey } from "./types.js";
 
@@ -53,6 +54,12 @@ export interface TrashRecord {
   importing?: string;
 }
 
+/** Held by whoever wrote `token` until `expiresAt` (ms since the epoch); past it, anyone may take it over. */
+export interface LockRecord {
+  token: string;
+  expiresAt: number;
+}
+
 export type Keys = ReturnType<typeof keysUnder>;
 
 export function keysUnder(prefix: KvKey) {
@@ -70,5 +77,6 @@ export function keysUnder(prefix: KvKey) {
     trash: (key: string): KvKey => [...prefix, "trash", key],
     removal: (key: string): KvKey => [...prefix, "removal", key],
     allTrash: [...prefix, "trash"] as KvKey,
+    lock: (id: string): KvKey => [...prefix, "lock", id],
   };
 }

@@ -1,9 +1,10 @@
 // removeMessages in one atomic step however many messages it removes. One commit (checked against the
-// conversation's record) takes the messages out of the meta's count and usage and lists their seqs under
-// [removal, key, n], with `removing` set on the record; every reader skips the listed seqs from then on. Later
-// commits delete the listed messages batch by batch, with their image references and blobs, taking each from the
-// list in the same commit; the last one clears `removing`. A crash anywhere leaves either the old conversation or
-// the new one in every reader's view, and the next write to the conversation finishes the cleanup first.
+// conversation's record) takes the messages out of the meta's count (not its usage: what was spent stays spent) and
+// lists their seqs under [removal, key, n], with `removing` set on the record; every reader skips the listed seqs from
+// then on. Later commits delete the listed messages batch by batch, with their image references and blobs, taking
+// each from the list in the same commit; the last one clears `removing`. A crash anywhere leaves either the old
+// conversation or the new one in every reader's view, and the next write to the conversation finishes the cleanup
+// first.
 import { refDeltas } from "../stored-message.js";
 import { stageImages } from "./images.js";
 import type { ConversationRecord, Keys, MessageRecord } from "./keys.js";

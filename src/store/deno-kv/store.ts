@@ -1,4 +1,4 @@
-import { exportDocument, importedMeta } from "../document.js";
+import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import { newId } from "../../conversation/id.js";
 import { parseConversationJSON } from "../../conversation/json.js";
 import type { Message } from "../../conversation/types.js";
@@ -15,7 +15,8 @@ import { kvStorageError } from "./errors.js";
 import { DenoKvLimitError, LIMITS, tooLarge, valueSize } from "./limits.js";
 import { addImported, fitting, Plan } from "./plan.js";
 import { readImages, stageImages } from "./images.js";
-import { type ConversationRecord, keysUnder, type MessageRecord, type TrashRecord } from "./keys.js";
+import { type ConversationRecord, keysUnder, type LockRecord, type MessageRecord, type TrashRecord } from "./keys.js";
+import { createLeases, LEASE, running } from "./lock.js";
 import { createQueue, getAll, transact } from "./transact.js";
 import { finishRemoval, hiddenSeqs, listRemoval, MAX_REMOVAL } from "./removal.js";
 import { purge, sweep } from "./trash.js";
@@ -30,6 +31,12 @@ const SWEEP_EVERY = 60_000;
 export interface DenoKvStoreOptions {
   /** Where under the database the store keeps its keys (default `["edgechat"]`): e.g. `["users", userId]`. */
   prefix?: KvKey;
+  /**
+   * How long the conversation's writer lock (`lockConversation`) lasts unless renewed, in ms (default 15 000; it is
+   * renewed every third of it). A holder whose process dies keeps others waiting at most this long; a holder stalled
+   * for longer loses the lock, and its writes to that conversation then fail with `DenoKvLockLostError` (lock.ts).
+   */
+  lockLease?: number;
 }
 
 /**
@@ -41,10 +48,17 @@ export interface DenoKvStoreOptions {
  * One message is stored in one commit, which checks each of its distinct images: a message with more than 99
  * (fewer when they are large: each written ahead adds a check) is refused with `DenoKvLimitError`, a
  * `StorageError`, and nothing is stored. An update checks the images it adds and drops. Imports, deletes and
- * removals split their work into as many commits as Deno KV's limits ask for (limits.ts, plan.ts).
+ * removals split their work into as many commits as Deno KV's limits ask for (limits.ts, plan.ts). A write made under
+ * the conversation's lock also checks the lock's lease: one image fewer per message.
+ *
+ * `lockConversation` is a lease in the database, exclusive across store instances, connections and processes
+ * (lock.ts); `interruptStale` decides in one commit that checks the lease and the message.
  */
 export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = {}): ConversationStore {
   const keys = keysUnder(options.prefix ?? ["edgechat"]);
+  const lease = options.lockLease ?? LEASE;
+  if (!(lease > 0 && lease < Infinity)) throw new RangeError(`lockLease must be a positive number of ms, not ${String(options.lockLease)}`);
+  const leases = createLeases(kv, keys, lease);
   const queue = createQueue();
   let clock = 0;
   // Strictly increasing here, and past the conversation's own last change: two changes never share an updatedAt.
@@ -59,10 +73,11 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
 
   /**
    * The conversation's record; its versionstamp is checked by `op`: any change to the conversation retries. A
-   * writer (given `op`) first finishes a removal left unfinished (a crash, another writer's), then reads again.
+   * writer (given `op`) first finishes a removal left unfinished (a crash, another writer's), then reads again; under
+   * the conversation's lock, it commits only while the lease is still this store's.
    */
   async function conversation(op: AtomicOperationLike | undefined, id: string): Promise<KvEntry<ConversationRecord>> {
-    const entry = await kv.get<ConversationRecord>(keys.conversation(id));
+    const [entry] = await Promise.all([kv.get<ConversationRecord>(keys.conversation(id)), op && leases.fence(op, id)]);
     if (entry.value === null) throw new ConversationNotFoundError(id);
     if (op && entry.value.removing) {
       await finishRemoval(kv, keys, id);
@@ -99,6 +114,18 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
     const base = { id: encoded.message.id, images: encoded.hashes, size: body.length };
     if (body.length <= INLINE && staging.take(body.length)) return { ...base, body };
     return { ...base, blob: await staging.blob(op, label, body) };
+  }
+
+  /** Writes `encoded` over the message at `seq` (`previous` its record, `before` its message), with the bookkeeping. */
+  async function rewrite(op: AtomicOperationLike, staging: Staging, old: ConversationRecord, seq: number, previous: MessageRecord, before: Message, encoded: EncodedMessage): Promise<string[]> {
+    const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, previous.images), encoded.images);
+    op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body"));
+    if (previous.blob) freed.push(previous.blob);
+    const meta = structuredClone(old.meta);
+    adjustUsage(meta, before, encoded.message);
+    meta.updatedAt = now(meta.updatedAt);
+    save(op, old, { ...old, meta });
+    return freed;
   }
 
   const stored = async (r: MessageRecord): Promise<Message> => parseStored(decoder.decode(r.body ?? (await readBlob(kv, keys, r.blob!, r.size))));
@@ -236,14 +263,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
           const seq = (await kv.get<number>(keys.messageId(old.key, message.id))).value;
           const previous = seq === null ? null : (await kv.get<MessageRecord>(keys.message(old.key, seq))).value;
           if (seq === null || previous === null) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
-          const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, previous.images), encoded.images);
-          op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body"));
-          if (previous.blob) freed.push(previous.blob);
-          const meta = structuredClone(old.meta);
-          adjustUsage(meta, await stored(previous), message);
-          meta.updatedAt = now(meta.updatedAt);
-          save(op, old, { ...old, meta });
-          return { value: undefined, freed };
+          return { value: undefined, freed: await rewrite(op, staging, old, seq, previous, await stored(previous), encoded) };
         }),
       );
       await tidy();
@@ -305,6 +325,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
         adjustUsage(meta, undefined, message);
         if (!meta.title) meta.title = titleFrom(message) ?? "";
       }
+      spentOnImport(meta, parsed);
 
       // The messages go in first, under a new key marked as trash (purged if the import dies midway), then
       // one commit creates the conversation and clears the mark. As many messages per commit as Deno KV's limits
@@ -374,6 +395,27 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
         throw error;
       }
     },
+
+    interruptStale: (id, messageId) =>
+      queue(id, async () => {
+        const { value } = await transact(kv, keys, async (op, staging) => {
+          const { value: old } = await conversation(leases.holds(id) ? undefined : op, id);
+          const seq = (await kv.get<number>(keys.messageId(old.key, messageId))).value;
+          const entry = seq === null ? null : await kv.get<MessageRecord>(keys.message(old.key, seq));
+          if (seq === null || !entry?.value) return { value: undefined, skip: true };
+          const [message] = await decode([entry.value]);
+          if (message?.role !== "assistant" || message.status !== "streaming") return { value: message, skip: true };
+          // Held here or elsewhere: its writer is alive. A lease taken after this read fails the commit: decide again.
+          const lock = await kv.get<LockRecord>(keys.lock(id));
+          if (leases.holds(id) || running(lock)) return { value: message, skip: true };
+          op.check(lock, entry);
+          const encoded = await encodeMessage({ ...message, status: "interrupted" });
+          return { value: encoded.message, freed: await rewrite(op, staging, old, seq, entry.value, message, encoded) };
+        });
+        await tidy();
+        return value && structuredClone(value);
+      }),
   };
-  return guardStore(store, kvStorageError);
+  // Outside the guard: what fn throws, and an aborted wait's reason, reach the caller as they are.
+  return { ...guardStore(store, kvStorageError), lockConversation: (id, fn, options) => leases.run(id, fn, options) };
 }

@@ -7,6 +7,9 @@ import type { AtomicOperationLike, DenoKvLike, KvEntryMaybe, KvKey } from "./typ
 const ATTEMPTS = 50;
 const BUSY = /database is locked|SQLITE_BUSY/i;
 
+/** Another connection holds SQLite's write lock (a local database opened twice): try again. */
+export const isBusy = (error: unknown): boolean => BUSY.test((error as Error | undefined)?.message ?? "");
+
 /** `getMany`, past its 10-key limit (each group of 10 is read consistently, the groups one after another). */
 export async function getAll<T>(kv: DenoKvLike, keys: readonly KvKey[]): Promise<KvEntryMaybe<T>[]> {
   const out: KvEntryMaybe<T>[] = [];
@@ -48,7 +51,7 @@ export async function transact<T>(
       } catch (error) {
         // Another connection holds SQLite's write lock (a local database opened twice), or what the attempt read
         // changed under it: a conflict, too.
-        if (!BUSY.test((error as Error | undefined)?.message ?? "") && !isStaleRead(error)) throw error;
+        if (!isBusy(error) && !isStaleRead(error)) throw error;
       }
       if (done) {
         committed = true;

@@ -20,7 +20,8 @@ export interface KvCheck {
 
 export interface AtomicOperationLike {
   check(...checks: KvCheck[]): this;
-  set(key: KvKey, value: unknown): this;
+  /** `expireIn` (ms): Deno KV may delete the key once that long has passed (no sooner). */
+  set(key: KvKey, value: unknown, options?: { expireIn?: number }): this;
   delete(key: KvKey): this;
   commit(): Promise<{ ok: true; versionstamp: string } | { ok: false }>;
 }

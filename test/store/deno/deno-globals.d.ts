@@ -9,4 +9,16 @@ declare namespace Deno {
   const args: string[];
   function test(name: string, fn: () => Promise<void>): void;
   function openKv(path?: string): Promise<Kv>;
+  const stdin: { readable: ReadableStream<Uint8Array<ArrayBuffer>> };
+  interface ChildProcess {
+    stdin: WritableStream<Uint8Array>;
+    stdout: ReadableStream<Uint8Array<ArrayBuffer>>;
+    status: Promise<{ success: boolean; code: number }>;
+    kill(signal?: string): void;
+  }
+  class Command {
+    constructor(command: string, options: { args: string[]; stdin?: "piped"; stdout?: "piped"; stderr?: "inherit" });
+    spawn(): ChildProcess;
+  }
+  function serve(options: { hostname: string; port: number; onListen(): void }, handler: (request: Request) => Response | Promise<Response>): { addr: { port: number }; shutdown(): Promise<void> };
 }

@@ -1,14 +1,15 @@
 // edgechat/deno-kv on real Deno KV (a SQLite file per test, in the directory run.mjs passes after `--`): the whole
-// store contract, then what only this store has (64 KiB values, blobs written ahead, several connections).
+// store contract, then what only this store has (64 KiB values, blobs written ahead, several connections, the lock
+// across processes: kv_process.ts is the other process).
 // Run: node test/store/deno/run.mjs   (named *_test.ts, not *.test.ts, so vitest leaves it alone)
 import { ValidationError } from "../../../src/errors/validation.ts";
-import type { Message } from "../../../src/conversation/types.ts";
-import { type AtomicOperationLike, createDenoKvStore, type DenoKvLike, DenoKvLimitError } from "../../../src/store/deno-kv/index.ts";
+import type { AssistantMessage, Message } from "../../../src/conversation/types.ts";
+import { type AtomicOperationLike, createDenoKvStore, type DenoKvLike, DenoKvLimitError, DenoKvLockLostError } from "../../../src/store/deno-kv/index.ts";
 import type { ConversationStore } from "../../../src/store/types.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import { assistantMessage, equal, fail, storeContract, userMessage } from "../contract.ts";
 
-const dir = Deno.args[0] ?? fail("pass a directory for the KV files: deno test … kv_test.ts -- <dir>");
+const [dir, deno] = Deno.args.length === 2 ? Deno.args : fail("pass a directory for the KV files and the deno binary: deno test … kv_test.ts -- <dir> <deno>");
 let files = 0;
 const newPath = () => `${dir}/kv-${files++}.sqlite3`;
 
@@ -36,6 +37,7 @@ function kvTest(name: string, fn: (open: (path?: string) => Promise<Deno.Kv>) =>
 
 let current: ((path?: string) => Promise<Deno.Kv>) | undefined;
 const databases = new WeakMap<object, Deno.Kv>();
+const paths = new WeakMap<object, string>();
 storeContract({
   define: (name, fn) =>
     kvTest(name, async (open) => {
@@ -43,11 +45,15 @@ storeContract({
       await fn();
     }),
   makeStore: async () => {
-    const kv = await current!();
+    const path = newPath();
+    const kv = await current!(path);
     const store = createDenoKvStore(kv);
     databases.set(store, kv);
+    paths.set(store, path);
     return store;
   },
+  // Another connection to the same file: what another isolate or process holds.
+  sibling: async (store) => createDenoKvStore(await current!(paths.get(store))),
   errors: { ValidationError, StorageError, ConversationNotFoundError },
   async footprint(store) {
     const kv = databases.get(store)!;
@@ -199,8 +205,11 @@ function crashAfter(kv: Deno.Kv, commits: number, beforeCommit?: (n: number) => 
   return { kv: wrapped, crashed: () => crashed };
 }
 
-/** What a fresh store reads back must be one consistent conversation: `expected`, by every way of reading it. */
-async function readsBack(s: ConversationStore, id: string, expected: Message[], what: string): Promise<void> {
+/**
+ * What a fresh store reads back must be one consistent conversation: `expected`, by every way of reading it, and
+ * what `spent` cost.
+ */
+async function readsBack(s: ConversationStore, id: string, expected: Message[], spent: Message[], what: string): Promise<void> {
   equal((await s.loadMessages(id, { limit: 1000 })).messages, expected, `${what}: messages`);
   const paged: Message[] = [];
   let before: number | undefined;
@@ -213,7 +222,7 @@ async function readsBack(s: ConversationStore, id: string, expected: Message[], 
   equal((await s.export(id)).messages.length, expected.length, `${what}: exported`);
   const meta = (await s.get(id))!;
   equal(meta.messageCount, expected.length, `${what}: messageCount`);
-  const tokens = expected.reduce((sum, m) => sum + (m.role === "assistant" ? (m.usage?.prompt_tokens ?? 0) : 0), 0);
+  const tokens = spent.reduce((sum, m) => sum + (m.role === "assistant" ? (m.usage?.prompt_tokens ?? 0) : 0), 0);
   equal(meta.usage.promptTokens, tokens, `${what}: usage`);
 }
 
@@ -238,11 +247,11 @@ kvTest("removing 120 of 130 messages is one atomic step: a crash after any commi
 
     const fresh = createDenoKvStore(kv);
     const all = (await fresh.loadMessages(id, { limit: 1000 })).messages.length === sent.length;
-    await readsBack(fresh, id, all ? sent : kept, `crash after ${commits} commits`);
+    await readsBack(fresh, id, all ? sent : kept, sent, `crash after ${commits} commits`);
     // The next write finishes what the crash left: nothing of the removed messages remains.
     const after = userMessage("after");
     await fresh.appendMessage(id, after);
-    await readsBack(fresh, id, [...(all ? sent : kept), after], `after ${commits} commits, then a write`);
+    await readsBack(fresh, id, [...(all ? sent : kept), after], sent, `after ${commits} commits, then a write`);
     if (!all) {
       equal((await entries(kv, "msg")).length, kept.length + 1, `after ${commits} commits: message records`);
       equal((await entries(kv, "msg_id")).length, kept.length + 1, `after ${commits} commits: id records`);
@@ -536,3 +545,218 @@ for (const [at, cleanup, what] of [
     if (exporter.reads() < 2) fail("export did not read again");
   });
 }
+
+/** `kv` for a lock holder whose renewals can be made to stall (as a paused process's would): they never commit. */
+function stallable(kv: Deno.Kv): { kv: DenoKvLike; stall: () => void } {
+  const base = kv as unknown as DenoKvLike;
+  let stalled = false;
+  const wrapped: DenoKvLike = {
+    get: (key) => base.get(key),
+    getMany: (keys) => base.getMany(keys),
+    list: (selector, options) => base.list(selector, options),
+    atomic() {
+      const op = base.atomic();
+      let renewal = false;
+      const atomic = {
+        check: (...checks: Parameters<AtomicOperationLike["check"]>) => (op.check(...checks), atomic),
+        set: (...args: Parameters<AtomicOperationLike["set"]>) => ((renewal ||= stalled && args[0][1] === "lock"), op.set(...args), atomic),
+        delete: (key: Parameters<AtomicOperationLike["delete"]>[0]) => (op.delete(key), atomic),
+        commit: () => (renewal ? Promise.resolve({ ok: false as const }) : op.commit()),
+      };
+      return atomic as unknown as AtomicOperationLike;
+    },
+  };
+  return { kv: wrapped, stall: () => (stalled = true) };
+}
+
+kvTest("a lease is renewed while its holder runs; a holder stalled past it has lost the lock: its writes fail, nothing written", async (open) => {
+  const path = newPath();
+  const holder = stallable(await open(path));
+  const a = createDenoKvStore(holder.kv, { lockLease: 500 });
+  const [b, c] = [createDenoKvStore(await open(path)), createDenoKvStore(await open(path))];
+  const { id } = await b.create({ model: "m" });
+  const question = userMessage("a's question");
+  const reply = assistantMessage("", { status: "streaming" });
+  let resume!: () => void;
+  let holding!: () => void;
+  const stalled = new Promise<void>((resolve) => (resume = resolve));
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const first = a.lockConversation!(id, async () => {
+    await a.appendMessage(id, question);
+    await a.appendMessage(id, reply);
+    holding();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    equal(await c.interruptStale!(id, reply.id), reply, "held past the first lease (renewed): still streaming");
+    holder.stall();
+    await stalled;
+    await a.updateMessage(id, { ...reply, content: "late", status: "complete" });
+  });
+  await held;
+  let waited = false;
+  const later = userMessage("b's question");
+  await b.lockConversation!(
+    id,
+    async () => {
+      await b.appendMessage(id, later);
+      resume();
+      const error = await first.then(() => undefined, (e: unknown) => e);
+      if (!(error instanceof DenoKvLockLostError)) fail(`the stalled holder's write: expected DenoKvLockLostError, got ${String(error)}`);
+      equal(await c.interruptStale!(id, reply.id), reply, "the new holder's lease survives the old one's release");
+    },
+    { onWait: () => (waited = true) },
+  );
+  equal(waited, true, "the new holder waited for the lease to run out");
+  equal((await b.loadMessages(id)).messages, [question, reply, later], "nothing of the stalled holder's written after it lost the lock");
+  equal(await c.interruptStale!(id, reply.id), { ...reply, status: "interrupted" }, "interrupted once nobody holds the lock");
+});
+
+/** Another process on the same database (kv_process.ts): its output line by line, a line to its stdin, a kill. */
+function spawn(args: string[], { net = false } = {}) {
+  const script = new URL("./kv_process.ts", import.meta.url).pathname;
+  const permissions = [`--allow-read=${dir}`, `--allow-write=${dir}`, ...(net ? ["--allow-net=127.0.0.1"] : [])];
+  const child = new Deno.Command(deno!, { args: ["run", "--unstable-kv", "--sloppy-imports", "--no-lock", ...permissions, script, ...args], stdin: "piped", stdout: "piped", stderr: "inherit" }).spawn();
+  const output = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const input = child.stdin.getWriter();
+  let buffered = "";
+  let ended: Promise<boolean> | undefined;
+  return {
+    async line(): Promise<string> {
+      while (!buffered.includes("\n")) {
+        const { value, done } = await output.read();
+        if (done) fail(`${args[0]}: the process ended, its output was ${JSON.stringify(buffered)}`);
+        buffered += value;
+      }
+      const [line, ...rest] = buffered.split("\n");
+      buffered = rest.join("\n");
+      return line!;
+    },
+    say: (line: string) => input.write(new TextEncoder().encode(`${line}\n`)),
+    /** Closes its pipes and waits for it to exit (killed first if `kill`): whether it succeeded. */
+    end(kill = false): Promise<boolean> {
+      if (kill && !ended) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // it had exited
+        }
+      }
+      return (ended ??= (async () => {
+        await input.close().catch(() => undefined);
+        await output.cancel().catch(() => undefined);
+        return (await child.status).success;
+      })());
+    },
+  };
+}
+
+kvTest("two processes take one conversation's lock 15 times each: never two holders at once", async (open) => {
+  const path = newPath();
+  const store = createDenoKvStore(await open(path));
+  const { id } = await store.create({ model: "m" });
+  const racers = ["p", "q"].map((name) => spawn(["race", path, id, "15", name]));
+  try {
+    for (const r of racers) equal(await r.line(), "ready", "started");
+    await Promise.all(racers.map((r) => r.say("go")));
+    const waits = await Promise.all(racers.map(async (r) => Number((await r.line()).split(" ")[1])));
+    for (const r of racers) equal(await r.end(), true, "exited cleanly");
+    const markers = (await store.loadMessages(id, { limit: Infinity })).messages.map((m) => m.content as string);
+    equal(markers.length, 60, "two markers per hold");
+    for (let i = 0; i < markers.length; i += 2) {
+      if (!markers[i]!.endsWith(" enter") || markers[i + 1] !== markers[i]!.replace("enter", "leave")) fail(`holders overlapped: ${markers.slice(i, i + 4).join(", ")}`);
+    }
+    const turns = markers.filter((m, i) => i % 2 === 0 && i > 0 && m !== markers[i - 2]).length;
+    if (waits.includes(0) || turns < 5) fail(`the processes hardly raced (waits ${waits}, ${turns} changes of holder)`);
+  } finally {
+    await Promise.all(racers.map((r) => r.end(true)));
+  }
+});
+
+kvTest("a process killed holding the lock: another process takes it once the lease runs out, and interrupts its reply", async (open) => {
+  const lease = 1000;
+  const path = newPath();
+  const store = createDenoKvStore(await open(path));
+  const { id } = await store.create({ model: "m" });
+  await store.appendMessage(id, userMessage("q"));
+  const holder = spawn(["hold", path, id, String(lease)]);
+  try {
+    equal(await holder.line(), "ready", "started");
+    const reply = (await holder.line()).replace("held ", "");
+    await holder.end(true);
+    const killed = Date.now();
+    const status = async () => ((await store.loadMessages(id)).messages.find((m) => m.id === reply) as AssistantMessage | undefined)?.status;
+    equal((await store.interruptStale!(id, reply))?.id, reply, "the reply");
+    equal(await status(), "streaming", "left streaming while the dead holder's lease runs");
+    let waited = false;
+    await store.lockConversation!(
+      id,
+      async () => {
+        const after = Date.now() - killed;
+        if (after > lease + 1000) fail(`taken ${after} ms after the holder died (lease ${lease} ms)`);
+        await store.interruptStale!(id, reply);
+        equal(await status(), "streaming", "left streaming while this process holds the lock");
+      },
+      { onWait: () => (waited = true) },
+    );
+    equal(waited, true, "had to wait for the lease to run out");
+    equal((await store.interruptStale!(id, reply))?.role === "assistant" && (await status()), "interrupted", "interrupted once nobody holds the lock");
+  } finally {
+    await holder.end(true);
+  }
+});
+
+/** A DeepInfra-like upstream whose reply names the last user message ("re: <it>"), streamed in pieces. */
+function upstream(requests: { role: string; content: string }[][]) {
+  const chunk = (delta: object, extra: object = {}) =>
+    `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1764028800, model: "meta-llama/Llama-3.2-90B-Vision-Instruct", choices: [{ index: 0, delta, finish_reason: null, logprobs: null }], ...extra })}\n\n`;
+  return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const { messages } = (await request.json()) as { messages: { role: string; content: string }[] };
+    requests.push(messages);
+    const asked = messages.filter((m) => m.role === "user").at(-1)?.content ?? "";
+    const events = [chunk({ role: "assistant", content: "" }), chunk({ content: "re: " }), chunk({ content: asked })];
+    const usage = { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13, estimated_cost: 0.000005 };
+    events.push(chunk({}, { choices: [{ index: 0, delta: {}, finish_reason: "stop", logprobs: null }], usage }), "data: [DONE]\n\n");
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 5)); // a reply takes a while: the other process is sending meanwhile
+        const event = events.shift();
+        if (event === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(event));
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+}
+
+kvTest("issue 12: two processes, a Conversation each on one KV file, send at the same moment 10 times: one turn at a time, each with the whole history", async (open) => {
+  const requests: { role: string; content: string }[][] = [];
+  const server = upstream(requests);
+  const path = newPath();
+  const store = createDenoKvStore(await open(path));
+  const { id } = await store.create({ model: "meta-llama/Llama-3.2-90B-Vision-Instruct" });
+  const baseURL = `http://127.0.0.1:${server.addr.port}/v1/openai`;
+  const writers = ["p", "q"].map((name) => spawn(["chat", path, id, "10", name, baseURL], { net: true }));
+  try {
+    for (const w of writers) equal(await w.line(), "ready", "opened");
+    let waited = 0;
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(writers.map((w) => w.say("go")));
+      for (const w of writers) waited += (await w.line()) === "done after waiting" ? 1 : 0;
+    }
+    if (waited < 5) fail(`a send waited for the other process's turn in only ${waited} of 10 rounds: they hardly raced`);
+    for (const w of writers) equal(await w.end(), true, "exited cleanly");
+
+    const transcript = (await store.loadMessages(id, { limit: Infinity })).messages;
+    equal(transcript.map((m) => m.role[0]).join(""), "ua".repeat(20), "user and assistant alternate");
+    transcript.forEach((m, i) => {
+      if (m.role === "assistant") equal([m.content, m.status], [`re: ${transcript[i - 1]!.content}`, "complete"], `reply ${i}`);
+    });
+    equal(requests.length, 20, "requests");
+    for (const sent of requests) {
+      const asked = transcript.findIndex((m) => m.role === "user" && m.content === sent.at(-1)?.content);
+      equal(sent.map((m) => [m.role, m.content]), transcript.slice(0, asked + 1).map((m) => [m.role, m.content]), `the request for "${sent.at(-1)?.content}": every earlier turn`);
+    }
+  } finally {
+    await Promise.all(writers.map((w) => w.end(true)));
+    await server.shutdown();
+  }
+});

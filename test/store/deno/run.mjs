@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The Deno KV store's suite in real Deno: `node test/store/deno/run.mjs [extra deno test args]`.
 // Runs kv_test.ts on the sources (src/*.ts, whose imports say .js: hence --sloppy-imports) with a fresh temp
-// directory for the KV files and no permission beyond reading and writing that directory. valibot resolves from
-// the repository's node_modules (package.json present: nodeModulesDir "manual" is Deno's default), offline.
+// directory for the KV files, and no permission beyond reading and writing that directory, running the deno binary
+// (the lock tests start other processes on the same database: kv_process.ts) and serving on 127.0.0.1 (their
+// upstream). valibot resolves from the repository's node_modules (package.json present: nodeModulesDir "manual" is
+// Deno's default), offline.
 // Deno's own summary line ("ok | N passed | N failed (…)") ends the output; the exit code is Deno's.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +29,7 @@ if (!probe || probe.status !== 0) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "edgechat-kv-"));
+const binary = realpathSync(deno);
 const args = [
   "test",
   "--unstable-kv", // Deno.openKv
@@ -34,10 +37,13 @@ const args = [
   "--no-lock", // no deno.lock in the repository
   `--allow-read=${dir}`,
   `--allow-write=${dir}`,
+  `--allow-run=${binary}`,
+  "--allow-net=127.0.0.1",
   ...process.argv.slice(2),
   join(here, "kv_test.ts"),
   "--",
   dir,
+  binary,
 ];
 console.log(`deno ${args.map((a) => (a.startsWith(`${root}/`) ? relative(root, a) : a)).join(" ")}`);
 const env = { ...process.env };
