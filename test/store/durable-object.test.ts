@@ -2,15 +2,12 @@
 // (a Node API anywhere in the bundle fails here). The test Worker (durable-object/worker.ts) imports the store from
 // src/ and the contract from contract.ts, bundled with vite's JS API; each contract test runs in a fresh object.
 import { mkdtempSync, rmSync } from "node:fs";
-import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Miniflare, type MiniflareOptions } from "miniflare";
-import { build, type Plugin, type Rolldown } from "vite";
+import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeContract } from "./contract.ts";
-
-const ROOT = join(import.meta.dirname, "../..");
+import { bundle, json, lines, options, ROOT } from "./durable-object/workerd.ts";
 
 /** The contract's test names (collected here, run in the Worker). */
 const names: string[] = [];
@@ -19,54 +16,6 @@ storeContract({
   makeStore: () => Promise.reject(new Error("only collecting names")),
   errors: { ValidationError: Error, StorageError: Error, ConversationNotFoundError: Error },
 });
-
-const forbidNode: Plugin = {
-  name: "test:no-node",
-  enforce: "pre",
-  resolveId(id, importer) {
-    if (id.startsWith("node:") || builtinModules.includes(id)) this.error(`Node built-in "${id}" imported by ${importer}: Workers run without Node APIs`);
-  },
-};
-
-/** One ES module: workerd cannot resolve the bare imports (valibot) of unbundled sources. */
-async function bundle(entry: string, alias: Record<string, string> = {}): Promise<string> {
-  const output = await build({
-    configFile: false,
-    root: ROOT,
-    logLevel: "warn",
-    publicDir: false,
-    plugins: [forbidNode],
-    resolve: { conditions: ["workerd", "worker", "browser"], alias },
-    build: {
-      write: false,
-      target: "es2022",
-      minify: false,
-      rollupOptions: { external: ["cloudflare:workers"] },
-      lib: { entry: join(ROOT, entry), formats: ["es"], fileName: "worker" },
-    },
-  });
-  const result = (Array.isArray(output) ? output[0] : output) as Rolldown.RolldownOutput;
-  const chunk = result.output.find((o): o is Rolldown.OutputChunk => o.type === "chunk" && o.isEntry);
-  if (!chunk) throw new Error(`no bundle for ${entry}`);
-  return chunk.code;
-}
-
-const options = (code: string, persist: string, className = "TestConversations", binding = "STORE"): MiniflareOptions => ({
-  modules: [{ type: "ESModule", path: join(ROOT, "worker.js"), contents: code }],
-  compatibilityDate: "2026-04-01", // not after the workerd build (miniflare 4.20260426.0); no compatibility flags: no nodejs_compat
-  durableObjects: { [binding]: { className, useSQLite: true } },
-  durableObjectsPersist: persist,
-});
-
-async function json(mf: Miniflare, path: string, init?: RequestInit): Promise<any> {
-  const res = await mf.dispatchFetch(`http://store.test${path}`, init as never);
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`the Worker answered ${res.status}: ${text.slice(0, 2000)}`);
-  }
-}
 
 describe("edgechat/durable-object in workerd", () => {
   let dir: string;
@@ -96,6 +45,21 @@ describe("edgechat/durable-object in workerd", () => {
 
   describe("the contract, from the Worker over RPC to a fresh object per test (connectDurableObjectStore)", () => {
     for (const name of names) it(name, () => check(`/run/rpc/${encodeURIComponent(name)}`));
+  });
+
+  it("a caller that goes away while it holds the lock releases it; one that goes away while it waits never runs", async () => {
+    const direct = await mf.unsafeGetDirectURL();
+    const holder = await lines(new URL("/vanish/hold/one", direct));
+    expect(await holder.next()).toBe("holding");
+    expect(await json(mf, "/vanish/peek/one")).toEqual({ status: "streaming" });
+    const queued = await lines(new URL("/vanish/queue/one", direct));
+    expect(await queued.next()).toBe("waiting");
+    queued.drop();
+    const taking = json(mf, "/vanish/take/one");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await json(mf, "/vanish/peek/one")).toEqual({ status: "streaming" });
+    holder.drop();
+    expect(await taking).toMatchObject({ got: "got it", waited: true, status: "interrupted", ids: ["held-reply"] });
   });
 
   it("keeps conversations on disk: a new Miniflare on the same durableObjectsPersist dir reads them back", async () => {
@@ -148,7 +112,7 @@ describe("edgechat/durable-object in workerd", () => {
 
   it("the demo (demo/worker-store) keeps each user's conversations apart", async () => {
     const demo = await bundle("demo/worker-store/index.ts", { "edgechat/durable-object": join(ROOT, "src/store/durable-object/index.ts"), edgechat: join(ROOT, "src/index.ts") });
-    const worker = new Miniflare(options(demo, join(dir, "demo"), "UserConversations", "CONVERSATIONS"));
+    const worker = new Miniflare(options(demo, join(dir, "demo"), { className: "UserConversations", binding: "CONVERSATIONS" }));
     try {
       const as = (user: string, method = "GET", body?: unknown) => ({ method, headers: { "x-user": user }, ...(body !== undefined && { body: JSON.stringify(body) }) });
       const created = await json(worker, "/conversations", as("ann", "POST", { model: "m", title: "Ann's" }));

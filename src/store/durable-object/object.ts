@@ -1,7 +1,8 @@
-import type { ConversationStore } from "../types.js";
-import { answerStoreCall, type StoreReply } from "./rpc.js";
+import { answerLockCall } from "./rpc-lock.js";
+import { answerStoreCall } from "./rpc.js";
+import type { StoreReply } from "./reply.js";
 import { createDurableObjectStore } from "./store.js";
-import type { DurableObjectStateLike } from "./types.js";
+import type { DurableObjectStateLike, LockingStore } from "./types.js";
 
 /**
  * A Durable Object class that holds a `ConversationStore` and serves it over RPC. Pass it workerd's
@@ -19,7 +20,7 @@ import type { DurableObjectStateLike } from "./types.js";
 export function ConversationStoreObject<Base extends abstract new (...args: any[]) => object>(base: Base) {
   abstract class StoreObject extends base {
     /** This object's store (in its SQLite storage). */
-    readonly conversations: ConversationStore;
+    readonly conversations: LockingStore;
 
     constructor(...args: any[]) {
       super(...args);
@@ -29,6 +30,11 @@ export function ConversationStoreObject<Base extends abstract new (...args: any[
     /** The RPC method `connectDurableObjectStore` calls: one store method, its outcome as a plain reply. */
     conversationStore(method: string, args: unknown[]): Promise<StoreReply> {
       return answerStoreCall(this.conversations, method, args);
+    }
+
+    /** Its lock: held here while the caller's `granted` callback runs `fn` over there. */
+    conversationLock(id: string, granted: () => Promise<void>, waiting: () => void): Promise<StoreReply> {
+      return answerLockCall(this.conversations, id, granted, waiting);
     }
   }
   return StoreObject;

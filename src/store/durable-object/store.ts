@@ -1,4 +1,4 @@
-import { exportDocument, importedMeta } from "../document.js";
+import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import { newId } from "../../conversation/id.js";
 import { parseConversationJSON } from "../../conversation/json.js";
 import type { Message } from "../../conversation/types.js";
@@ -7,13 +7,14 @@ import { ConversationNotFoundError, StorageError } from "../errors.js";
 import type { ConversationMeta, ConversationStore, MessagePage } from "../types.js";
 import { sqlStorageError } from "./errors.js";
 import { guardStore } from "../guard.js";
+import { createLocalLocks, type LocalLocks } from "../local-lock.js";
 import { applyImageDeltas, readImages } from "./images.js";
 import { beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
 import { nextCursor, parseCursor } from "../paging.js";
 import { ensureSchema } from "./schema.js";
-import { encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
-import type { DurableObjectStorageLike, SqlValue } from "./types.js";
+import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
+import type { DurableObjectStorageLike, LockingStore, SqlValue } from "./types.js";
 
 type Row = Record<string, SqlValue>;
 
@@ -35,20 +36,38 @@ function toMeta(row: Row): ConversationMeta {
 const hashList = (hashes: readonly string[]) => (hashes.length > 0 ? JSON.stringify(hashes) : null);
 const hashesIn = (row: Row | undefined): string[] => (row?.images ? (JSON.parse(String(row.images)) as string[]) : []);
 
+/** What every store instance on one storage shares: the object is one thread, so its locks and clock are too. */
+interface Shared {
+  locks: LocalLocks;
+  clock: number;
+}
+const sharedByStorage = new WeakMap<DurableObjectStorageLike, Shared>();
+
+function sharedOf(storage: DurableObjectStorageLike): Shared {
+  let shared = sharedByStorage.get(storage);
+  if (!shared) {
+    const clock = Number(storage.sql.exec("SELECT MAX(updated_at) AS t FROM edgechat_conversations").one().t ?? 0);
+    sharedByStorage.set(storage, (shared = { locks: createLocalLocks(), clock }));
+  }
+  return shared;
+}
+
 /**
  * A `ConversationStore` on a Durable Object's SQLite storage (`ctx.storage` of a class declared under
  * `new_sqlite_classes`). Create it inside the object, once, e.g. in its constructor: the object's single thread
  * and `transactionSync` make every method atomic. Meant to hold one user's conversations per object (see
- * `ConversationStoreObject` and `connectDurableObjectStore` to reach it from a Worker).
+ * `ConversationStoreObject` and `connectDurableObjectStore` to reach it from a Worker). `lockConversation` is
+ * the object's own: every store made on the same `ctx.storage`, and every Worker that reaches the object, shares it.
  */
-export function createDurableObjectStore(storage: DurableObjectStorageLike): ConversationStore {
+export function createDurableObjectStore(storage: DurableObjectStorageLike): LockingStore {
   const { sql } = storage;
   const tx = <T>(fn: () => T): T => storage.transactionSync(fn);
   ensureSchema(storage);
+  const shared = sharedOf(storage);
+  const { locks } = shared;
 
   // Strictly increasing, so that two changes in one request (Date.now() stands still while a Worker computes) still order.
-  let clock = Number(sql.exec("SELECT MAX(updated_at) AS t FROM edgechat_conversations").one().t ?? 0);
-  const now = (after = 0) => (clock = Math.max(clock + 1, Date.now(), after + 1));
+  const now = (after = 0) => (shared.clock = Math.max(shared.clock + 1, Date.now(), after + 1));
 
   const row = (id: string): Row | undefined => sql.exec("SELECT * FROM edgechat_conversations WHERE id = ?", id).toArray()[0];
   const existing = (id: string): Row => {
@@ -78,6 +97,16 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
       meta.title, meta.updatedAt, meta.messageCount, meta.usage.promptTokens, meta.usage.completionTokens, meta.usage.cost,
       meta.calibration ? JSON.stringify(meta.calibration) : null, nextSeq, meta.id,
     );
+  }
+
+  /** The one way a stored message changes (updateMessage, interruptStale). Call inside a transaction. */
+  function replaceMessage(found: Row, old: Row, encoded: EncodedMessage): void {
+    const { message, json, hashes, images } = encoded;
+    sql.exec("UPDATE edgechat_messages SET body = ?, images = ? WHERE conversation_id = ? AND id = ?", json, hashList(hashes), found.id, message.id);
+    applyImageDeltas(sql, refDeltas(hashes, hashesIn(old)), images);
+    const meta = toMeta(found);
+    adjustUsage(meta, parseStored(String(old.body)), message);
+    saveMeta(meta, Number(found.next_seq));
   }
 
   /** Stored bodies (oldest first) → messages, image bytes read once per distinct image. */
@@ -177,16 +206,11 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
 
     async updateMessage(id, input) {
       const encoded = await encodeMessage(input);
-      const { message } = encoded;
       tx(() => {
         const found = existing(id);
-        const old = messageRow(id, message.id);
-        if (!old) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
-        sql.exec("UPDATE edgechat_messages SET body = ?, images = ? WHERE conversation_id = ? AND id = ?", encoded.json, hashList(encoded.hashes), id, message.id);
-        applyImageDeltas(sql, refDeltas(encoded.hashes, hashesIn(old)), encoded.images);
-        const meta = toMeta(found);
-        adjustUsage(meta, parseStored(String(old.body)), message);
-        saveMeta(meta, Number(found.next_seq));
+        const old = messageRow(id, encoded.message.id);
+        if (!old) throw new StorageError(`No message "${encoded.message.id}" in conversation "${id}"`);
+        replaceMessage(found, old, encoded);
       });
     },
 
@@ -229,10 +253,27 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Con
           if (!meta.title) meta.title = titleFrom(message) ?? "";
         });
         applyImageDeltas(sql, refDeltas(encoded.flatMap((e) => e.hashes), []), images);
+        spentOnImport(meta, parsed);
         insertMeta(meta, encoded.length);
         return meta;
       });
     },
+
+    async interruptStale(id, messageId) {
+      return tx(() => {
+        const found = existing(id);
+        const old = messageRow(id, messageId);
+        if (!old) return undefined;
+        const stored = parseStored(String(old.body));
+        if (stored.role !== "assistant" || stored.status !== "streaming" || locks.held(id)) return decode([old])[0];
+        // A reply has no images: its encoding needs no hashing, so check and write stay in this one transaction.
+        const message = { ...stored, status: "interrupted" as const };
+        replaceMessage(found, old, { message, json: JSON.stringify(message), hashes: [], images: new Map() });
+        return message;
+      });
+    },
   };
-  return guardStore(store, sqlStorageError);
+  // Outside the guard: what fn throws is the caller's own error, not a storage failure.
+  const lockConversation: LockingStore["lockConversation"] = (id, fn, options) => locks.run(id, fn, options);
+  return { ...(guardStore(store, sqlStorageError) as LockingStore), lockConversation };
 }

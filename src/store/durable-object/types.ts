@@ -1,5 +1,6 @@
 // The few workerd types the store uses, written out so that neither @cloudflare/workers-types nor the Workers
 // globals are needed to compile it. A Durable Object's `ctx.storage` (SQLite-backed class) fits them.
+import type { ConversationStore } from "../types.js";
 
 /** What SQLite hands back: BLOBs arrive as ArrayBuffer. */
 export type SqlValue = string | number | null | ArrayBuffer;
@@ -21,3 +22,6 @@ export interface DurableObjectStorageLike {
 export interface DurableObjectStateLike {
   readonly storage: DurableObjectStorageLike;
 }
+
+/** The store a Durable Object holds: with the writer lock and the conditional interrupt, which it always has. */
+export type LockingStore = ConversationStore & Required<Pick<ConversationStore, "lockConversation" | "interruptStale">>;

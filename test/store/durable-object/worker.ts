@@ -1,6 +1,7 @@
 // The test Worker (bundled by ../durable-object.test.ts with vite, run in workerd by miniflare, no nodejs_compat).
 //   /run/object/<test>  one contract test inside a fresh Durable Object, on createDurableObjectStore(ctx.storage)
 //   /run/rpc/<test>     one contract test here in the Worker, on connectDurableObjectStore(stub of a fresh object)
+//   /vanish/*           a caller that goes away while it holds or waits for the lock (vanishing.ts)
 //   /persist/write, /persist/read, /images, /errors, /globals: the other tests in ../durable-object.test.ts
 import { DurableObject } from "cloudflare:workers";
 import { ValidationError } from "../../../src/errors/validation.ts";
@@ -9,6 +10,7 @@ import { connectDurableObjectStore, ConversationStoreObject, createDurableObject
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import type { ConversationStore } from "../../../src/store/types.ts";
 import { type Footprint, storeContract } from "../contract.ts";
+import { vanishing } from "./vanishing.ts";
 
 export type Outcome = { ok: true } | { ok: false; error: string };
 
@@ -21,14 +23,17 @@ interface Env {
   STORE: Namespace;
 }
 
-/** The contract's tests by name, each given stores from `makeStore` (all on one object, whose image tables `tables` reads). */
+/**
+ * The contract's tests by name, each given stores from `makeStore` (all on one object, whose image tables `tables`
+ * reads); `makeStore` also makes the second handle the lock tests race against the first.
+ */
 function contractTests(makeStore: () => ConversationStore, tables: () => Promise<Tables> | Tables): Map<string, () => Promise<void>> {
   const tests = new Map<string, () => Promise<void>>();
   const footprint = async (): Promise<Footprint> => {
     const { images, chunks } = await tables();
     return { images: images.length, chunks: chunks.length };
   };
-  storeContract({ define: (name, fn) => tests.set(name, fn), makeStore, footprint, errors: { ValidationError, StorageError, ConversationNotFoundError } });
+  storeContract({ define: (name, fn) => tests.set(name, fn), makeStore, sibling: makeStore, footprint, errors: { ValidationError, StorageError, ConversationNotFoundError } });
   return tests;
 }
 
@@ -80,8 +85,14 @@ export default {
 
     if (path[1] === "run" && path[2] === "object") return Response.json(await stub(`object:${path[3]}`).runContract(path[3]!));
     if (path[1] === "run" && path[2] === "rpc") {
+      // A fresh stub per store: the sibling is another client of the same object, as another Worker would be.
       const object = stub(`rpc:${path[3]}`);
-      return Response.json(await run(contractTests(() => connectDurableObjectStore(object), () => object.tables()), path[3]!));
+      return Response.json(await run(contractTests(() => connectDurableObjectStore(stub(`rpc:${path[3]}`)), () => object.tables()), path[3]!));
+    }
+
+    if (path[1] === "vanish") {
+      const answer = await vanishing(path[2]!, connectDurableObjectStore(stub(`vanish:${path[3]}`)));
+      if (answer) return answer;
     }
 
     if (path[1] === "persist") {
