@@ -380,10 +380,13 @@ export class Conversation {
       controller.signal.throwIfAborted();
       const store = this.#store;
       const critical = () => this.#critical(turn, content);
+      let settle: () => void;
       if (store?.lockConversation) {
         this.#watching?.abort();
-        await store.lockConversation(this.id, critical, { signal: controller.signal, onWait: () => reply.setState("waiting") });
-      } else await critical();
+        settle = await store.lockConversation(this.id, critical, { signal: controller.signal, onWait: () => reply.setState("waiting") });
+      } else settle = await critical();
+      // Settled once the lock is released: when `done` resolves, the turn is over everywhere (a script may exit).
+      settle();
     } catch (error) {
       // What fails before the reply's message exists: reading the content, the lock, a store read, an abort while
       // queued or waiting. The history is as it was.
@@ -391,7 +394,7 @@ export class Conversation {
     }
   }
 
-  async #critical(turn: Turn, content: MessageContent | undefined): Promise<void> {
+  async #critical(turn: Turn, content: MessageContent | undefined): Promise<() => void> {
     this.#inTurn = true;
     try {
       turn.controller.signal.throwIfAborted();
@@ -403,9 +406,10 @@ export class Conversation {
       // Holding the lock, a reply still streaming has no writer left.
       this.#messages.forEach((m, i) => m.role === "assistant" && m.status === "streaming" && this.#replace(i, { ...m, status: "interrupted" }));
       const continueAt = turn.apply(content);
-      await this.#stream(turn.reply, turn.controller, turn.options, continueAt);
+      const settle = await this.#stream(turn.controller, turn.options, continueAt, (delta) => turn.reply.push(delta));
       // Still holding the lock, everything in the store is ours: the next turn need not read it again.
       if (this.#store && this.pendingWrites === 0) this.#seen = (await this.#store.get(this.id).catch(() => undefined))?.updatedAt;
+      return () => settle(turn.reply);
     } finally {
       this.#inTurn = false;
     }
@@ -606,9 +610,10 @@ export class Conversation {
 
   /**
    * Stream one reply. With `continueAt`, the reply at that index (interrupted) is carried on: the request
-   * ends with CONTINUE_PROMPT (sent, never stored) and the new text is appended to the same message.
+   * ends with CONTINUE_PROMPT (sent, never stored) and the new text is appended to the same message. Returns how
+   * to settle the reply, which the turn does once the lock is released.
    */
-  async #stream(reply: Reply, controller: AbortController, options: SendOptions, continueAt?: number): Promise<void> {
+  async #stream(controller: AbortController, options: SendOptions, continueAt: number | undefined, push: (delta: string) => void): Promise<(reply: Reply) => void> {
     const params: ConversationParams = { ...this.#options.params, ...options.params };
     let index = continueAt ?? -1;
     let message: AssistantMessage | undefined = continueAt === undefined ? undefined : (this.#messages[continueAt] as AssistantMessage);
@@ -657,7 +662,7 @@ export class Conversation {
               const base = message ?? fresh("streaming");
               received += delta;
               update({ ...base, content: base.content + delta, status: "streaming", ...(contextRetry && { contextRetry }) });
-              if (delta) reply.push(delta);
+              if (delta) push(delta);
             }
           }
           completion = await stream.finalCompletion();
@@ -693,8 +698,7 @@ export class Conversation {
         }
         // The final state is stored before the lock is released (a failed write is reported, and flush() retries).
         await this.#persist?.flush().catch(() => {});
-        reply.finish(final);
-        return;
+        return (reply) => reply.finish(final);
       }
     } catch (error) {
       // A store failure before sending: nothing was sent, so there is no reply to record.
@@ -705,8 +709,9 @@ export class Conversation {
         const err = error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
         update({ ...base, status, error: err, ...(contextRetry && { contextRetry }) });
         await this.#persist?.flush().catch(() => {});
-        reply.fail(error, status);
-      } else reply.fail(error);
+        return (reply) => reply.fail(error, status);
+      }
+      return (reply) => reply.fail(error);
     }
   }
 }

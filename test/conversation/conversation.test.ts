@@ -146,8 +146,8 @@ describe("Conversation.send", () => {
         res.write(sse(chunk({ content: "one " })));
         await release.opened;
         res.write(sse(chunk({ content: "done" }, { finish_reason: "stop" })));
-        res.write("data: [DONE]\n\n");
-        return res.end();
+        res.end("data: [DONE]\n\n");
+        return;
       }
       return streamReply([`reply ${mine}`])(req, res);
     });
