@@ -17,16 +17,17 @@ export {
   type ConversationOptions,
   type ConversationParams,
   type SendOptions,
+  type WhileBusy,
 } from "./conversation/conversation.js";
 export { CONTINUE_PROMPT } from "./conversation/conversation.js";
-export { Reply } from "./conversation/reply.js";
+export { Reply, type ReplyState } from "./conversation/reply.js";
 export { fitToContext, OMITTED_IMAGE_TEXT, type FitOptions, type FitResult } from "./conversation/fit.js";
 export type { FitMessage } from "./conversation/cost.js";
 export { ContextBudgetError, ImageLimitError } from "./conversation/errors.js";
 export { MODEL_PRESETS, type ImageCost, type ImagePolicy, type ModelPreset } from "./conversation/presets.js";
 export type { Calibration } from "./conversation/calibration.js";
 export type { TemplateCost } from "./conversation/template.js";
-export type { ConversationJSON } from "./conversation/serialize.js";
+export type { ConversationJSON, SpentUsage } from "./conversation/serialize.js";
 export type * from "./conversation/types.js";
 export { estimateTokens } from "./tokens/estimate.js";
 
