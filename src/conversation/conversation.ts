@@ -398,7 +398,6 @@ export class Conversation {
     this.#inTurn = true;
     try {
       turn.controller.signal.throwIfAborted();
-      turn.reply.setState("streaming");
       // Our own earlier writes first (a pin, a write that failed), then what other writers did meanwhile.
       await this.#persist?.flush();
       await this.#pulling;
@@ -406,6 +405,7 @@ export class Conversation {
       // Holding the lock, a reply still streaming has no writer left.
       this.#messages.forEach((m, i) => m.role === "assistant" && m.status === "streaming" && this.#replace(i, { ...m, status: "interrupted" }));
       const continueAt = turn.apply(content);
+      turn.reply.setState("streaming");
       const settle = await this.#stream(turn.controller, turn.options, continueAt, (delta) => turn.reply.push(delta));
       // Still holding the lock, everything in the store is ours: the next turn need not read it again.
       if (this.#store && this.pendingWrites === 0) this.#seen = (await this.#store.get(this.id).catch(() => undefined))?.updatedAt;

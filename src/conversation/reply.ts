@@ -1,9 +1,10 @@
 import type { AssistantMessage, ReplyStatus } from "./types.js";
 
 /**
- * Where a reply is: `queued` behind another reply of the same Conversation; `waiting` for the conversation's lock,
- * which another tab, client or process holds (its turn is running); `streaming` (its turn has begun: the history
- * is read, the message stored, the request sent); then how it ended.
+ * Where a reply is: `queued` (its state when made: not begun — behind another reply of the same Conversation, or
+ * about to take the conversation's lock); `waiting` for that lock, which another tab, client or process holds (its
+ * turn is running); `streaming` (its turn has begun: the history is up to date, the user message is in it, the
+ * request goes out); then how it ended.
  */
 export type ReplyState = "queued" | "waiting" | ReplyStatus;
 
