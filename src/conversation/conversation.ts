@@ -365,7 +365,9 @@ export class Conversation {
       this.#running = undefined;
       const next = this.#queued.shift();
       if (next) this.#start(next);
-      else this.#watchOthers();
+      // A reply left streaming by a writer that is gone is settled now, atomically in the store (interruptStale):
+      // rewriting it during the turn could overwrite a reply another tab finished, were the lock not shared.
+      else void this.#settleOthers().catch(() => {});
     });
   }
 
@@ -402,8 +404,6 @@ export class Conversation {
       await this.#persist?.flush();
       await this.#pulling;
       await this.#pull();
-      // Holding the lock, a reply still streaming has no writer left.
-      this.#messages.forEach((m, i) => m.role === "assistant" && m.status === "streaming" && this.#replace(i, { ...m, status: "interrupted" }));
       const continueAt = turn.apply(content);
       turn.reply.setState("streaming");
       const settle = await this.#stream(turn.controller, turn.options, continueAt, (delta) => turn.reply.push(delta));
@@ -476,14 +476,11 @@ export class Conversation {
    * the store left alone (the writer, if alive, still writes its reply).
    */
   async #settleOthers(): Promise<void> {
-    const store = this.#store!;
-    for (const [i, m] of this.#messages.entries()) {
+    const store = this.#store;
+    if (!store) return;
+    for (const m of this.#messages) {
       if (m.role !== "assistant" || m.status !== "streaming") continue;
-      if (!store.interruptStale) {
-        this.#messages[i] = { ...m, status: "interrupted" };
-        continue;
-      }
-      const now = await store.interruptStale(this.id, m.id);
+      const now = store.interruptStale ? await store.interruptStale(this.id, m.id) : { ...m, status: "interrupted" as const };
       const at = this.#messages.findIndex((x) => x.id === m.id);
       if (now && at !== -1 && now.role === "assistant" && now.status !== m.status) {
         this.#messages[at] = now;
