@@ -8,8 +8,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundlePage, pageCaller, pageHTML } from "../../helpers/chromium-page.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import { ValidationError } from "../../../src/errors/validation.ts";
 import { chunk, sse } from "../../helpers/upstream.ts";
@@ -20,7 +20,6 @@ const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // RUNTIMES.md §2: flags that keep Debian's Chromium quiet and offline in a container.
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const playwright = await import("playwright-core").catch(() => undefined);
-const ROOT = join(import.meta.dirname, "../../..");
 
 const problem = !existsSync(executablePath) ? `no browser at ${executablePath}` : playwright === undefined ? "playwright-core is not installed (npm ci)" : undefined;
 
@@ -28,17 +27,8 @@ const problem = !existsSync(executablePath) ? `no browser at ${executablePath}` 
 const names: string[] = [];
 storeContract({ define: (name) => names.push(name), makeStore: () => undefined as never, errors: { ValidationError, StorageError, ConversationNotFoundError } });
 
-type Call = <K extends keyof PageApi>(page: Page, name: K, ...args: PageApi[K] extends (...a: infer A) => unknown ? A : []) => Promise<PageApi[K] extends (...a: never[]) => infer R ? Awaited<R> : PageApi[K]>;
 /** Call `window.edgechat[name](...args)` in the page (code that lives in the page's bundle, not in evaluate). */
-const call: Call = (page, name, ...args) =>
-  page.evaluate(
-    ([name, args]) => {
-      const api = (window as unknown as { edgechat: Record<string, unknown> }).edgechat;
-      const member = api[name as string];
-      return typeof member === "function" ? (member as (...a: unknown[]) => unknown)(...(args as unknown[])) : member;
-    },
-    [name, args] as const,
-  ) as never;
+const call = pageCaller<PageApi>("edgechat");
 
 if (problem) {
   // Locally and under CI alike: a missing browser is a failure with the fix, never a silent skip.
@@ -59,7 +49,7 @@ if (problem) {
     /** The SSE endpoint: deltas sent so far, per request. */
     const streams: { sent: string[]; closed: boolean }[] = [];
 
-    const html = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>edgechat idb</title><script type="module" src="/page.js"></script>`;
+    const html = pageHTML("edgechat idb");
 
     async function openPage(): Promise<Page> {
       const page = await context.newPage();
@@ -73,20 +63,7 @@ if (problem) {
     }
 
     beforeAll(async () => {
-      const built = await build({
-        configFile: false,
-        root: ROOT,
-        logLevel: "warn",
-        build: {
-          write: false,
-          minify: false,
-          target: "es2022",
-          lib: { entry: join(import.meta.dirname, "page.ts"), formats: ["es"], fileName: "page" },
-        },
-      });
-      const chunks = [built].flat() as unknown as { output: { type: string; isEntry?: boolean; code?: string }[] }[];
-      const script = chunks[0]?.output.find((o) => o.type === "chunk" && o.isEntry)?.code ?? "";
-      expect(script.length).toBeGreaterThan(1000);
+      const script = await bundlePage(join(import.meta.dirname, "page.ts"));
 
       server = createServer((req, res) => {
         if (req.url === "/") return void res.writeHead(200, { "content-type": "text/html" }).end(html);
@@ -143,7 +120,12 @@ if (problem) {
       try {
         await call(other, "listen", db);
         await call(main, "create", db, "shared");
-        await Promise.all([call(main, "appendMany", db, "shared", "a", 80), call(other, "appendMany", db, "shared", "b", 80)]);
+        // Both tabs armed, then released by one BroadcastChannel message: two calls through the driver, one after
+        // the other, could let one tab finish before the other starts on a loaded machine.
+        await call(main, "armAppends", db, "shared", "a", 80);
+        await call(other, "armAppends", db, "shared", "b", 80);
+        await call(main, "go");
+        await Promise.all([call(main, "appended"), call(other, "appended")]);
 
         const stored = await call(main, "load", db, "shared");
         expect(stored.count).toBe(160);

@@ -8,6 +8,7 @@ import { ConversationNotFoundError, StorageError } from "../../../src/store/erro
 import { openDB } from "idb";
 import { createIndexedDBStore, DatabaseBlockedError, type IndexedDBStore, requestPersistentStorage, type StoreChange } from "../../../src/store/idb/index.ts";
 import { type Schema, v1 } from "../../../src/store/idb/schema.ts";
+import { go, whenGo } from "../../helpers/page-go.ts";
 import { storeContract } from "../contract.ts";
 
 export interface Outcome {
@@ -27,6 +28,14 @@ storeContract({
     databases.set(store, name);
     return store;
   },
+  // Another tab's handle on the same database: its own connection and channel; Web Locks are the origin's, so the
+  // two race for the same locks as two tabs would.
+  sibling(store) {
+    const name = databases.get(store)!;
+    const sibling = createIndexedDBStore({ name });
+    databases.set(sibling, name);
+    return sibling;
+  },
   errors: { ValidationError, StorageError, ConversationNotFoundError },
   async footprint(store) {
     const db = await openDB<Schema>(databases.get(store)!);
@@ -39,6 +48,7 @@ storeContract({
 const stores = new Map<string, IndexedDBStore>();
 const store = (db: string) => stores.get(db) ?? stores.set(db, createIndexedDBStore({ name: db })).get(db)!;
 const changes: StoreChange[] = [];
+const armed: Promise<void>[] = [];
 const client = () => createClient({ baseURL: `${location.origin}/v1/openai`, maxRetries: 0 });
 const brief = (m: Message) => ({ id: m.id, role: m.role, content: m.content, status: m.role === "assistant" ? m.status : undefined });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,6 +76,12 @@ const api = {
   async appendMany(db: string, id: string, prefix: string, count: number) {
     for (let i = 0; i < count; i++) await store(db).appendMessage(id, { id: `${prefix}${i}`, role: "user", content: `${prefix}${i}`, createdAt: Date.now() });
   },
+  /** `appendMany` when the next `go` arrives (from any tab): both tabs start at the same moment. */
+  armAppends(db: string, id: string, prefix: string, count: number) {
+    armed.push(whenGo().then(() => api.appendMany(db, id, prefix, count)));
+  },
+  go,
+  appended: () => Promise.all(armed.splice(0)).then(() => undefined),
   async load(db: string, id: string) {
     const page = await store(db).loadMessages(id, { limit: 10_000 });
     return { ids: page.messages.map((m) => m.id), before: page.before, count: (await store(db).get(id))?.messageCount };
