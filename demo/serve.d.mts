@@ -10,6 +10,11 @@ export interface StartDemoOptions {
   /** The Worker's vars; default envFromProcess(). ALLOWED_ORIGINS gets the page's origins added. */
   env?: WorkerEnv;
   logLevel?: "info" | "warn" | "error" | "silent";
+  /**
+   * Default true: vite watches the sources and reloads the page when one changes. Tests pass false, so an edit made
+   * while they run (a source file saved mid-test) cannot reload their pages mid-reply.
+   */
+  watch?: boolean;
 }
 
 export interface RunningDemo {

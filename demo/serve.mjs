@@ -29,7 +29,7 @@ export async function freePort(preferred, host = HOST) {
  * Start the Worker and the page. Returns the page URL, the Worker, and `close()` which stops both.
  * `env` is passed to the Worker (default: DEEPINFRA_TOKEN and the Worker's other vars from this process).
  */
-export async function startDemo({ port, workerPort, env = envFromProcess(), logLevel = "info" } = {}) {
+export async function startDemo({ port, workerPort, env = envFromProcess(), logLevel = "info", watch = true } = {}) {
   const pagePort = await freePort(port ?? numberFrom(process.env.DEMO_PORT, 5173));
   // The browser sends Origin on the page's POSTs; the proxy passes it on, so the Worker must allow the page.
   const origins = [`http://${HOST}:${pagePort}`, `http://localhost:${pagePort}`];
@@ -47,6 +47,7 @@ export async function startDemo({ port, workerPort, env = envFromProcess(), logL
         port: pagePort,
         strictPort: true,
         proxy: { "/v1/openai": { target: worker.url, changeOrigin: true } },
+        ...(!watch && { hmr: false, watch: null }),
       },
     });
     await server.listen();

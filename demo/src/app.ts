@@ -1,7 +1,19 @@
 // The page's controller: which conversation is open, sending and stopping, and keeping the list, the meter
 // and the composer in step. Conversations stay in memory once opened, so one can keep streaming (and saving)
-// while another is on screen.
-import { type ContentInput, Conversation, type ConversationMeta, type ConversationOptions, createClient, type Reply, StorageError, type UserMessage } from "edgechat";
+// while another is on screen. An open Conversation follows what other tabs do to it (their turns, their streaming
+// text); this page only renders it, and drops a conversation another tab deletes.
+import {
+  type ContentInput,
+  Conversation,
+  type ConversationMeta,
+  type ConversationOptions,
+  createClient,
+  type MessageContent,
+  type Reply,
+  StorageError,
+  UserAbortError,
+  type UserMessage,
+} from "edgechat";
 import type { Attachment } from "./attachments.ts";
 import { renderBanner } from "./banner.ts";
 import { createChatView } from "./chat-view.ts";
@@ -12,7 +24,7 @@ import { createMeter } from "./meter.ts";
 import { createNotices } from "./notices.ts";
 import type { ServerInfo } from "./server-info.ts";
 import { createSidebar } from "./sidebar.ts";
-import { openStore } from "./store.ts";
+import { openStore, turnRunning } from "./store.ts";
 import { renderWelcome } from "./welcome.ts";
 
 export function startApp(info: ServerInfo, baseURL: string): void {
@@ -48,9 +60,13 @@ export function startApp(info: ServerInfo, baseURL: string): void {
   const chat = createChatView(byId("messages"), byId("empty-state"), {
     regenerate: () => current && run(current, (c) => c.regenerate()),
     continue: () => current && run(current, (c) => c.continue()),
-    edit: (message, text) => current && run(current, (c) => c.edit(message.id, editedContent(message, text))),
+    edit: (message, text) => {
+      if (!current) return;
+      const content = editedContent(message, text);
+      run(current, (c) => c.edit(message.id, content), { content: content as MessageContent });
+    },
     loadOlder: () => void current?.loadOlder().catch((error) => notices.error(error)),
-  });
+  }, { turnRunning });
   const composer = createComposer(byId<HTMLFormElement>("composer"), byId("drop-overlay"), {
     send,
     stop: () => current?.abort(),
@@ -100,27 +116,16 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     listTimer = setTimeout(() => void refreshList(), 150);
   };
 
-  // Another tab changed the database: refresh the list; drop (or re-read, if on screen and idle) our copy.
-  const reloads = new Map<string, ReturnType<typeof setTimeout>>();
+  // Another tab changed the database: refresh the list. An open conversation follows the other tab's changes by
+  // itself (conversation.onChange says what changed); one deleted there is dropped here.
   store.onChange((change) => {
     refreshSoon();
-    const entry = live.get(change.id);
-    if (!entry || entry.conversation.busy || change.kind === "rename" || change.kind === "calibration") return;
-    clearTimeout(reloads.get(change.id));
-    reloads.set(
-      change.id,
-      setTimeout(() => {
-        reloads.delete(change.id);
-        if (entry.conversation.busy || live.get(change.id) !== entry) return;
-        entry.unsubscribe();
-        live.delete(change.id);
-        if (current?.id !== change.id) return;
-        if (change.kind === "delete") {
-          show(undefined);
-          notices.show({ tone: "info", title: "This conversation was deleted in another tab" });
-        } else void open(change.id);
-      }, 250),
-    );
+    if (change.kind !== "delete" || !live.has(change.id)) return;
+    forget(change.id);
+    if (current?.id === change.id) {
+      show(undefined);
+      notices.show({ tone: "info", title: "This conversation was deleted in another tab" });
+    }
   });
 
   const renderHeader = () => {
@@ -146,7 +151,13 @@ export function startApp(info: ServerInfo, baseURL: string): void {
         refreshSoon();
         if (conversation === current) renderHeader();
       }
-      if (conversation === current && change.type !== "update") meter.update(current, draft);
+      if (conversation !== current) return;
+      // Queued, waiting, streaming, done: Stop is there while any reply of this tab is on its way.
+      if (change.type === "reply") composer.setBusy(conversation.busy);
+      // Not on every streamed token: when the history's shape changes or a reply ends (here or in another tab,
+      // which is when what was spent grows).
+      const streaming = change.type === "update" && change.message.role === "assistant" && change.message.status === "streaming";
+      if (!streaming) meter.update(current, draft);
     });
     live.set(conversation.id, { conversation, unsubscribe });
     return conversation;
@@ -201,14 +212,19 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     await refreshList();
   }
 
-  async function remove(id: string): Promise<void> {
+  /** Stop a conversation's replies, stop following it, and let it go (it is being, or was, deleted). */
+  function forget(id: string): void {
     const entry = live.get(id);
-    if (entry) {
-      // Stop saving it first, so a reply that is still streaming does not write into a deleted conversation.
-      entry.unsubscribe();
-      entry.conversation.abort();
-      live.delete(id);
-    }
+    if (!entry) return;
+    live.delete(id);
+    entry.unsubscribe();
+    entry.conversation.abort();
+    entry.conversation.close();
+  }
+
+  async function remove(id: string): Promise<void> {
+    // Stop saving it first, so a reply that is still streaming does not write into a deleted conversation.
+    forget(id);
     try {
       await store.delete(id);
     } catch (error) {
@@ -219,10 +235,13 @@ export function startApp(info: ServerInfo, baseURL: string): void {
   }
 
   // --- sending ---
+  // Sending while a reply is on its way queues the message (whileBusy "queue", the default): it goes out when the
+  // replies before it are done, and another tab's turn is waited for the same way.
   function send(text: string, image: Attachment | undefined): boolean {
-    if (creating || current?.busy) return false;
+    if (creating) return false;
     const content: ContentInput = image ? [...(text ? [{ type: "text" as const, text }] : []), image.image] : text;
-    if (current) return run(current, (c) => c.send(content));
+    const unsent = { content: content as MessageContent, text, image };
+    if (current) return run(current, (c) => c.send(content), unsent);
     creating = true;
     composer.setEnabled(false);
     Conversation.create(store, options(model)).then(
@@ -230,7 +249,7 @@ export function startApp(info: ServerInfo, baseURL: string): void {
         creating = false;
         composer.setEnabled(true);
         show(track(conversation));
-        run(conversation, (c) => c.send(content));
+        run(conversation, (c) => c.send(content), unsent);
       },
       (error) => {
         creating = false;
@@ -242,8 +261,12 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     return true;
   }
 
-  /** Start a reply and follow it to the end. False if it could not start (the error is shown). */
-  function run(conversation: Conversation, start: (c: Conversation) => Reply): boolean {
+  /**
+   * Start a reply and follow it to the end. False if it could not start (the error is shown). `unsent`: the message
+   * it sends (send, edit), shown until the turn begins; a send's text and image come back into the box if it never
+   * goes out (stopped or cancelled while queued or waiting).
+   */
+  function run(conversation: Conversation, start: (c: Conversation) => Reply, unsent?: { content: MessageContent; text?: string; image?: Attachment | undefined }): boolean {
     let reply: Reply;
     try {
       reply = start(conversation);
@@ -252,10 +275,23 @@ export function startApp(info: ServerInfo, baseURL: string): void {
       return false;
     }
     notices.clear();
-    if (conversation === current) composer.setBusy(true);
+    chat.track(conversation, reply, unsent?.content);
+    let begun = false;
+    const off = conversation.onChange((change) => {
+      if (change.type === "reply" && change.reply === reply && change.reply.state === "streaming") begun = true;
+    });
+    if (conversation === current) composer.setBusy(conversation.busy);
     chat.refresh();
     reply.done
       .catch((error: unknown) => {
+        if (!begun) {
+          // It never went out: nothing was stored or sent.
+          if (unsent?.text !== undefined && live.get(conversation.id)?.conversation === conversation && conversation === current) {
+            composer.restore(unsent.text, unsent.image);
+          }
+          if (!(error instanceof UserAbortError)) notices.error(error);
+          return;
+        }
         // Most failures end the reply with a status shown on the message itself; the others need a notice —
         // except a storage failure, already shown (with "Retry saving") by the conversation's storage-error event.
         const last = conversation.messages[conversation.messages.length - 1];
@@ -263,9 +299,10 @@ export function startApp(info: ServerInfo, baseURL: string): void {
         if (!recorded && !(error instanceof StorageError)) notices.error(error);
       })
       .finally(() => {
+        off();
         notices.clearRetry();
         if (conversation === current) {
-          composer.setBusy(false);
+          composer.setBusy(conversation.busy);
           meter.update(conversation, draft);
         }
         chat.refresh();
@@ -279,6 +316,11 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     const id = decodeURIComponent(location.hash.slice(1));
     if (id) void open(id);
     else show(undefined);
+  });
+  // A link to a conversation (#id) followed within the page.
+  addEventListener("hashchange", () => {
+    const id = decodeURIComponent(location.hash.slice(1));
+    if (id && id !== current?.id) void open(id);
   });
   composer.focus();
 }

@@ -17,8 +17,10 @@ export interface Attachments {
   readonly state: AttachmentState;
   add(file: File): Promise<void>;
   clear(): void;
-  /** Hand the prepared image over (the preview URL stays valid for the sent message's own rendering). */
+  /** Hand the prepared image over (its preview URL is revoked). */
   take(): Attachment | undefined;
+  /** Take back an image handed over but never sent. */
+  restore(attachment: Attachment): void;
 }
 
 export function createAttachments(onChange: (state: AttachmentState) => void, onError: (error: unknown) => void): Attachments {
@@ -71,6 +73,11 @@ export function createAttachments(onChange: (state: AttachmentState) => void, on
       URL.revokeObjectURL(attachment.url);
       onChange(state);
       return attachment;
+    },
+    restore(attachment) {
+      generation++;
+      const url = URL.createObjectURL(new Blob([attachment.image.data as Uint8Array<ArrayBuffer>], { type: attachment.image.mimeType }));
+      set({ kind: "ready", attachment: { ...attachment, url } });
     },
   };
 }

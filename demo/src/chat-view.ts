@@ -1,7 +1,10 @@
-// The message list of the open conversation. It follows `conversation.onChange` and reconciles the DOM with
-// `conversation.messages` once per animation frame, so a fast stream costs one render per frame, not per token.
-import type { Conversation, Message, UserMessage } from "edgechat";
-import { clear, h } from "./dom.ts";
+// The message list of the open conversation. It follows `conversation.onChange` — this tab's replies and, as the
+// Conversation follows the store, other tabs' turns (their messages, their streaming text) — and reconciles the DOM
+// with `conversation.messages` once per animation frame, so a fast stream costs one render per frame, not per token.
+// A message this tab sent that has not gone out yet (queued behind this tab's reply, or waiting for another tab's)
+// is shown at the end, with its state in words.
+import type { Conversation, Message, MessageContent, Reply, UserMessage } from "edgechat";
+import { clear, h, icon } from "./dom.ts";
 import { MessageView } from "./message-view.ts";
 
 export interface ChatActions {
@@ -11,27 +14,91 @@ export interface ChatActions {
   loadOlder(): void;
 }
 
+export interface ChatViewOptions {
+  /**
+   * Whether some tab's turn holds the conversation's lock now. With this tab idle, it is another tab's turn whose
+   * reply has not begun: its question is on screen, and offering "Get a reply" for it would replace that reply.
+   */
+  turnRunning?(conversationId: string): Promise<boolean>;
+}
+
 export interface ChatView {
   /** Show a conversation, or the empty state (undefined). */
   show(conversation: Conversation | undefined): void;
   /** Re-check busy/last-message flags (a reply started or ended). */
   refresh(): void;
+  /**
+   * A reply this tab started (`content`: the message it sends, for send and edit). Until it begins, the message is
+   * shown unsent at the end, with a placeholder for the reply that says why it waits.
+   */
+  track(conversation: Conversation, reply: Reply, content?: MessageContent): void;
 }
 
 /** Pixels from the bottom within which the view keeps following a streaming reply. */
 const STICKY = 80;
 
-export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, actions: ChatActions): ChatView {
+/** What a reply that has not begun says, by its state. */
+export const WAITING_TEXT = "Waiting for the other tab to finish its reply…";
+export const QUEUED_TEXT = "Queued — it goes out when the reply above is done";
+export const ELSEWHERE_TEXT = "The other tab is getting the reply…";
+const SENDING_TEXT = "Waiting for the reply";
+
+/** One reply this tab started, from `send` (or edit, regenerate, continue) until it ends. */
+interface OwnTurn {
+  reply: Reply;
+  content: MessageContent | undefined;
+  bubble?: MessageView;
+  placeholder?: Placeholder;
+}
+
+const finished = (reply: Reply) => reply.state === "complete" || reply.state === "interrupted" || reply.state === "error";
+
+/** How often to look again whether another tab's turn still runs (its tab may close before its reply begins). */
+const PROBE_INTERVAL = 1000;
+
+export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, actions: ChatActions, options: ChatViewOptions = {}): ChatView {
   const list = h("div", { class: "messages-inner" });
   const older = h("button", { class: "load-older button", text: "Load earlier messages", attrs: { type: "button" }, on: { click: () => actions.loadOlder() } });
-  const pending = h("div", { class: "message assistant pending", attrs: { "aria-label": "Waiting for the reply" } }, h("div", { class: "avatar" }), h("span", { class: "typing" }, h("i"), h("i"), h("i")));
+  // Before the first chunk of this tab's reply arrives, a typing indicator stands in for it.
+  const typing = placeholder();
+  typing.set("sending", SENDING_TEXT, undefined);
+  // Another tab's question, its reply not begun yet.
+  const elsewhere = placeholder();
+  elsewhere.set("elsewhere", ELSEWHERE_TEXT, undefined);
   scroller.append(emptyState, list);
 
   const views = new Map<string, MessageView>();
+  const turns = new WeakMap<Conversation, OwnTurn[]>();
   let conversation: Conversation | undefined;
   let unsubscribe: (() => void) | undefined;
   let frame = 0;
   let stick = true;
+  // For a question at the end with no reply while this tab is idle: whose turn is it? Known for `probed` (a message
+  // id) once the lock was looked at; `elsewhereTurn` is the answer.
+  let probed: string | undefined;
+  let probing: string | undefined;
+  let elsewhereTurn = false;
+  let probeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const probe = (target: Conversation, messageId: string) => {
+    if (!options.turnRunning || probing === messageId) return;
+    probing = messageId;
+    clearTimeout(probeTimer);
+    // A failed look is taken as "no turn runs": the actions are offered, as without Web Locks.
+    options.turnRunning(target.id).catch(() => false).then(
+      (running) => {
+        if (probing !== messageId) return;
+        probing = undefined;
+        if (conversation !== target) return;
+        if (probed !== messageId || elsewhereTurn !== running) {
+          probed = messageId;
+          elsewhereTurn = running;
+          schedule();
+        }
+        if (running) probeTimer = setTimeout(() => probe(target, messageId), PROBE_INTERVAL);
+      },
+    );
+  };
 
   scroller.addEventListener("scroll", () => {
     stick = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STICKY;
@@ -48,7 +115,24 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
   const sync = () => {
     const messages: readonly Message[] = conversation?.messages ?? [];
     const busy = conversation?.busy ?? false;
+    const own = (conversation && turns.get(conversation)) ?? [];
+    const ownStreaming = own.some((t) => t.reply.state === "streaming");
+    // A reply streaming here while this tab is not writing one is another tab's.
+    const streamingAnywhere = messages.some((m) => m.role === "assistant" && m.status === "streaming");
+    const quiet = !busy && !streamingAnywhere;
+    // A reply turns "streaming" once its user message is in the conversation: until then, that message is shown unsent.
+    const unsent = own.filter((t) => t.reply.state === "queued" || t.reply.state === "waiting");
     emptyState.hidden = messages.length > 0 || busy;
+    // A question at the end, unanswered, and nothing of this tab's on its way: is another tab's turn answering it?
+    const trailing = messages[messages.length - 1];
+    const question = quiet && trailing?.role === "user" && options.turnRunning ? trailing.id : undefined;
+    if (question === undefined) {
+      probing = undefined;
+      probed = undefined;
+      clearTimeout(probeTimer);
+    } else if (probed !== question) probe(conversation!, question);
+    // Unknown until the lock was looked at (a moment): no actions offered meanwhile.
+    const answeredElsewhere = question !== undefined && (probed !== question || elsewhereTurn);
     const wanted = new Set(messages.map((m) => m.id));
     for (const [id, view] of views) {
       if (wanted.has(id)) continue;
@@ -59,8 +143,15 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
     let lastUser = -1;
     let lastAssistant = -1;
     messages.forEach((m, i) => (m.role === "user" ? (lastUser = i) : (lastAssistant = i)));
-    // Walk the list in order, moving or creating elements only where they differ.
+    // Walk the list in order, moving or creating elements only where they differ; what is left after is stale.
+    if (conversation?.hasOlder) {
+      if (list.firstChild !== older) list.prepend(older);
+    } else older.remove();
     let cursor: ChildNode | null = list.firstChild === older ? older.nextSibling : list.firstChild;
+    const place = (el: Element) => {
+      if (el !== cursor) list.insertBefore(el, cursor);
+      else cursor = cursor.nextSibling;
+    };
     messages.forEach((m, i) => {
       let view = views.get(m.id);
       if (!view) {
@@ -68,16 +159,35 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
         views.set(m.id, view);
       }
       const last = i === messages.length - 1;
-      view.update(m, { editable: i === lastUser && !busy, lastReply: i === lastAssistant && last, unanswered: last && m.role === "user" && !busy, busy });
-      if (view.el !== cursor) list.insertBefore(view.el, cursor);
-      else cursor = cursor.nextSibling;
+      view.update(m, {
+        editable: i === lastUser && quiet && !answeredElsewhere,
+        lastReply: i === lastAssistant && last,
+        unanswered: last && m.role === "user" && quiet && !answeredElsewhere,
+        busy: !quiet,
+        elsewhere: m.role === "assistant" && m.status === "streaming" && !(ownStreaming && last),
+      });
+      place(view.el);
     });
-    // Before the first chunk of a reply arrives, a typing indicator stands in for it.
-    const waiting = busy && messages[messages.length - 1]?.role === "user";
-    if (waiting) list.append(pending);
-    else pending.remove();
-    if (conversation?.hasOlder) list.prepend(older);
-    else older.remove();
+    if (ownStreaming && messages[messages.length - 1]?.role === "user") place(typing.el);
+    if (question !== undefined && probed === question && elsewhereTurn) place(elsewhere.el);
+    unsent.forEach((turn, i) => {
+      if (turn.content !== undefined) {
+        turn.bubble ??= unsentBubble(turn.content, actions);
+        place(turn.bubble.el);
+      }
+      const p = (turn.placeholder ??= placeholder());
+      const state = turn.reply.state;
+      // The first of this tab's turns is "queued" only for the moment it takes to ask for the lock.
+      if (state === "waiting") p.set("waiting", WAITING_TEXT, () => turn.reply.abort());
+      else if (state === "queued" && (i > 0 || ownStreaming)) p.set("queued", QUEUED_TEXT, () => turn.reply.abort());
+      else p.set("sending", SENDING_TEXT, undefined);
+      place(p.el);
+    });
+    while (cursor) {
+      const next: ChildNode | null = cursor.nextSibling;
+      cursor.remove();
+      cursor = next;
+    }
     if (stick) scroller.scrollTop = scroller.scrollHeight;
   };
 
@@ -90,6 +200,8 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
       clear(list);
       conversation = next;
       stick = true;
+      probed = probing = undefined;
+      clearTimeout(probeTimer);
       if (next) {
         unsubscribe = next.onChange((change) => {
           // Loading older messages must not yank the view to the bottom.
@@ -105,5 +217,61 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
       sync();
     },
     refresh: schedule,
+    track(target, reply, content) {
+      const turn: OwnTurn = { reply, content };
+      const own = turns.get(target) ?? [];
+      turns.set(target, own);
+      own.push(turn);
+      const off = target.onChange((change) => {
+        if (change.type === "reply" && change.reply === reply && finished(reply)) {
+          off();
+          own.splice(own.indexOf(turn), 1);
+          turn.bubble?.dispose();
+        }
+        if (target === conversation) schedule();
+      });
+      if (target === conversation) schedule();
+    },
   };
+}
+
+interface Placeholder {
+  el: HTMLElement;
+  set(state: "sending" | "waiting" | "queued" | "elsewhere", text: string, cancel: (() => void) | undefined): void;
+}
+
+/** The reply to come: typing dots and, in words, why it has not started (read out: #messages is a live region). */
+function placeholder(): Placeholder {
+  const text = h("span", { class: "pending-text" });
+  const cancel = h("button", { class: "button small pending-cancel", text: "Cancel", attrs: { type: "button", "aria-label": "Cancel this message" } });
+  let onCancel: (() => void) | undefined;
+  cancel.addEventListener("click", () => onCancel?.());
+  const el = h(
+    "div",
+    { class: "message assistant pending" },
+    h("div", { class: "avatar", attrs: { "aria-hidden": "true" } }, icon("sparkle")),
+    h("div", { class: "pending-main" }, h("span", { class: "typing", attrs: { "aria-hidden": "true" } }, h("i"), h("i"), h("i")), text, cancel),
+  );
+  return {
+    el,
+    set(state, words, next) {
+      if (el.dataset.state !== state) el.dataset.state = state;
+      if (text.textContent !== words) text.textContent = words;
+      // Plain "waiting for the reply" is said to screen readers only: the dots say it to everyone else.
+      text.classList.toggle("visually-hidden", state === "sending");
+      onCancel = next;
+      cancel.hidden = next === undefined;
+    },
+  };
+}
+
+/** A message this tab sent that is not in the conversation yet: shown as it will be, marked unsent. */
+function unsentBubble(content: MessageContent, actions: ChatActions): MessageView {
+  const view = new MessageView({ id: "unsent", role: "user", content, createdAt: 0 }, actions);
+  view.update(view.message, { editable: false, lastReply: false, unanswered: false, busy: true, elsewhere: false });
+  view.el.classList.add("unsent");
+  view.el.removeAttribute("data-id");
+  view.el.removeAttribute("data-role");
+  view.el.removeAttribute("data-status");
+  return view;
 }

@@ -1,5 +1,6 @@
-// The message box: a growing textarea, an image button (plus drop and paste), and Send, which turns into Stop
-// while a reply streams.
+// The message box: a growing textarea, an image button (plus drop and paste), Send, and Stop while a reply is on its
+// way. Sending while busy queues the message: it goes out when the reply before it is done (whileBusy "queue").
+// A message that never went out (Stop, Cancel) comes back into the box.
 import { type Attachment, type AttachmentState, createAttachments } from "./attachments.ts";
 import { clear, h, icon, iconButton } from "./dom.ts";
 import { formatBytes } from "./format.ts";
@@ -16,6 +17,8 @@ export interface ComposerActions {
 export interface Composer {
   setBusy(busy: boolean): void;
   setEnabled(enabled: boolean): void;
+  /** Put back a message that was never sent: its text after what is in the box, its image if none is attached. */
+  restore(text: string, image: Attachment | undefined): void;
   insert(text: string): void;
   focus(): void;
 }
@@ -31,8 +34,11 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
   const preview = h("div", { class: "attachment-preview", attrs: { "aria-live": "polite" } });
   const attach = iconButton("paperclip", "Attach an image", () => file.click(), { class: "attach" });
   const submit = h("button", { class: "send", attrs: { type: "submit", "aria-label": "Send" } }, icon("send"));
-  const hint = h("p", { class: "composer-hint", text: "Enter to send · Shift+Enter for a new line · drop or paste an image" });
-  form.append(preview, h("div", { class: "composer-row" }, attach, input, submit), hint, file);
+  const stop = h("button", { class: "stop", title: "Stop the reply (Esc)", attrs: { type: "button", "aria-label": "Stop", hidden: true } }, icon("stop"));
+  const hint = h("p", { class: "composer-hint", attrs: { id: "composer-hint" } });
+  submit.setAttribute("aria-describedby", "composer-hint");
+  form.append(preview, h("div", { class: "composer-row" }, attach, input, stop, submit), hint, file);
+  stop.addEventListener("click", () => actions.stop());
 
   let busy = false;
   let enabled = true;
@@ -70,12 +76,12 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
   const hasContent = () => input.value.trim() !== "" || attachments.state.kind === "ready";
 
   function updateButton(): void {
-    clear(submit);
-    submit.append(icon(busy ? "stop" : "send"));
-    submit.classList.toggle("stop", busy);
-    submit.setAttribute("aria-label", busy ? "Stop" : "Send");
-    submit.title = busy ? "Stop the reply" : "Send";
-    submit.disabled = !enabled || (!busy && (!hasContent() || attachments.state.kind === "preparing"));
+    stop.hidden = !busy;
+    submit.title = busy ? "Send when the current reply is done" : "Send";
+    submit.disabled = !enabled || !hasContent() || attachments.state.kind === "preparing";
+    hint.textContent = busy
+      ? "Enter queues your message: it goes out when the current reply is done · Esc stops the reply"
+      : "Enter to send · Shift+Enter for a new line · drop or paste an image";
   }
 
   const grow = () => {
@@ -84,10 +90,6 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
   };
 
   const submitNow = () => {
-    if (busy) {
-      actions.stop();
-      return;
-    }
     if (!enabled || !hasContent() || attachments.state.kind === "preparing") return;
     const image = attachments.state.kind === "ready" ? attachments.state.attachment : undefined;
     if (!actions.send(input.value.trim(), image)) return;
@@ -105,7 +107,7 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      if (!busy) submitNow();
+      submitNow();
     }
   });
   input.addEventListener("input", () => {
@@ -154,16 +156,24 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
 
   renderPreview(attachments.state);
 
-  return {
+  const api: Composer = {
     setBusy(next) {
+      // Stop goes away with the reply: keyboard focus moves to the box instead of being lost with it.
+      const refocus = !next && document.activeElement === stop;
       busy = next;
       updateButton();
+      if (refocus) input.focus();
     },
     setEnabled(next) {
       enabled = next;
       input.disabled = !next;
       attach.disabled = !next;
       updateButton();
+    },
+    restore(text, image) {
+      const now = input.value.trim();
+      if (text) api.insert(now ? `${now}\n\n${text}` : text);
+      if (image && attachments.state.kind === "none") attachments.restore(image);
     },
     insert(text) {
       input.value = text;
@@ -177,6 +187,7 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
       input.focus();
     },
   };
+  return api;
 }
 
 /** An image among the files, else the first file (so a wrong type gets a clear error instead of nothing). */

@@ -13,7 +13,10 @@ export interface MessageFlags {
   lastReply: boolean;
   /** The newest message is this user message and no reply is coming (the page closed before one was saved). */
   unanswered: boolean;
+  /** A reply is on its way (this tab's or another tab's): no actions that would start another. */
   busy: boolean;
+  /** A reply that another tab is writing: this page follows it, but only that tab can stop it. */
+  elsewhere: boolean;
 }
 
 export interface MessageActions {
@@ -47,12 +50,14 @@ export class MessageView {
   }
 
   update(message: Message, flags: MessageFlags): void {
-    const contentChanged = message.content !== this.#message.content;
+    const streaming = (m: Message) => m.role === "assistant" && m.status === "streaming";
+    // The caret (or typing dots) goes when the reply ends, even if its last text was on screen already.
+    const contentChanged = message.content !== this.#message.content || streaming(message) !== streaming(this.#message);
     const statusChanged = message !== this.#message;
     this.#message = message;
     if (contentChanged && !this.#editing) this.#renderBody();
     const f = this.#flags;
-    if (statusChanged || !f || f.editable !== flags.editable || f.lastReply !== flags.lastReply || f.unanswered !== flags.unanswered || f.busy !== flags.busy) {
+    if (statusChanged || !f || f.editable !== flags.editable || f.lastReply !== flags.lastReply || f.unanswered !== flags.unanswered || f.busy !== flags.busy || f.elsewhere !== flags.elsewhere) {
       this.#flags = flags;
       this.#renderFooter();
     }
@@ -115,7 +120,7 @@ export class MessageView {
     const notice = statusNotice(m);
     if (notice) this.#footer.append(noticeBox(notice));
     const row = h("div", { class: "message-meta" });
-    if (m.status === "streaming") row.append(h("span", { class: "badge streaming", text: "Writing…" }));
+    if (m.status === "streaming") row.append(h("span", { class: "badge streaming", text: flags.elsewhere ? "Writing in another tab…" : "Writing…" }));
     if (m.usage) {
       const cost = m.usage.estimated_cost;
       row.append(
@@ -148,6 +153,10 @@ export class MessageView {
       const text = input.value.trim();
       if (!text && typeof message.content === "string") return;
       this.#editing = false;
+      // The edit lands when its turn takes the conversation's lock (at once, unless another tab is replying):
+      // until then the message shows as it is, and the edited text is shown unsent at the end.
+      this.#renderBody();
+      this.#renderFooter();
       this.#actions.edit(message, text);
     };
     input.addEventListener("keydown", (event) => {

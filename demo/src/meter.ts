@@ -1,5 +1,5 @@
 // The context meter: how much of the model's window the next request would use, how many older turns the
-// last request left out, and what the conversation has cost so far.
+// last request left out, and what the conversation has cost so far (`conversation.usage`).
 import { type Conversation, type FitResult, type Message, estimateTokens } from "edgechat";
 import { h } from "./dom.ts";
 import { formatCost, formatInt, plural } from "./format.ts";
@@ -44,9 +44,13 @@ export function createMeter(root: HTMLElement, contextWindow: () => number): Met
       const left = last?.droppedTurns ?? fit?.droppedTurns ?? 0;
       dropped.hidden = left === 0;
       dropped.textContent = last ? `${plural(left, "older turn")} left out of the last request` : `${plural(left, "older turn")} will be left out`;
-      const spent = conversation?.usage.cost ?? 0;
-      cost.textContent = `${formatCost(spent)} so far`;
-      cost.title = conversation ? `${formatInt(conversation.usage.promptTokens)} prompt + ${formatInt(conversation.usage.completionTokens)} completion tokens, as reported by the server` : "";
+      // What the conversation has cost: every reply the server priced, replaced ones (Regenerate, Edit) and other
+      // tabs' included. The SDK keeps it in the store's metadata, so it is the same after a reload.
+      const usage = conversation?.usage;
+      cost.textContent = `${formatCost(usage?.cost ?? 0)} so far`;
+      cost.title = usage
+        ? `${formatInt(usage.promptTokens)} prompt + ${formatInt(usage.completionTokens)} completion tokens, as reported by the server, for every reply in this conversation (replaced ones included)`
+        : "";
     },
   };
 }

@@ -15,9 +15,12 @@ export async function send(page: Page, text: string): Promise<void> {
   await page.waitForFunction((n) => document.querySelectorAll('.messages-inner > .message[data-role="user"]').length > n, before, { timeout: TIMEOUT });
 }
 
+/** Messages of the conversation on screen (not a placeholder for a reply to come, nor a message not sent yet). */
+export const MESSAGES = ".messages-inner > .message[data-id]";
+
 /** The status of each message on screen, in order: "complete", "streaming", "interrupted", "error". */
 export function statuses(page: Page): Promise<string[]> {
-  return page.$$eval(".messages-inner > .message:not(.pending)", (els) => els.map((el) => `${el.getAttribute("data-role")}:${el.getAttribute("data-status")}`));
+  return page.$$eval(MESSAGES, (els) => els.map((el) => `${el.getAttribute("data-role")}:${el.getAttribute("data-status")}`));
 }
 
 /** Wait until the newest reply has ended with `status`, and return its text. */
@@ -25,10 +28,10 @@ export async function lastReply(page: Page, status: "complete" | "interrupted" |
   const handle = await page.waitForFunction(
     (wanted) => {
       // The newest message on screen must be the reply (not the user's message it answers, still waiting).
-      const all = document.querySelectorAll(".messages-inner > .message:not(.pending)");
+      const all = document.querySelectorAll(".messages-inner > .message[data-id]");
       const last = all[all.length - 1];
       if (last?.getAttribute("data-role") !== "assistant") return false;
-      const busy = document.querySelector("button.send")?.getAttribute("aria-label") === "Stop";
+      const busy = document.querySelector("button.stop:not([hidden])") !== null;
       return last?.getAttribute("data-status") === wanted && !busy ? (last.querySelector(".message-main")?.textContent ?? "") : false;
     },
     status,
