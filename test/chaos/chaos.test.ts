@@ -55,6 +55,28 @@ interface Figures {
   ms: number;
 }
 
+type Outcome = { message: AssistantMessage | undefined; error: unknown; deltas: string[] };
+
+/** Run a reply to its end (iterating it, as a page would), within the turn deadline. */
+async function settle(reply: Reply, figures: Figures, what: string): Promise<Outcome> {
+  const deltas: string[] = [];
+  const finished = (async () => {
+    try {
+      for await (const d of reply) deltas.push(d);
+    } catch {}
+    return reply.done.then(
+      (message) => ({ message, error: undefined as unknown, deltas }),
+      (error: unknown) => ({ message: undefined, error, deltas }),
+    );
+  })();
+  const outcome = await Promise.race([finished, new Promise<"hung">((r) => setTimeout(() => r("hung"), TURN_DEADLINE_MS))]);
+  if (outcome === "hung") {
+    figures.hung++;
+    throw new Error(`${what} hung`);
+  }
+  return outcome;
+}
+
 async function runConversation(index: number, store: ConversationStore, figures: Figures, limit: number, label: string): Promise<void> {
   const random = rng(SEED + index * 7919);
   const id = `chaos-${label}-${SEED}-${index}`;
@@ -68,21 +90,8 @@ async function runConversation(index: number, store: ConversationStore, figures:
     const text = `conversation ${index}, turn ${turn}: ${"é🦙日".slice(0, 1 + Math.floor(random() * 3))} ${random().toString(36).slice(2)}`;
     const reply = conversation.send(text);
     ledger.push(text);
-    const deltas: string[] = [];
-    const finished = (async () => {
-      try {
-        for await (const d of reply) deltas.push(d);
-      } catch {}
-      return reply.done.then(
-        (m) => ({ message: m, error: undefined as unknown }),
-        (error: unknown) => ({ message: undefined, error }),
-      );
-    })();
-    const outcome = await Promise.race([finished, new Promise<"hung">((r) => setTimeout(() => r("hung"), TURN_DEADLINE_MS))]);
-    if (outcome === "hung") {
-      figures.hung++;
-      throw new Error(`turn ${turn} of conversation ${index} hung`);
-    }
+    const outcome = await settle(reply, figures, `turn ${turn} of conversation ${index}`);
+    const { deltas } = outcome;
     await conversation.flush();
 
     const attempts = server.log.get(conversation.id)!.slice(seenRequests);
@@ -121,28 +130,6 @@ async function runConversation(index: number, store: ConversationStore, figures:
     expect(storedUsers).toEqual(ledger);
     expect(stored.filter((m) => m.role === "assistant")).toHaveLength(ledger.length);
   }
-}
-
-type Outcome = { message: AssistantMessage | undefined; error: unknown; deltas: string[] };
-
-/** Run a reply to its end (iterating it, as a page would), within the turn deadline. */
-async function settle(reply: Reply, figures: Figures, what: string): Promise<Outcome> {
-  const deltas: string[] = [];
-  const finished = (async () => {
-    try {
-      for await (const d of reply) deltas.push(d);
-    } catch {}
-    return reply.done.then(
-      (message) => ({ message, error: undefined as unknown, deltas }),
-      (error: unknown) => ({ message: undefined, error, deltas }),
-    );
-  })();
-  const outcome = await Promise.race([finished, new Promise<"hung">((r) => setTimeout(() => r("hung"), TURN_DEADLINE_MS))]);
-  if (outcome === "hung") {
-    figures.hung++;
-    throw new Error(`${what} hung`);
-  }
-  return outcome;
 }
 
 /** Two writers on one conversation. Each send is a turn; in about half the rounds both send at the same moment. */
