@@ -1,13 +1,12 @@
 // Part 5 — the IndexedDB store: append 10,000 messages, open the newest page, list 1,000 conversations — on
 // fake-indexeddb in Node and on real IndexedDB in Chromium (playwright-core), with the memory store as a reference.
 import "fake-indexeddb/auto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
 import { ROOT, exportTarget, load, loadOptional } from "../lib/edgechat.mjs";
 import { fmt, printTable } from "../lib/measure.mjs";
+import { startPageServer } from "../lib/page-server.mjs";
 import { runWorkload } from "../idb/workload.mjs";
 
 const MESSAGES = Number(process.env.BENCH_IDB_MESSAGES ?? 10_000);
@@ -79,7 +78,6 @@ export async function run() {
   return { setup: { messages: MESSAGES, conversations: CONVERSATIONS, idb: idb.module ? idb.file.slice(ROOT.length + 1) : idb.reason }, rows: results, targets };
 }
 
-const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".html": "text/html" };
 
 async function inChromium(idb) {
   const rows = (why) => [
@@ -92,33 +90,14 @@ async function inChromium(idb) {
 
   // Everything the page needs, from one origin: the built package, idb and valibot, the workload modules.
   const distRoot = join(exportTarget(".") ?? join(ROOT, "dist/index.js"), "..");
-  const mounts = [
-    ["/edgechat/", distRoot],
-    ["/node_modules/", join(ROOT, "node_modules")],
-    ["/bench/", join(ROOT, "test/bench/idb")],
-  ];
-  // The package's dependencies, resolved as Node resolves them for an import (their ESM builds).
-  const imports = Object.fromEntries(
-    ["idb", "valibot"].map((dep) => [dep, `/node_modules/${relative(join(ROOT, "node_modules"), fileURLToPath(import.meta.resolve(dep))).split("\\").join("/")}`]),
-  );
-  const html = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>edgechat store bench</title>
-<script type="importmap">${JSON.stringify({ imports })}</script>
-<script type="module" src="/bench/page.mjs"></script>`;
-  const server = createServer((req, res) => {
-    // Cross-origin isolation: performance.now() at 5 µs instead of 100 µs.
-    const headers = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp", "cache-control": "no-store" };
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    if (path === "/") return res.writeHead(200, { ...headers, "content-type": "text/html" }).end(html);
-    for (const [prefix, dir] of mounts) {
-      if (!path.startsWith(prefix)) continue;
-      const file = normalize(join(dir, path.slice(prefix.length)));
-      if (relative(dir, file).startsWith("..") || !existsSync(file)) break;
-      return res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-    }
-    res.writeHead(404, headers).end("not found");
+  const { server, origin } = await startPageServer({
+    title: "edgechat store bench",
+    page: "/bench/page.mjs",
+    mounts: [
+      ["/edgechat/", distRoot],
+      ["/bench/", join(ROOT, "test/bench/idb")],
+    ],
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${server.address().port}`;
   const profile = mkdtempSync(join(tmpdir(), "edgechat-bench-chromium-"));
   let context;
   try {

@@ -7,14 +7,14 @@
 // BENCH_DIST), or BENCH_TURN_AFTER=<ref> built the same way as "before". When the old commit cannot be built (a
 // shallow clone, no git), the recorded baseline below (also in test/bench/README.md) is printed instead, marked so.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { ROOT, exportTarget } from "../lib/edgechat.mjs";
 import { chunk, encodeEvents, replyPayloads, sseEvents } from "../lib/events.mjs";
 import { fmt, gc, printTable, target } from "../lib/measure.mjs";
+import { startPageServer } from "../lib/page-server.mjs";
 import { runTurns } from "../turn/workload.mjs";
 
 const SENDS = Number(process.env.BENCH_TURN_SENDS ?? 100);
@@ -26,7 +26,6 @@ const AFTER = process.env.BENCH_TURN_AFTER; // unset: the current build
 const BUDGET_MS = 2;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".html": "text/html" };
 const STORES = ["no store", "memory store", "IndexedDB"];
 
 /**
@@ -232,37 +231,19 @@ function build(ref, name) {
 /** One server for both environments: the SSE endpoint, and for the page the builds, node_modules and the workload. */
 async function startServer(builds, body) {
   let lastArrival = NaN;
-  const mounts = [
-    ...Object.entries(builds).map(([name, dir]) => [`/${name}/`, dir]),
-    ["/node_modules/", join(ROOT, "node_modules")],
-    ["/bench/", join(ROOT, "test/bench/turn")],
-  ];
-  const imports = Object.fromEntries(
-    ["idb", "valibot"].map((dep) => [dep, `/node_modules/${relative(join(ROOT, "node_modules"), fileURLToPath(import.meta.resolve(dep))).split("\\").join("/")}`]),
-  );
-  const html = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>edgechat turn bench</title>
-<script type="importmap">${JSON.stringify({ imports })}</script>
-<script type="module" src="/bench/page.mjs"></script>`;
-  const server = createServer(async (req, res) => {
-    const headers = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp", "cache-control": "no-store" };
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    if (path === "/v1/chat/completions") {
+  const { server, origin } = await startPageServer({
+    title: "edgechat turn bench",
+    page: "/bench/page.mjs",
+    mounts: [...Object.entries(builds).map(([name, dir]) => [`/${name}/`, dir]), ["/bench/", join(ROOT, "test/bench/turn")]],
+    async route(path, req, res, headers) {
+      if (path !== "/v1/chat/completions") return false;
       lastArrival = performance.now();
       for await (const _ of req);
-      return res.writeHead(200, { ...headers, "content-type": "text/event-stream" }).end(body);
-    }
-    if (path === "/") return res.writeHead(200, { ...headers, "content-type": "text/html" }).end(html);
-    for (const [prefix, dir] of mounts) {
-      if (!path.startsWith(prefix)) continue;
-      const file = normalize(join(dir, path.slice(prefix.length)));
-      if (relative(dir, file).startsWith("..") || !existsSync(file)) break;
-      return res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-    }
-    res.writeHead(404, headers).end("not found");
+      res.writeHead(200, { ...headers, "content-type": "text/event-stream" }).end(body);
+      return true;
+    },
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, origin: `http://127.0.0.1:${server.address().port}`, arrival: () => lastArrival };
+  return { server, origin, arrival: () => lastArrival };
 }
 
 async function inChromium(builds, origin, expectedText) {
