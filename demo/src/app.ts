@@ -24,7 +24,7 @@ import { createMeter } from "./meter.ts";
 import { createNotices } from "./notices.ts";
 import type { ServerInfo } from "./server-info.ts";
 import { createSidebar } from "./sidebar.ts";
-import { openStore, turnRunning } from "./store.ts";
+import { openStore } from "./store.ts";
 import { renderWelcome } from "./welcome.ts";
 
 export function startApp(info: ServerInfo, baseURL: string): void {
@@ -66,7 +66,7 @@ export function startApp(info: ServerInfo, baseURL: string): void {
       run(current, (c) => c.edit(message.id, content), { content: content as MessageContent });
     },
     loadOlder: () => void current?.loadOlder().catch((error) => notices.error(error)),
-  }, { turnRunning });
+  }, { turnRunning: (id) => store.isConversationLocked(id) });
   const composer = createComposer(byId<HTMLFormElement>("composer"), byId("drop-overlay"), {
     send,
     stop: () => current?.abort(),

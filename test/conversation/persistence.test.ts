@@ -301,3 +301,39 @@ describe("two writers on one conversation (two Conversation objects on one store
     b.close();
   });
 });
+
+describe("a store without a lock (one of your own): nothing is lost", () => {
+  /** The memory store less what makes turns exclusive and replies settle: no lock, no interruptStale, no onChange. */
+  const lockless = (): ConversationStore => {
+    const { lockConversation: _l, interruptStale: _i, onChange: _o, ...rest } = createMemoryStore();
+    return rest;
+  };
+
+  it("two Conversation objects sending at once store every message once, each reply complete", async () => {
+    const store = lockless();
+    upstream.handle(async (req, res) => {
+      await wait(Math.floor(Math.random() * 15));
+      return streamReply([`answer to ${(req.body as { messages: { content: string }[] }).messages.at(-1)!.content}`])(req, res);
+    });
+    const a = await Conversation.create(store, { client: client(), model: MODEL });
+    const b = await Conversation.open(store, a.id, { client: client() });
+    for (let round = 0; round < 5; round++) await Promise.all([a.send(`a${round}`).done, b.send(`b${round}`).done]);
+    const all = await stored(store, a.id);
+    const users = all.filter((m) => m.role === "user").map((m) => m.content);
+    expect([...users].sort()).toEqual(["a0", "a1", "a2", "a3", "a4", "b0", "b1", "b2", "b3", "b4"]);
+    const replies = all.filter((m): m is AssistantMessage => m.role === "assistant");
+    expect(replies.map((m) => m.status)).toEqual(Array(10).fill("complete"));
+    expect(replies.map((m) => m.content).sort()).toEqual(users.map((u) => `answer to ${u}`).sort());
+    expect(new Set(all.map((m) => m.id)).size).toBe(20);
+  });
+
+  it("open shows a reply left streaming as interrupted, and leaves the store alone (its writer may still be at work)", async () => {
+    const store = lockless();
+    const { id } = await store.create({ model: MODEL });
+    await store.appendMessage(id, { id: "q", role: "user", content: "q", createdAt: 1 });
+    await store.appendMessage(id, { id: "r", role: "assistant", content: "half", status: "streaming", createdAt: 2 });
+    const opened = await Conversation.open(store, id, { client: client() });
+    expect(opened.messages[1]).toMatchObject({ status: "interrupted", content: "half" });
+    expect((await stored(store, id))[1]).toMatchObject({ status: "streaming" });
+  });
+});

@@ -200,6 +200,7 @@ export const BUDGETS = {
   // +1.3 KB (issue 12): one writer per turn — the turn queue and whileBusy, reading other writers' turns before
   // sending, following them between turns, settling replies left streaming, isolated listeners, spent usage.
   conversationAdds: 11_750,
-  // +0.45 KB (issue 12): the lock with onWait/abort and its in-page fallback, the atomic interruptStale.
-  idb: 6_450,
+  // +0.5 KB (issue 12): the lock with onWait/abort and its in-page fallback, the atomic interruptStale, and
+  // isConversationLocked (a page can tell that another tab's turn runs before its reply exists).
+  idb: 6_500,
 };

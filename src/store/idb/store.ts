@@ -49,6 +49,8 @@ export interface IndexedDBStore extends ConversationStore {
    */
   lockConversation<T>(id: string, fn: () => T | PromiseLike<T>, options?: LockOptions): Promise<T>;
   interruptStale(id: string, messageId: string): Promise<Message | undefined>;
+  /** Whether a tab (this one included) holds the conversation's lock now: a turn is running, reply or not yet. */
+  isConversationLocked(id: string): Promise<boolean>;
   /** Close the database connection and the channel; later calls reject. */
   close(): void;
 }
@@ -413,6 +415,12 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
 
     // Without ifAvailable, lock waits: never NOT_FREE.
     lockConversation: <T>(id: string, fn: () => T | PromiseLike<T>, options?: LockOptions) => lock(id, fn, options) as Promise<T>,
+
+    async isConversationLocked(id) {
+      const name = `${topic}:${id}`;
+      const locks = globalThis.navigator?.locks;
+      return locks ? ((await locks.query()).held ?? []).some((held) => held.name === name) : local.held(name);
+    },
 
     async interruptStale(id, messageId) {
       // Holding the lock (only if it is free) is what makes the check atomic: no tab can be mid-turn meanwhile.

@@ -82,5 +82,7 @@ describe("IndexedDB store: several tabs", () => {
     await Promise.all([hold(a, "a"), hold(b, "b"), a.lockConversation("c2", () => events.push("c2"))]);
     expect(events.filter((e) => e !== "c2")).toEqual(["a in", "a out", "b in", "b out"]);
     expect(events.indexOf("c2")).toBeLessThan(events.indexOf("a out"));
+    expect(await a.lockConversation("c3", () => b.isConversationLocked("c3"))).toBe(true);
+    expect(await b.isConversationLocked("c3")).toBe(false);
   });
 });
