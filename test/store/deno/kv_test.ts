@@ -176,33 +176,39 @@ kvTest("what was written is there after closing and reopening the database file"
  * before the n-th commit (from 0), e.g. to let another process act in between.
  */
 function crashAfter(kv: Deno.Kv, commits: number, beforeCommit?: (n: number) => Promise<void>): { kv: DenoKvLike; crashed: () => boolean } {
-  const base = kv as unknown as DenoKvLike;
   let left = commits;
   let crashed = false;
   let n = 0;
-  const wrapped: DenoKvLike = {
+  const wrapped = interceptCommits(kv, async (commit) => {
+    await beforeCommit?.(n++);
+    if (left-- <= 0) {
+      crashed = true;
+      throw new Error("the process died");
+    }
+    return commit();
+  });
+  return { kv: wrapped, crashed: () => crashed };
+}
+
+/** `kv` whose atomic commits go through `through`, told whether the commit sets a lock key (a lease). */
+function interceptCommits(kv: Deno.Kv, through: (commit: () => Promise<unknown>, setsLock: boolean) => Promise<unknown>): DenoKvLike {
+  const base = kv as unknown as DenoKvLike;
+  return {
     get: (key) => base.get(key),
     getMany: (keys) => base.getMany(keys),
     list: (selector, options) => base.list(selector, options),
     atomic() {
       const op = base.atomic();
+      let setsLock = false;
       const atomic = {
         check: (...checks: Parameters<AtomicOperationLike["check"]>) => (op.check(...checks), atomic),
-        set: (key: Parameters<AtomicOperationLike["set"]>[0], value: unknown) => (op.set(key, value), atomic),
+        set: (...args: Parameters<AtomicOperationLike["set"]>) => ((setsLock ||= args[0][1] === "lock"), op.set(...args), atomic),
         delete: (key: Parameters<AtomicOperationLike["delete"]>[0]) => (op.delete(key), atomic),
-        commit: async () => {
-          await beforeCommit?.(n++);
-          if (left-- <= 0) {
-            crashed = true;
-            throw new Error("the process died");
-          }
-          return op.commit();
-        },
+        commit: () => through(() => op.commit(), setsLock),
       };
       return atomic as unknown as AtomicOperationLike;
     },
   };
-  return { kv: wrapped, crashed: () => crashed };
 }
 
 /**
@@ -548,24 +554,8 @@ for (const [at, cleanup, what] of [
 
 /** `kv` for a lock holder whose renewals can be made to stall (as a paused process's would): they never commit. */
 function stallable(kv: Deno.Kv): { kv: DenoKvLike; stall: () => void } {
-  const base = kv as unknown as DenoKvLike;
   let stalled = false;
-  const wrapped: DenoKvLike = {
-    get: (key) => base.get(key),
-    getMany: (keys) => base.getMany(keys),
-    list: (selector, options) => base.list(selector, options),
-    atomic() {
-      const op = base.atomic();
-      let renewal = false;
-      const atomic = {
-        check: (...checks: Parameters<AtomicOperationLike["check"]>) => (op.check(...checks), atomic),
-        set: (...args: Parameters<AtomicOperationLike["set"]>) => ((renewal ||= stalled && args[0][1] === "lock"), op.set(...args), atomic),
-        delete: (key: Parameters<AtomicOperationLike["delete"]>[0]) => (op.delete(key), atomic),
-        commit: () => (renewal ? Promise.resolve({ ok: false as const }) : op.commit()),
-      };
-      return atomic as unknown as AtomicOperationLike;
-    },
-  };
+  const wrapped = interceptCommits(kv, (commit, setsLock) => (stalled && setsLock ? Promise.resolve({ ok: false as const }) : commit()));
   return { kv: wrapped, stall: () => (stalled = true) };
 }
 
