@@ -25,10 +25,10 @@ export { fitToContext, OMITTED_IMAGE_TEXT, type FitOptions, type FitResult } fro
 export type { FitMessage } from "./conversation/cost.js";
 export { ContextBudgetError, ImageLimitError } from "./conversation/errors.js";
 export { MODEL_PRESETS, type ImageCost, type ImagePolicy, type ModelPreset } from "./conversation/presets.js";
-export type { Calibration } from "./conversation/calibration.js";
+export type { Calibration } from "./messages/calibration.js";
 export type { TemplateCost } from "./conversation/template.js";
-export type { ConversationJSON, SpentUsage } from "./conversation/serialize.js";
-export type * from "./conversation/types.js";
+export type { ConversationJSON, SpentUsage } from "./messages/serialize.js";
+export type * from "./messages/types.js";
 export { estimateTokens } from "./tokens/estimate.js";
 
 // Images

@@ -1,15 +1,4 @@
-/**
- * Per-conversation correction of the token counter, learned from the server's `usage.prompt_tokens`.
- * `text` multiplies counted text (and template) tokens, `image` multiplies the per-image cost.
- */
-export interface Calibration {
-  text: number;
-  image: number;
-  /** Replies it has learned from. */
-  samples: number;
-}
-
-export const UNCALIBRATED: Calibration = { text: 1, image: 1, samples: 0 };
+import type { Calibration } from "../messages/calibration.js";
 
 // Bounds: the estimator is within a few percent on real text, so a factor far from 1 means a server that
 // counts differently (a longer template, images priced otherwise); beyond these, something else is wrong.

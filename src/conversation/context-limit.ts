@@ -1,5 +1,6 @@
 import type { ContextLengthError } from "../errors/api.js";
-import { type Calibration, raiseTo } from "./calibration.js";
+import type { Calibration } from "../messages/calibration.js";
+import { raiseTo } from "./calibration.js";
 
 /**
  * What a context-length error teaches: the calibration must explain at least the prompt the server counted,

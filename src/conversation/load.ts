@@ -1,6 +1,6 @@
 import type { ConversationStore } from "../store/types.js";
 import { messageCost } from "./cost.js";
-import type { Message } from "./types.js";
+import type { Message } from "../messages/types.js";
 
 /** Messages per page when a stored conversation is read. */
 export const PAGE_SIZE = 50;

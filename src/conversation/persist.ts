@@ -1,5 +1,5 @@
-import type { Calibration } from "./calibration.js";
-import type { Message } from "./types.js";
+import type { Calibration } from "../messages/calibration.js";
+import type { Message } from "../messages/types.js";
 import { StorageError } from "../store/errors.js";
 import type { ConversationStore } from "../store/types.js";
 

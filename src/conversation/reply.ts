@@ -1,4 +1,4 @@
-import type { AssistantMessage, ReplyStatus } from "./types.js";
+import type { AssistantMessage, ReplyStatus } from "../messages/types.js";
 
 /**
  * Where a reply is: `queued` (its state when made: not begun — behind another reply of the same Conversation, or

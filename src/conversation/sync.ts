@@ -1,7 +1,7 @@
 // Bringing a conversation in memory up to date with its store, where another tab, client or process may have
 // written: the store's newest messages replace the tail they overlap, and unchanged messages keep their objects
 // (token counts are cached per object).
-import type { Message, MessagePart } from "./types.js";
+import type { Message, MessagePart } from "../messages/types.js";
 
 export interface TailMerge {
   /** The messages from `at` on, as the store has them now. */

@@ -1,6 +1,6 @@
 import type { ChatMessage, ContentPart } from "../client/types.js";
 import { imageURL } from "../images/data-url.js";
-import type { Message, MessageContent } from "./types.js";
+import type { Message, MessageContent } from "../messages/types.js";
 
 /** Conversation messages → the API's. Image bytes become data: URLs only here. */
 export function toAPIMessages(system: string | undefined, messages: readonly (Message | SummaryMessage)[]): ChatMessage[] {

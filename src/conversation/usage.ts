@@ -1,4 +1,4 @@
-import type { AssistantMessage, Message } from "./types.js";
+import type { AssistantMessage, Message } from "../messages/types.js";
 
 type Usage = NonNullable<AssistantMessage["usage"]>;
 

@@ -1,4 +1,4 @@
-import type { ImageContent } from "../conversation/types.js";
+import type { ImageContent } from "../messages/types.js";
 import { bytesToBase64 } from "./base64.js";
 
 const cache = new WeakMap<Uint8Array, string>();

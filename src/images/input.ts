@@ -1,5 +1,5 @@
 import type { ImagePart, TextPart } from "../client/types.js";
-import type { ImageContent, MessagePart, TextContent } from "../conversation/types.js";
+import type { ImageContent, MessagePart, TextContent } from "../messages/types.js";
 import { EdgeChatError } from "../errors/base.js";
 import { parseDataURL } from "./base64.js";
 import { imageSize, sniffImageType } from "./size.js";

@@ -1,4 +1,4 @@
-import type { ImageContent } from "../conversation/types.js";
+import type { ImageContent } from "../messages/types.js";
 import { LLAMA_32_VISION_IMAGE } from "../conversation/presets.js";
 import { type ImageInput, imageFromBytes, imageFromURL } from "./input.js";
 import { type TileRules, tiledCanvas } from "./tiles.js";

@@ -1,5 +1,5 @@
 // Bookkeeping every store shares, so that list() never has to read messages.
-import type { Message } from "../conversation/types.js";
+import type { Message } from "../messages/types.js";
 import type { ConversationMeta } from "./types.js";
 
 const TITLE_LENGTH = 60;

@@ -1,8 +1,8 @@
 // Between a store's records and the versioned JSON document every store exports and imports.
-import { UNCALIBRATED } from "../conversation/calibration.js";
-import type { ParsedConversation } from "../conversation/json.js";
-import { type ConversationJSON, serializeMessage } from "../conversation/serialize.js";
-import type { Message } from "../conversation/types.js";
+import { UNCALIBRATED } from "../messages/calibration.js";
+import type { ParsedConversation } from "../messages/json.js";
+import { type ConversationJSON, serializeMessage } from "../messages/serialize.js";
+import type { Message } from "../messages/types.js";
 import { newMeta } from "./accounting.js";
 import type { ConversationMeta } from "./types.js";
 

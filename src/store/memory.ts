@@ -1,8 +1,8 @@
 import { exportDocument, importedMeta, spentOnImport } from "./document.js";
-import type { Calibration } from "../conversation/calibration.js";
-import { newId } from "../conversation/id.js";
-import { parseConversationJSON } from "../conversation/json.js";
-import type { Message } from "../conversation/types.js";
+import type { Calibration } from "../messages/calibration.js";
+import { newId } from "../messages/id.js";
+import { parseConversationJSON } from "../messages/json.js";
+import type { Message } from "../messages/types.js";
 import { adjustUsage, newMeta, titleFrom } from "./accounting.js";
 import { ConversationNotFoundError, StorageError } from "./errors.js";
 import { createLocalLocks } from "./local-lock.js";

@@ -1,6 +1,6 @@
 // A message as the server stores keep it: JSON text, with each image's bytes replaced by the hex SHA-256 under
 // which the bytes are stored once (shared by the Durable Object and Deno KV stores).
-import type { Message, MessagePart } from "../conversation/types.js";
+import type { Message, MessagePart } from "../messages/types.js";
 
 /** An image part on disk: its bytes live once, under `hash`. */
 export interface StoredImagePart {

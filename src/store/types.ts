@@ -1,6 +1,6 @@
-import type { Calibration } from "../conversation/calibration.js";
-import type { ConversationJSON } from "../conversation/serialize.js";
-import type { Message } from "../conversation/types.js";
+import type { Calibration } from "../messages/calibration.js";
+import type { ConversationJSON } from "../messages/serialize.js";
+import type { Message } from "../messages/types.js";
 
 /** A conversation's summary, as a list shows it: no messages are read to build it. */
 export interface ConversationMeta {

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Conversation } from "../../src/conversation/conversation.ts";
 import type { Reply } from "../../src/conversation/reply.ts";
-import type { AssistantMessage, Message } from "../../src/conversation/types.ts";
+import type { AssistantMessage, Message } from "../../src/messages/types.ts";
 import { createClient } from "../../src/index.ts";
 import "fake-indexeddb/auto";
 import { createIndexedDBStore } from "../../src/store/idb/index.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Conversation, CONTINUE_PROMPT, type ConversationChange } from "../../src/conversation/conversation.ts";
-import type { AssistantMessage, Message } from "../../src/conversation/types.ts";
+import type { AssistantMessage, Message } from "../../src/messages/types.ts";
 import { AuthenticationError, createClient, UserAbortError } from "../../src/index.ts";
 import { StorageQuotaError } from "../../src/store/errors.ts";
 import { createMemoryStore } from "../../src/store/memory.ts";

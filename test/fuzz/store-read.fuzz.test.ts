@@ -6,7 +6,7 @@ import "fake-indexeddb/auto";
 import fc from "fast-check";
 import { openDB } from "idb";
 import { expect, it } from "vitest";
-import type { Message } from "../../src/conversation/types.ts";
+import type { Message } from "../../src/messages/types.ts";
 import { StorageError } from "../../src/store/errors.ts";
 import { createIndexedDBStore } from "../../src/store/idb/index.ts";
 import type { Schema } from "../../src/store/idb/schema.ts";

@@ -1,7 +1,7 @@
 // The ConversationStore contract: every store (memory, IndexedDB, Durable Object, Deno KV) must pass it.
 // Framework-agnostic on purpose: vitest, Deno.test and a page in Chromium all drive it through `define`.
 import type { ConversationStore } from "../../src/store/types.ts";
-import type { AssistantMessage, Message, MessagePart, UserMessage } from "../../src/conversation/types.ts";
+import type { AssistantMessage, Message, MessagePart, UserMessage } from "../../src/messages/types.ts";
 
 export interface ContractHost {
   define(name: string, fn: () => Promise<void>): void;

@@ -3,7 +3,7 @@
 // A blob that no committed record references is marked [..loose, token] for as long as its bytes exist: one
 // written ahead of its commit (the commit that references it deletes the mark), and one a commit freed (marked
 // in that commit, deleted right after). A crash in between leaves the mark, and `sweepBlobs` finds the bytes.
-import { newId } from "../../conversation/id.js";
+import { newId } from "../../messages/id.js";
 import { StorageError } from "../errors.js";
 import type { Keys, LooseBlob } from "./keys.js";
 import type { AtomicOperationLike, DenoKvLike, KvEntry, KvKey } from "./types.js";

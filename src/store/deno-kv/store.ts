@@ -1,7 +1,7 @@
 import { exportDocument, importedMeta, spentOnImport } from "../document.js";
-import { newId } from "../../conversation/id.js";
-import { parseConversationJSON } from "../../conversation/json.js";
-import type { Message } from "../../conversation/types.js";
+import { newId } from "../../messages/id.js";
+import { parseConversationJSON } from "../../messages/json.js";
+import type { Message } from "../../messages/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { guardStore } from "../guard.js";
 import { beforeCursor } from "../message-cursor.js";

@@ -1,6 +1,6 @@
 // Messages to records and back, and the checks a record read from disk must pass before it is trusted.
-import { newId } from "../../conversation/id.js";
-import type { Message } from "../../conversation/types.js";
+import { newId } from "../../messages/id.js";
+import type { Message } from "../../messages/types.js";
 import type { ConversationMeta } from "../types.js";
 import type { ConversationRecord, StoredMessage, StoredPart } from "./schema.js";
 

@@ -1,7 +1,7 @@
 // The database layout, version by version. Each step upgrades from the one before, so a database written by
 // any earlier version opens under the current one with every record intact.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
-import type { AssistantMessage, TextContent, UserMessage } from "../../conversation/types.js";
+import type { AssistantMessage, TextContent, UserMessage } from "../../messages/types.js";
 import type { ConversationMeta } from "../types.js";
 
 /** A conversation: its meta, plus the seq the next message gets (allocated inside the append transaction). */

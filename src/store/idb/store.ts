@@ -1,7 +1,7 @@
 import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import type { IDBPTransaction } from "idb";
-import { newId } from "../../conversation/id.js";
-import type { Message } from "../../conversation/types.js";
+import { newId } from "../../messages/id.js";
+import type { Message } from "../../messages/types.js";
 import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
 import { createLocalLocks } from "../local-lock.js";
@@ -384,7 +384,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
 
     async import(document) {
       // Validation (valibot and the schemas) is loaded only by the rare import, keeping the entry small.
-      const { parseConversationJSON } = await import("../../conversation/json.js");
+      const { parseConversationJSON } = await import("../../messages/json.js");
       const parsed = parseConversationJSON(document);
       const blobs = new Map<string, Blob>();
       const stored = await Promise.all(parsed.messages.map((m) => prepare(m, blobs)));

@@ -4,7 +4,7 @@
 import { createClient } from "../../../src/client/client.ts";
 import { Conversation } from "../../../src/conversation/conversation.ts";
 import type { Reply } from "../../../src/conversation/reply.ts";
-import type { Message } from "../../../src/conversation/types.ts";
+import type { Message } from "../../../src/messages/types.ts";
 import { createIndexedDBStore, type IndexedDBStore } from "../../../src/store/idb/index.ts";
 import { go, whenGo } from "../../helpers/page-go.ts";
 

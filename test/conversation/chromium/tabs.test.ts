@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { ServerResponse } from "node:http";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AssistantMessage, Message } from "../../../src/conversation/types.ts";
+import type { AssistantMessage, Message } from "../../../src/messages/types.ts";
 import { chromiumProblem, launchChromium } from "../../demo/page-helpers/browser.ts";
 import { bundlePage, pageCaller, pageHTML } from "../../helpers/chromium-page.ts";
 import { chunk, type RecordedRequest, replyEvents, sse, startSSE, startUpstream, type Upstream, usage, wait } from "../../helpers/upstream.ts";

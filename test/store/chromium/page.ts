@@ -2,7 +2,7 @@
 // and the multi-tab scenarios against the browser's own IndexedDB, BroadcastChannel and Web Locks.
 import { createClient } from "../../../src/client/client.ts";
 import { Conversation } from "../../../src/conversation/conversation.ts";
-import type { Message } from "../../../src/conversation/types.ts";
+import type { Message } from "../../../src/messages/types.ts";
 import { ValidationError } from "../../../src/errors/validation.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import { openDB } from "idb";

@@ -3,7 +3,7 @@
 // across processes: kv_process.ts is the other process).
 // Run: node test/store/deno/run.mjs   (named *_test.ts, not *.test.ts, so vitest leaves it alone)
 import { ValidationError } from "../../../src/errors/validation.ts";
-import type { AssistantMessage, Message } from "../../../src/conversation/types.ts";
+import type { AssistantMessage, Message } from "../../../src/messages/types.ts";
 import { type AtomicOperationLike, createDenoKvStore, type DenoKvLike, DenoKvLimitError, DenoKvLockLostError } from "../../../src/store/deno-kv/index.ts";
 import type { ConversationStore } from "../../../src/store/types.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";

@@ -5,7 +5,7 @@
 //   /vanish/queue   asks for the lock, says "waiting" when told to wait; if ever granted, stores "queued ran"
 //   /vanish/peek    (JSON) what interruptStale makes of the held reply, at once
 //   /vanish/take    (JSON) waits up to 5 s for the lock; then what interruptStale makes of the held reply
-import type { AssistantMessage } from "../../../src/conversation/types.ts";
+import type { AssistantMessage } from "../../../src/messages/types.ts";
 import type { ConversationStore } from "../../../src/store/types.ts";
 
 const ID = "vanish";

@@ -5,7 +5,7 @@
 //   /persist/write, /persist/read, /images, /errors, /globals: the other tests in ../durable-object.test.ts
 import { DurableObject } from "cloudflare:workers";
 import { ValidationError } from "../../../src/errors/validation.ts";
-import type { Message } from "../../../src/conversation/types.ts";
+import type { Message } from "../../../src/messages/types.ts";
 import { connectDurableObjectStore, ConversationStoreObject, createDurableObjectStore } from "../../../src/store/durable-object/index.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import type { ConversationStore } from "../../../src/store/types.ts";

@@ -4,7 +4,7 @@ import { openDB } from "idb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../../src/client/client.ts";
 import { Conversation, type ConversationChange } from "../../../src/conversation/conversation.ts";
-import type { Message, UserMessage } from "../../../src/conversation/types.ts";
+import type { Message, UserMessage } from "../../../src/messages/types.ts";
 import { StorageError, StorageQuotaError } from "../../../src/store/errors.ts";
 import { type CorruptRecord, DatabaseBlockedError } from "../../../src/store/idb/index.ts";
 import { type Schema, v1 } from "../../../src/store/idb/schema.ts";

@@ -1,7 +1,7 @@
 // Images are stored once, as Blobs keyed by their SHA-256, and deleted with their last user.
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
-import type { UserMessage } from "../../../src/conversation/types.ts";
+import type { UserMessage } from "../../../src/messages/types.ts";
 import { bytesToBase64 } from "../../../src/images/base64.ts";
 import { all, dbName, makeStore, pixels, sameBytes, sha256 } from "./helpers.ts";
 

@@ -2,7 +2,7 @@
 // page reads one page of conversations and no messages.
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
-import type { MessageJSON } from "../../../src/conversation/json.ts";
+import type { MessageJSON } from "../../../src/messages/json.ts";
 import { dbName, makeStore, raw } from "./helpers.ts";
 
 // Count what IndexedDB hands out. Installed before anything here opens a cursor: idb remembers the cursor

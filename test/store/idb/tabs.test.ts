@@ -1,7 +1,7 @@
 // Several tabs on one database: two store instances stand in for two tabs (separate connections and channels).
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
-import type { UserMessage } from "../../../src/conversation/types.ts";
+import type { UserMessage } from "../../../src/messages/types.ts";
 import type { StoreChange } from "../../../src/store/idb/index.ts";
 import { all, dbName, makeStore, until } from "./helpers.ts";
 
