@@ -17,7 +17,7 @@ import { ConversationNotFoundError, StorageError } from "../store/errors.js";
 import type { ConversationStore } from "../store/types.js";
 import { estimateTokens } from "../tokens/estimate.js";
 import type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions } from "./options.js";
-import { type ModelPreset, presetFor } from "./presets.js";
+import { type ModelPreset, presetFor } from "../models/presets.js";
 import { Reply } from "./reply.js";
 import { mergeTail } from "./sync.js";
 import { type SummaryMessage, toAPIMessages } from "./to-api.js";

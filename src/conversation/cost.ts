@@ -1,4 +1,4 @@
-import { parseDataURL } from "../images/base64.js";
+import { parseDataURL } from "../messages/base64.js";
 import { type ImageSize, imageSize } from "../images/size.js";
 
 /** The shape fitToContext needs: API messages, conversation messages, or your own with these fields. */

@@ -2,8 +2,8 @@ import { tileCount } from "../images/tiles.js";
 import { estimateTokens } from "../tokens/estimate.js";
 import { cachedCost, costCache, type FitMessage, messageCost } from "./cost.js";
 import { ContextBudgetError, ImageLimitError } from "./errors.js";
-import { type ImageCost, type ImagePolicy, LLAMA_32_VISION_IMAGE } from "./presets.js";
-import { LLAMA3_TEMPLATE, type TemplateCost } from "./template.js";
+import { type ImageCost, type ImagePolicy, LLAMA_32_VISION_IMAGE } from "../models/presets.js";
+import { LLAMA3_TEMPLATE, type TemplateCost } from "../models/template.js";
 
 export interface FitOptions<M extends FitMessage = FitMessage> {
   /** Tokens the model accepts, input and output together. */

@@ -2,7 +2,7 @@
 import type { RequestOptions } from "../client/options.js";
 import type { ChatCompletionCreateParamsBase } from "../client/types.js";
 import type { StorageError } from "../store/errors.js";
-import type { ImagePolicy } from "./presets.js";
+import type { ImagePolicy } from "../models/presets.js";
 import type { Message } from "../messages/types.js";
 import type { Client } from "../client/client.js";
 import type { Reply } from "./reply.js";

@@ -1,5 +1,5 @@
 import type { ImageContent } from "../messages/types.js";
-import { bytesToBase64 } from "./base64.js";
+import { bytesToBase64 } from "../messages/base64.js";
 
 const cache = new WeakMap<Uint8Array, string>();
 

@@ -1,7 +1,7 @@
 import type { ImagePart, TextPart } from "../client/types.js";
 import type { ImageContent, MessagePart, TextContent } from "../messages/types.js";
 import { EdgeChatError } from "../errors/base.js";
-import { parseDataURL } from "./base64.js";
+import { parseDataURL } from "../messages/base64.js";
 import { imageSize, sniffImageType } from "./size.js";
 
 /** An image as a user hands it over: a Blob/File, raw bytes, or a `data:`/`https:` URL. */

@@ -1,7 +1,7 @@
 import type { ImageContent } from "../messages/types.js";
-import { LLAMA_32_VISION_IMAGE } from "../conversation/presets.js";
+import { LLAMA_32_VISION_IMAGE, type TileRules } from "../models/presets.js";
 import { type ImageInput, imageFromBytes, imageFromURL } from "./input.js";
-import { type TileRules, tiledCanvas } from "./tiles.js";
+import { tiledCanvas } from "./tiles.js";
 
 export interface PrepareImageOptions {
   /** The model's tiling; the image is shrunk to the canvas the model would resize it onto. Default Llama 3.2 Vision. */

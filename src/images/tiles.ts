@@ -1,11 +1,5 @@
+import type { TileRules } from "../models/presets.js";
 import type { ImageSize } from "./size.js";
-
-export interface TileRules {
-  /** Side of one square tile, in pixels (560 for Llama 3.2 Vision). */
-  tileSize: number;
-  /** Most tiles one image may use (4 for Llama 3.2 Vision). */
-  maxTiles: number;
-}
 
 export interface TiledCanvas {
   /** Tiles across and down of the canvas the model resizes the image onto. */

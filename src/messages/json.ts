@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { formatPath, ValidationError } from "../errors/validation.js";
-import { base64ToBytes } from "../images/base64.js";
+import { base64ToBytes } from "./base64.js";
 import { UNCALIBRATED } from "./calibration.js";
 import type { Message, MessagePart } from "./types.js";
 

@@ -1,6 +1,6 @@
 // The JSON form of a conversation, and writing it. Reading it (validation) is in json.ts, which needs
 // valibot: keeping the two apart lets code that only writes (stores' export) stay small.
-import { bytesToBase64 } from "../images/base64.js";
+import { bytesToBase64 } from "./base64.js";
 import type { Calibration } from "./calibration.js";
 import type { AssistantMessage, Message, UserMessage } from "./types.js";
 

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ContextBudgetError, ImageLimitError } from "../../src/conversation/errors.ts";
 import { type FitOptions, fitToContext, OMITTED_IMAGE_TEXT } from "../../src/conversation/fit.ts";
-import { LLAMA_32_VISION_IMAGE } from "../../src/conversation/presets.ts";
+import { LLAMA_32_VISION_IMAGE } from "../../src/models/presets.ts";
 import { tileCount } from "../../src/images/tiles.ts";
 
 // A deterministic counter for the properties: one token per 4 characters, rounded up.

@@ -2,7 +2,7 @@
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import type { UserMessage } from "../../../src/messages/types.ts";
-import { bytesToBase64 } from "../../../src/images/base64.ts";
+import { bytesToBase64 } from "../../../src/messages/base64.ts";
 import { all, dbName, makeStore, pixels, sameBytes, sha256 } from "./helpers.ts";
 
 let k = 0;

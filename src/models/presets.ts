@@ -1,5 +1,14 @@
-import type { TileRules } from "../images/tiles.js";
+// What edgechat knows of the models it serves: context windows, image tiles and their token cost, one image per
+// request, the chat template. Read by conversation/ (fitting) and images/ (preparing an image).
 import { LLAMA3_TEMPLATE, type TemplateCost } from "./template.js";
+
+/** How a vision model cuts an image into tiles: what an image costs, and the most of it worth sending. */
+export interface TileRules {
+  /** Side of one square tile, in pixels (560 for Llama 3.2 Vision). */
+  tileSize: number;
+  /** Most tiles one image may use (4 for Llama 3.2 Vision). */
+  maxTiles: number;
+}
 
 export type ImagePolicy = "latest" | "all" | "error";
 
