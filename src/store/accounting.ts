@@ -1,4 +1,5 @@
 // Bookkeeping every store shares, so that list() never has to read messages.
+import type { StoredMessage } from "../messages/stored.js";
 import type { Message } from "../messages/types.js";
 import type { ConversationMeta } from "./types.js";
 
@@ -8,7 +9,7 @@ const TITLE_LENGTH = 60;
  * Count what `after` spent beyond `before` (the same message before and after an update; `before` absent for an
  * append). The totals are what was spent, so they never go down: a removed or replaced reply stays counted.
  */
-export function adjustUsage(meta: ConversationMeta, before: Message | undefined, after: Message | undefined): void {
+export function adjustUsage(meta: ConversationMeta, before: Message | StoredMessage | undefined, after: Message | StoredMessage | undefined): void {
   const was = before?.role === "assistant" ? before.usage : undefined;
   const now = after?.role === "assistant" ? after.usage : undefined;
   if (!now) return;

@@ -7,7 +7,8 @@ import { guardStore } from "../guard.js";
 import { beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
 import { nextCursor, parseCursor } from "../paging.js";
-import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
+import { hashesOf, restoreImages, type StoredMessage } from "../../messages/stored.js";
+import { type EncodedMessage, encodeMessage, parseStored, refDeltas } from "../stored-message.js";
 import { ConversationNotFoundError, StorageError } from "../errors.js";
 import type { ConversationMeta, ConversationStore } from "../types.js";
 import { INLINE, isStaleRead, readBlob, type Staging, staleRead } from "./blobs.js";
@@ -117,7 +118,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
   }
 
   /** Writes `encoded` over the message at `seq` (`previous` its record, `before` its message), with the bookkeeping. */
-  async function rewrite(op: AtomicOperationLike, staging: Staging, old: ConversationRecord, seq: number, previous: MessageRecord, before: Message, encoded: EncodedMessage): Promise<string[]> {
+  async function rewrite(op: AtomicOperationLike, staging: Staging, old: ConversationRecord, seq: number, previous: MessageRecord, before: StoredMessage, encoded: EncodedMessage): Promise<string[]> {
     const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, previous.images), encoded.images);
     op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body"));
     if (previous.blob) freed.push(previous.blob);
@@ -128,7 +129,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
     return freed;
   }
 
-  const stored = async (r: MessageRecord): Promise<Message> => parseStored(decoder.decode(r.body ?? (await readBlob(kv, keys, r.blob!, r.size))));
+  const stored = async (r: MessageRecord): Promise<StoredMessage> => parseStored(decoder.decode(r.body ?? (await readBlob(kv, keys, r.blob!, r.size))));
 
   async function decode(records: readonly MessageRecord[]): Promise<Message[]> {
     const messages = await Promise.all(records.map(stored));

@@ -13,7 +13,8 @@ import { beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
 import { nextCursor, parseCursor } from "../paging.js";
 import { ensureSchema } from "./schema.js";
-import { type EncodedMessage, encodeMessage, hashesOf, parseStored, refDeltas, restoreImages } from "../stored-message.js";
+import { hashesOf, restoreImages } from "../../messages/stored.js";
+import { type EncodedMessage, encodeMessage, parseStored, refDeltas } from "../stored-message.js";
 import type { DurableObjectStorageLike, LockingStore, SqlValue } from "./types.js";
 
 type Row = Record<string, SqlValue>;

@@ -1,43 +1,18 @@
 // Messages to records and back, and the checks a record read from disk must pass before it is trusted.
-import { newId } from "../../messages/id.js";
+import { hashesOf, restoreImages, type StoredMessage, storeImages } from "../../messages/stored.js";
 import type { Message } from "../../messages/types.js";
 import type { ConversationMeta } from "../types.js";
-import type { ConversationRecord, StoredMessage, StoredPart } from "./schema.js";
-
-/** Hex SHA-256. Without `crypto.subtle` (a page on plain http, not localhost) a random key: stored, not deduplicated. */
-async function sha256(data: Uint8Array): Promise<string> {
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) return newId();
-  const digest = new Uint8Array(await subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+import type { ConversationRecord } from "./schema.js";
 
 /** Image bytes become Blobs keyed by hash (hashed here, before the transaction: hashing is not an IDB request). */
-export async function toStored(message: Message, blobs: Map<string, Blob>): Promise<StoredMessage> {
-  if (typeof message.content === "string") return message as StoredMessage;
-  const content = await Promise.all(
-    message.content.map(async (part): Promise<StoredPart> => {
-      if (!("data" in part)) return part;
-      const { data, ...rest } = part;
-      const hash = await sha256(data);
-      blobs.set(hash, new Blob([data as Uint8Array<ArrayBuffer>], { type: part.mimeType }));
-      return { ...rest, hash };
-    }),
-  );
-  return { ...message, content } as StoredMessage;
-}
+export const toStored = (message: Message, blobs: Map<string, Blob>): Promise<StoredMessage> =>
+  storeImages(message, (hash, data, type) => blobs.set(hash, new Blob([data as Uint8Array<ArrayBuffer>], { type })));
 
 /** A stored message with its images' bytes back, as fresh copies. */
 export async function fromStored(message: StoredMessage, blobs: Map<string, Blob | undefined>): Promise<Message> {
-  if (typeof message.content === "string") return message as Message;
-  const content = await Promise.all(
-    message.content.map(async (part) => {
-      if (!("hash" in part)) return part;
-      const { hash, ...rest } = part;
-      return { ...rest, data: new Uint8Array(await blobs.get(hash)!.arrayBuffer()) };
-    }),
-  );
-  return { ...message, content } as Message;
+  const bytes = new Map<string, Uint8Array>();
+  for (const hash of hashesOf(message)) bytes.set(hash, new Uint8Array(await blobs.get(hash)!.arrayBuffer()));
+  return restoreImages(message, (hash) => bytes.get(hash)!);
 }
 
 export function toMeta({ nextSeq: _, ...meta }: ConversationRecord): ConversationMeta {

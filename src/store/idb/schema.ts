@@ -1,26 +1,13 @@
 // The database layout, version by version. Each step upgrades from the one before, so a database written by
 // any earlier version opens under the current one with every record intact.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
-import type { AssistantMessage, TextContent, UserMessage } from "../../messages/types.js";
+import { hashesOf, type StoredMessage } from "../../messages/stored.js";
 import type { ConversationMeta } from "../types.js";
 
 /** A conversation: its meta, plus the seq the next message gets (allocated inside the append transaction). */
 export interface ConversationRecord extends ConversationMeta {
   nextSeq: number;
 }
-
-/** An image part as stored: the bytes live once in `images`, keyed by their SHA-256 (hex). */
-export interface StoredImage {
-  type: "image";
-  hash: string;
-  mimeType: string;
-  width?: number;
-  height?: number;
-}
-
-export type StoredPart = TextContent | { type: "image"; url: string; width?: number; height?: number } | StoredImage;
-
-export type StoredMessage = AssistantMessage | (Omit<UserMessage, "content"> & { content: string | StoredPart[] });
 
 export interface MessageRecord {
   conversationId: string;
@@ -86,10 +73,4 @@ export async function v2(tx: Upgrade): Promise<void> {
     const images = hashesOf(cursor.value.message);
     if (images.length > 0) await cursor.update({ ...cursor.value, images });
   }
-}
-
-/** The hashes of a stored message's images, one per part (a corrupt record yields none). */
-export function hashesOf(message: StoredMessage | undefined): string[] {
-  const content = message?.content;
-  return Array.isArray(content) ? content.flatMap((p) => (p?.type === "image" && "hash" in p ? [p.hash] : [])) : [];
 }

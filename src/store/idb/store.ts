@@ -11,7 +11,8 @@ import type { ConversationStore, LockOptions, MessagePage, StoreChange } from ".
 import { storageError } from "./errors.js";
 import { connection } from "./open.js";
 import { fromStored, isConversationRecord, isMessageRecord, toMeta, toStored } from "./records.js";
-import { type ConversationRecord, hashesOf, type MessageRecord, type Schema, type StoredMessage } from "./schema.js";
+import { hashesOf, type StoredMessage } from "../../messages/stored.js";
+import type { ConversationRecord, MessageRecord, Schema } from "./schema.js";
 
 export interface IndexedDBStoreOptions {
   /** Database name; default "edgechat". It also names the BroadcastChannel and the Web Locks (`edgechat:<name>`). */
