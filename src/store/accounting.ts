@@ -18,6 +18,13 @@ export function adjustUsage(meta: ConversationMeta, before: Message | StoredMess
   meta.usage.cost += Math.max(0, (now.estimated_cost ?? 0) - (was?.estimated_cost ?? 0));
 }
 
+/** An appended message, counted into its conversation's meta: one more message, what it cost, and a title if none. */
+export function countIn(meta: ConversationMeta, message: Message): void {
+  meta.messageCount++;
+  adjustUsage(meta, undefined, message);
+  if (!meta.title) meta.title = titleFrom(message) ?? "";
+}
+
 /** A title from the first user message, when the conversation has none yet. */
 export function titleFrom(message: Message): string | undefined {
   if (message.role !== "user") return undefined;

@@ -22,3 +22,9 @@ export class ConversationNotFoundError extends StorageError {
     this.id = id;
   }
 }
+
+/** A conversation id the store holds already (create, import). */
+export const conversationExists = (id: string): StorageError => new StorageError(`A conversation with id "${id}" already exists`);
+
+/** A message id the conversation holds already (append). */
+export const messageExists = (id: string): StorageError => new StorageError(`Message "${id}" is already stored`);

@@ -3,8 +3,8 @@ import type { Calibration } from "../messages/calibration.js";
 import { newId } from "../messages/id.js";
 import { parseConversationJSON } from "../messages/json.js";
 import type { Message } from "../messages/types.js";
-import { adjustUsage, newMeta, titleFrom } from "./accounting.js";
-import { ConversationNotFoundError, StorageError } from "./errors.js";
+import { adjustUsage, countIn, newMeta } from "./accounting.js";
+import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "./errors.js";
 import { createLocalLocks } from "./local-lock.js";
 import { beforeCursor } from "./message-cursor.js";
 import { pageSize } from "./page-size.js";
@@ -71,7 +71,7 @@ export function createMemoryStore(): ConversationStore {
 
     async create(init) {
       const id = init.id ?? newId();
-      if (entries.has(id)) throw new StorageError(`A conversation with id "${id}" already exists`);
+      if (entries.has(id)) throw conversationExists(id);
       const meta = newMeta({ ...init, id }, now());
       entries.set(id, { meta, messages: [], ids: new Set(), seqs: [], nextSeq: 0 });
       announce(id, "create");
@@ -108,13 +108,11 @@ export function createMemoryStore(): ConversationStore {
 
     async appendMessage(id, message) {
       const e = entry(id);
-      if (e.ids.has(message.id)) throw new StorageError(`Message "${message.id}" is already stored`);
+      if (e.ids.has(message.id)) throw messageExists(message.id);
       e.ids.add(message.id);
       e.messages.push(clone(message));
       e.seqs.push(e.nextSeq++);
-      e.meta.messageCount++;
-      adjustUsage(e.meta, undefined, message);
-      if (!e.meta.title) e.meta.title = titleFrom(message) ?? "";
+      countIn(e.meta, message);
       touch(e, "append");
     },
 
@@ -148,16 +146,14 @@ export function createMemoryStore(): ConversationStore {
 
     async import(document) {
       const parsed = parseConversationJSON(document);
-      if (entries.has(parsed.id)) throw new StorageError(`A conversation with id "${parsed.id}" already exists`);
+      if (entries.has(parsed.id)) throw conversationExists(parsed.id);
       const meta = importedMeta(parsed, now());
       const e: Entry = { meta, messages: [], ids: new Set(), seqs: [], nextSeq: 0 };
       for (const message of parsed.messages) {
         e.ids.add(message.id);
         e.messages.push(message);
         e.seqs.push(e.nextSeq++);
-        meta.messageCount++;
-        adjustUsage(meta, undefined, message);
-        if (!meta.title) meta.title = titleFrom(message) ?? "";
+        countIn(meta, message);
       }
       spentOnImport(meta, parsed);
       entries.set(parsed.id, e);

@@ -2,14 +2,14 @@ import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import { newId } from "../../messages/id.js";
 import { parseConversationJSON } from "../../messages/json.js";
 import type { Message } from "../../messages/types.js";
-import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
+import { adjustUsage, countIn, newMeta } from "../accounting.js";
 import { guardStore } from "../guard.js";
 import { beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
 import { nextCursor, parseCursor } from "../paging.js";
 import { hashesOf, restoreImages, type StoredMessage } from "../../messages/stored.js";
 import { type EncodedMessage, encodeMessage, parseStored, refDeltas } from "../stored-message.js";
-import { ConversationNotFoundError, StorageError } from "../errors.js";
+import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
 import type { ConversationMeta, ConversationStore } from "../types.js";
 import { INLINE, isStaleRead, readBlob, type Staging, staleRead } from "./blobs.js";
 import { kvStorageError } from "./errors.js";
@@ -169,7 +169,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
       const id = init.id ?? newId();
       const { value } = await transact(kv, keys, async (op) => {
         const existing = await kv.get(keys.conversation(id));
-        if (existing.value !== null) throw new StorageError(`A conversation with id "${id}" already exists`);
+        if (existing.value !== null) throw conversationExists(id);
         const created: ConversationRecord = { meta: newMeta({ ...init, id }, now()), nextSeq: 0, key: newId() };
         save(op.check(existing), undefined, created);
         return { value: created.meta };
@@ -237,16 +237,14 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
         transact(kv, keys, async (op, staging) => {
           const { value: old } = await conversation(op, id);
           const idKey = keys.messageId(old.key, message.id);
-          if ((await kv.get(idKey)).value !== null) throw new StorageError(`Message "${message.id}" is already stored`);
+          if ((await kv.get(idKey)).value !== null) throw messageExists(message.id);
           // The seq comes from the checked record: two appends that read the same nextSeq cannot both commit.
           const seq = old.nextSeq;
           // Images first: their checks come before anything is written ahead (see stageImages).
           const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, []), encoded.images);
           op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body")).set(idKey, seq);
           const meta = structuredClone(old.meta);
-          meta.messageCount++;
-          adjustUsage(meta, undefined, message);
-          if (!meta.title) meta.title = titleFrom(message) ?? "";
+          countIn(meta, message);
           meta.updatedAt = now(meta.updatedAt);
           save(op, old, { ...old, meta, nextSeq: seq + 1 });
           return { value: undefined, freed };
@@ -317,14 +315,12 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
 
     async import(document) {
       const parsed = parseConversationJSON(document);
-      const duplicate = () => new StorageError(`A conversation with id "${parsed.id}" already exists`);
+      const duplicate = () => conversationExists(parsed.id);
       if ((await kv.get(keys.conversation(parsed.id))).value !== null) throw duplicate();
       const encoded = await Promise.all(parsed.messages.map(encodeMessage));
       const meta = importedMeta(parsed, 0);
       for (const { message } of encoded) {
-        meta.messageCount++;
-        adjustUsage(meta, undefined, message);
-        if (!meta.title) meta.title = titleFrom(message) ?? "";
+        countIn(meta, message);
       }
       spentOnImport(meta, parsed);
 

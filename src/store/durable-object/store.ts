@@ -2,8 +2,8 @@ import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import { newId } from "../../messages/id.js";
 import { parseConversationJSON } from "../../messages/json.js";
 import type { Message } from "../../messages/types.js";
-import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
-import { ConversationNotFoundError, StorageError } from "../errors.js";
+import { adjustUsage, countIn, newMeta } from "../accounting.js";
+import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
 import type { ConversationMeta, ConversationStore, MessagePage } from "../types.js";
 import { sqlStorageError } from "./errors.js";
 import { guardStore } from "../guard.js";
@@ -141,7 +141,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Loc
     async create(init) {
       const id = init.id ?? newId();
       return tx(() => {
-        if (row(id)) throw new StorageError(`A conversation with id "${id}" already exists`);
+        if (row(id)) throw conversationExists(id);
         const meta = newMeta({ ...init, id }, now());
         insertMeta(meta, 0);
         return meta;
@@ -190,7 +190,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Loc
       const { message } = encoded;
       tx(() => {
         const found = existing(id);
-        if (messageRow(id, message.id)) throw new StorageError(`Message "${message.id}" is already stored`);
+        if (messageRow(id, message.id)) throw messageExists(message.id);
         const seq = Number(found.next_seq);
         sql.exec(
           "INSERT INTO edgechat_messages (conversation_id, seq, id, body, images) VALUES (?, ?, ?, ?, ?)",
@@ -198,9 +198,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Loc
         );
         applyImageDeltas(sql, refDeltas(encoded.hashes, []), encoded.images);
         const meta = toMeta(found);
-        meta.messageCount++;
-        adjustUsage(meta, undefined, message);
-        if (!meta.title) meta.title = titleFrom(message) ?? "";
+        countIn(meta, message);
         saveMeta(meta, seq + 1);
       });
     },
@@ -243,15 +241,13 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Loc
       const parsed = parseConversationJSON(document);
       const encoded = await Promise.all(parsed.messages.map(encodeMessage));
       return tx(() => {
-        if (row(parsed.id)) throw new StorageError(`A conversation with id "${parsed.id}" already exists`);
+        if (row(parsed.id)) throw conversationExists(parsed.id);
         const meta = importedMeta(parsed, now());
         const images = new Map<string, Uint8Array>();
         encoded.forEach(({ message, json, hashes, images: own }, seq) => {
           sql.exec("INSERT INTO edgechat_messages (conversation_id, seq, id, body, images) VALUES (?, ?, ?, ?, ?)", meta.id, seq, message.id, json, hashList(hashes));
           for (const [hash, bytes] of own) images.set(hash, bytes);
-          meta.messageCount++;
-          adjustUsage(meta, undefined, message);
-          if (!meta.title) meta.title = titleFrom(message) ?? "";
+          countIn(meta, message);
         });
         applyImageDeltas(sql, refDeltas(encoded.flatMap((e) => e.hashes), []), images);
         spentOnImport(meta, parsed);

@@ -2,8 +2,8 @@ import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import type { IDBPTransaction } from "idb";
 import { newId } from "../../messages/id.js";
 import type { Message } from "../../messages/types.js";
-import { adjustUsage, newMeta, titleFrom } from "../accounting.js";
-import { ConversationNotFoundError, StorageError } from "../errors.js";
+import { adjustUsage, countIn, newMeta } from "../accounting.js";
+import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
 import { createLocalLocks } from "../local-lock.js";
 import { badCursor, beforeCursor } from "../message-cursor.js";
 import { pageSize } from "../page-size.js";
@@ -146,7 +146,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
     return tx.objectStore("conversations").put(record);
   };
   const fresh = async (tx: Tx, id: string) => {
-    if ((await tx.objectStore("conversations").getKey(id)) !== undefined) fail(new StorageError(`A conversation with id "${id}" already exists`));
+    if ((await tx.objectStore("conversations").getKey(id)) !== undefined) fail(conversationExists(id));
   };
 
   const prepare = (message: Message, blobs: Map<string, Blob>) => toStored(message, blobs).catch(fail);
@@ -163,9 +163,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
     for (const hash of new Set(hashes)) if ((await used.getKey(hash)) === undefined) await tx.objectStore("images").delete(hash);
   };
   const push = (tx: Tx, conversation: ConversationRecord, message: Message, stored: StoredMessage) => {
-    conversation.messageCount++;
-    adjustUsage(conversation, undefined, message);
-    if (!conversation.title) conversation.title = titleFrom(message) ?? "";
+    countIn(conversation, message);
     return tx.objectStore("messages").add(record(conversation.id, conversation.nextSeq++, stored));
   };
 
@@ -325,7 +323,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
         async (tx) => {
           // The seq is read and advanced inside this transaction: two tabs appending at once both land, in order.
           const conversation = await meta(tx, id);
-          if ((await tx.objectStore("messages").index("id").getKey([id, message.id])) !== undefined) fail(new StorageError(`Message "${message.id}" is already stored`));
+          if ((await tx.objectStore("messages").index("id").getKey([id, message.id])) !== undefined) fail(messageExists(message.id));
           await addImages(tx, blobs);
           await push(tx, conversation, message, stored);
           await save(tx, conversation);
