@@ -47,5 +47,3 @@ export function newMeta(init: { id: string; title?: string; model: string; syste
   if (init.system !== undefined) meta.system = init.system;
   return meta;
 }
-
-export const DEFAULT_PAGE = 50;

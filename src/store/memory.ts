@@ -6,9 +6,7 @@ import type { Message } from "../messages/types.js";
 import { adjustUsage, countIn, newMeta } from "./accounting.js";
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "./errors.js";
 import { createLocalLocks } from "./local-lock.js";
-import { beforeCursor } from "./message-cursor.js";
-import { pageSize } from "./page-size.js";
-import { nextCursor, parseCursor } from "./paging.js";
+import { beforeCursor, nextCursor, pageSize, parseCursor } from "./paging.js";
 import type { ConversationMeta, ConversationStore, MessagePage, StoreChange } from "./types.js";
 
 interface Entry {

@@ -201,6 +201,7 @@ export const BUDGETS = {
   // sending, following them between turns, settling replies left streaming, isolated listeners, spent usage.
   conversationAdds: 11_750,
   // +0.5 KB (issue 12): the lock with onWait/abort and its in-page fallback, the atomic interruptStale, and
-  // isConversationLocked (a page can tell that another tab's turn runs before its reply exists).
-  idb: 6_500,
+  // isConversationLocked (a page can tell that another tab's turn runs before its reply exists). +0.15 KB (issue 13,
+  // first part): the shared paging rules and list cursor (paging.ts) and stored-message codec instead of its own.
+  idb: 6_650,
 };

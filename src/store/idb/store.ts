@@ -5,8 +5,7 @@ import type { Message } from "../../messages/types.js";
 import { adjustUsage, countIn, newMeta } from "../accounting.js";
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
 import { createLocalLocks } from "../local-lock.js";
-import { badCursor, beforeCursor } from "../message-cursor.js";
-import { pageSize } from "../page-size.js";
+import { beforeCursor, nextCursor, pageSize, parseCursor } from "../paging.js";
 import type { ConversationStore, LockOptions, MessagePage, StoreChange } from "../types.js";
 import { storageError } from "./errors.js";
 import { connection } from "./open.js";
@@ -62,13 +61,10 @@ const NOT_FREE = Symbol("not free");
 const local = createLocalLocks();
 const STORES = ["conversations", "messages", "images"] as ("conversations" | "messages" | "images")[];
 
-/** The key range below a list cursor (an array key as JSON); what IndexedDB cannot take as one was not made here. */
+/** The key range below a list cursor: the `updated` index's [updatedAt, id] keys that come after it. */
 function below(cursor: unknown): IDBKeyRange {
-  try {
-    const key = JSON.parse(cursor as string);
-    if (Array.isArray(key)) return IDBKeyRange.upperBound(key, true);
-  } catch {}
-  throw badCursor("list");
+  const { updatedAt, id } = parseCursor(cursor);
+  return IDBKeyRange.upperBound([updatedAt, id], true);
 }
 
 const range = (id: string, before = Infinity) => IDBKeyRange.bound([id, -Infinity], [id, before], false, true);
@@ -220,8 +216,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
     async list({ limit: asked, cursor } = {}) {
       // Checked before the transaction: a RangeError is the caller's mistake, not a StorageError.
       const limit = pageSize(asked, "list");
-      // The cursor is the [updatedAt, id] key of the last conversation listed (or [updatedAt] above the newest): the
-      // next page starts below it. Anything else was not made here: a RangeError, like the limit's.
+      // The cursor (paging.ts, as every store's) names the last conversation listed: the next page starts below it.
       const after = cursor === undefined ? null : below(cursor);
       return op("readonly", async (tx) => {
         const conversations = [];
@@ -230,9 +225,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
         const index = tx.objectStore("conversations").index("updated");
         for (let c = await index.openCursor(after, "prev"); c; c = await c.continue()) {
           if (conversations.length === limit) {
-            // An empty page (limit 0) leads to where it began: the same cursor, or just above the newest conversation.
-            const last = conversations[limit - 1];
-            next = last ? JSON.stringify([last.updatedAt, last.id]) : (cursor ?? JSON.stringify([c.key[0] + 1]));
+            next = nextCursor(conversations, cursor, { updatedAt: c.key[0] });
             break;
           }
           if (isConversationRecord(c.value) || corrupt("conversations", c.primaryKey, c.value)) conversations.push(toMeta(c.value));
