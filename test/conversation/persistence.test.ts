@@ -337,3 +337,36 @@ describe("a store without a lock (one of your own): nothing is lost", () => {
     expect((await stored(store, id))[1]).toMatchObject({ status: "streaming" });
   });
 });
+
+describe("the lock covers the whole turn", () => {
+  it("a slow final write still lands before the other writer's turn reads: its request carries the finished reply", async () => {
+    const inner = createMemoryStore();
+    // A slow disk for replies: every assistant write takes 40 ms (the user message's write is quick).
+    const store: ConversationStore = {
+      ...inner,
+      updateMessage: async (id, message) => {
+        if (message.role === "assistant") await wait(40);
+        return inner.updateMessage(id, message);
+      },
+    };
+    upstream.handle(async (req, res) => {
+      const last = (req.body as { messages: { content: string }[] }).messages.at(-1)!.content;
+      return streamReply(["the whole ", `answer to ${last}`])(req, res);
+    });
+    const a = await Conversation.create(store, { client: client(), model: MODEL });
+    const b = await Conversation.open(store, a.id, { client: client() });
+    const first = a.send("first");
+    await wait(5); // a holds the lock; b's send waits for it
+    const second = b.send("second");
+    await Promise.all([first.done, second.done]);
+    const sent = (upstream.requests.at(-1)!.body as { messages: { role: string; content: string }[] }).messages;
+    expect(sent).toEqual([
+      { role: "user", content: "first" },
+      { role: "assistant", content: "the whole answer to first" },
+      { role: "user", content: "second" },
+    ]);
+    expect((await stored(store, a.id)).map((m) => (m.role === "assistant" ? m.status : m.content))).toEqual(["first", "complete", "second", "complete"]);
+    a.close();
+    b.close();
+  });
+});
