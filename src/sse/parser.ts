@@ -34,12 +34,27 @@ export function createSSEParser(config: SSEParserConfig): SSEParser {
   let type = "";
   let id = "";
   let retry: number | undefined;
+  // Set by an overflow: the rest of the overlong line would otherwise be read as new lines (a hostile stream
+  // could smuggle an event in after the cap), so nothing is parsed until reset().
+  let stopped = false;
 
   function checkSize(size: number): void {
-    if (size > maxBufferSize) {
-      pending = "";
-      throw new SSEBufferOverflowError(maxBufferSize);
-    }
+    if (size > maxBufferSize) overflow();
+  }
+
+  function overflow(): never {
+    clear();
+    stopped = true;
+    throw new SSEBufferOverflowError(maxBufferSize);
+  }
+
+  function clear(): void {
+    pending = "";
+    skipLF = false;
+    data = undefined;
+    type = "";
+    retry = undefined;
+    stopped = false;
   }
 
   function dispatch(event: ServerSentEvent): void {
@@ -164,7 +179,8 @@ export function createSSEParser(config: SSEParserConfig): SSEParser {
   return {
     feed(text) {
       const length = text.length;
-      if (length === 0) return;
+      // Silent rather than throwing again: the overflow was reported once, by the feed that hit it.
+      if (length === 0 || stopped) return;
       let pos = 0;
       if (skipLF) {
         skipLF = false;
@@ -194,13 +210,7 @@ export function createSSEParser(config: SSEParserConfig): SSEParser {
         checkSize(pending.length);
       }
     },
-    reset() {
-      pending = "";
-      skipLF = false;
-      data = undefined;
-      type = "";
-      retry = undefined;
-    },
+    reset: clear,
     get lastEventId() {
       return id;
     },

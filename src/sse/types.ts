@@ -23,9 +23,15 @@ export interface SSEParserOptions {
 
 /** A parser made by `createSSEParser`: feed it text, it calls `onEvent` before `feed` returns. */
 export interface SSEParser {
-  /** Parse the next piece of text; throws `SSEBufferOverflowError` when a line outgrows `maxBufferSize`. */
+  /**
+   * Parse the next piece of text. Throws `SSEBufferOverflowError` when a line outgrows `maxBufferSize`; the parser
+   * then stops: later feeds are ignored (no events, no callbacks, no second error) until `reset()`.
+   */
   feed(text: string): void;
-  /** Forget a half-read event, as at the start of a new connection; the last event ID is kept, as EventSource does. */
+  /**
+   * Forget a half-read event, as at the start of a new connection, and resume after an overflow; the last event
+   * ID is kept, as EventSource does.
+   */
   reset(): void;
   /** The last event ID in effect (it persists across events). */
   readonly lastEventId: string;

@@ -65,14 +65,24 @@ async function run(chunks: Uint8Array[], maxBufferSize?: number): Promise<Outcom
   return out;
 }
 
-/** The callback API on the decoded text, cut at `cuts` (text positions: between CR and LF, inside surrogate pairs). */
-function runCallback(bytes: Uint8Array, cuts: number[]): Outcome {
+/**
+ * The callback API on the decoded text, cut at `cuts` (text positions: between CR and LF, inside surrogate pairs).
+ * Text goes on being fed after an overflow, as a careless caller would: the parser must ignore it.
+ */
+function runCallback(bytes: Uint8Array, cuts: number[], maxBufferSize?: number): Outcome {
   const out: Outcome = { events: [], comments: [] };
-  const parser = createSSEParser({ onEvent: (e) => out.events.push(e), onComment: (c) => out.comments.push(c) });
+  const parser = createSSEParser({ onEvent: (e) => out.events.push(e), onComment: (c) => out.comments.push(c), ...(maxBufferSize && { maxBufferSize }) });
   const text = new TextDecoder().decode(bytes);
   let from = 0;
   for (const cut of [...cuts.filter((c) => c < text.length), text.length].sort((a, b) => a - b)) {
-    parser.feed(text.slice(from, cut));
+    try {
+      parser.feed(text.slice(from, cut));
+    } catch (error) {
+      if (!(error instanceof SSEBufferOverflowError)) throw error;
+      // A second overflow error would mean the parser went on parsing after the first.
+      expect(out.error).toBeUndefined();
+      out.error = error.name;
+    }
     from = cut;
   }
   return out;
@@ -109,6 +119,7 @@ describe("SSE parser fuzzing", () => {
         const bytewise = await run(Array.from(input, (b) => Uint8Array.of(b)), cap);
         expect(split).toEqual(whole);
         expect(bytewise).toEqual(whole);
+        expect(runCallback(input, cuts, cap)).toEqual(whole);
         if (!whole.error) expect(whole).toEqual(reference(input));
       }),
       { numRuns: 800, seed: 99 },
