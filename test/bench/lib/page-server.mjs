@@ -1,12 +1,16 @@
 // The server a bench page runs on: its HTML (an import map for the package's dependencies, then the page's own
 // module), files from a few mounted directories, and optionally more routes — on 127.0.0.1, cross-origin isolated
 // so that performance.now() ticks at 5 µs instead of 100 µs.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
 import { extname, join, normalize, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROOT } from "./edgechat.mjs";
 
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// RUNTIMES.md: flags that keep Debian's Chromium quiet and offline in a container.
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".html": "text/html" };
 
 /**
@@ -38,4 +42,30 @@ export async function startPageServer({ title, mounts, page, route = () => false
   server.keepAliveTimeout = 60_000;
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+/**
+ * Run `run(page)` on the bench page at `origin` once it says `window.benchReady`, in headless Chromium on a fresh
+ * on-disk profile (IndexedDB on disk, as for a user; an incognito context keeps it in memory). A page error fails it.
+ */
+export async function inBenchPage(origin, run) {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM} (apt-get install -y --no-install-recommends chromium, or set CHROMIUM_PATH)`);
+  const playwright = await import("playwright-core").catch(() => undefined);
+  if (!playwright) throw new Error("playwright-core is not installed");
+  const profile = mkdtempSync(join(tmpdir(), "edgechat-bench-chromium-"));
+  let context;
+  try {
+    context = await playwright.chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => window.benchReady === true, undefined, { timeout: 15_000 });
+    const result = await run(page);
+    if (errors.length > 0) throw new Error(errors.join("; "));
+    return result;
+  } finally {
+    await context?.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
 }

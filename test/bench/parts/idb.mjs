@@ -1,12 +1,10 @@
 // Part 5 — the IndexedDB store: append 10,000 messages, open the newest page, list 1,000 conversations — on
 // fake-indexeddb in Node and on real IndexedDB in Chromium (playwright-core), with the memory store as a reference.
 import "fake-indexeddb/auto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ROOT, exportTarget, load, loadOptional } from "../lib/edgechat.mjs";
 import { fmt, printTable } from "../lib/measure.mjs";
-import { startPageServer } from "../lib/page-server.mjs";
+import { inBenchPage, startPageServer } from "../lib/page-server.mjs";
 import { runWorkload } from "../idb/workload.mjs";
 
 const MESSAGES = Number(process.env.BENCH_IDB_MESSAGES ?? 10_000);
@@ -14,9 +12,6 @@ const CONVERSATIONS = Number(process.env.BENCH_IDB_CONVERSATIONS ?? 1_000);
 // Real IndexedDB commits every append to disk (~1–4 ms each here): Chromium times the first 2,000 appends, and
 // the open step uses a 10,000-message conversation imported in one transaction. BENCH_CHROMIUM_APPENDS=10000 for all.
 const CHROMIUM_APPENDS = Math.min(MESSAGES, Number(process.env.BENCH_CHROMIUM_APPENDS ?? 2_000));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// RUNTIMES.md: the flags that keep Debian's Chromium quiet and offline in a container.
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const IDB_FALLBACK = "store/idb/index.js"; // where vite.config.ts's entry will put it, before package.json exports it
 
 export async function run() {
@@ -84,10 +79,6 @@ async function inChromium(idb) {
     { environment: "Chromium", store: "memory store (reference)", error: why },
     { environment: "Chromium", store: "edgechat/idb, real IndexedDB", ...(idb.module ? { error: why } : { notBuilt: idb.reason }) },
   ];
-  if (!existsSync(CHROMIUM)) return rows(`no browser at ${CHROMIUM} (apt-get install -y --no-install-recommends chromium, or set CHROMIUM_PATH)`);
-  const playwright = await import("playwright-core").catch(() => undefined);
-  if (!playwright) return rows("playwright-core is not installed");
-
   // Everything the page needs, from one origin: the built package, idb and valibot, the workload modules.
   const distRoot = join(exportTarget(".") ?? join(ROOT, "dist/index.js"), "..");
   const { server, origin } = await startPageServer({
@@ -98,19 +89,10 @@ async function inChromium(idb) {
       ["/bench/", join(ROOT, "test/bench/idb")],
     ],
   });
-  const profile = mkdtempSync(join(tmpdir(), "edgechat-bench-chromium-"));
-  let context;
   try {
-    // A persistent context on a fresh profile: IndexedDB on disk, as for a user (an incognito context keeps it in memory).
-    context = await playwright.chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
-    const page = await context.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`${origin}/`);
-    await page.waitForFunction(() => window.benchReady === true, undefined, { timeout: 15_000 });
     const idbModule = idb.module ? `/edgechat/${relative(distRoot, idb.file).split("\\").join("/")}` : undefined;
-    const r = await page.evaluate((params) => window.benchStores(params), { idbModule, appends: CHROMIUM_APPENDS, messages: MESSAGES, conversations: CONVERSATIONS });
-    if (errors.length > 0) throw new Error(errors.join("; "));
+    const params = { idbModule, appends: CHROMIUM_APPENDS, messages: MESSAGES, conversations: CONVERSATIONS };
+    const r = await inBenchPage(origin, (page) => page.evaluate((params) => window.benchStores(params), params));
     const out = [{ environment: "Chromium", store: "memory store (reference)", ...r.memory }];
     if (r.idb) out.push({ environment: "Chromium", store: `edgechat/idb, real IndexedDB${r.idbNative ? "" : " (NOT native!)"}`, ...r.idb });
     else out.push({ environment: "Chromium", store: "edgechat/idb, real IndexedDB", notBuilt: idb.reason });
@@ -118,8 +100,6 @@ async function inChromium(idb) {
   } catch (error) {
     return rows(String(error?.message ?? error).split("\n")[0]);
   } finally {
-    await context?.close().catch(() => {});
     server.close();
-    rmSync(profile, { recursive: true, force: true });
   }
 }

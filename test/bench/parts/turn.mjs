@@ -7,14 +7,12 @@
 // BENCH_DIST), or BENCH_TURN_AFTER=<ref> built the same way as "before". When the old commit cannot be built (a
 // shallow clone, no git), the recorded baseline below (also in test/bench/README.md) is printed instead, marked so.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT, exportTarget } from "../lib/edgechat.mjs";
 import { chunk, encodeEvents, replyPayloads, sseEvents } from "../lib/events.mjs";
 import { fmt, gc, printTable, target } from "../lib/measure.mjs";
-import { startPageServer } from "../lib/page-server.mjs";
+import { inBenchPage, startPageServer } from "../lib/page-server.mjs";
 import { runTurns } from "../turn/workload.mjs";
 
 const SENDS = Number(process.env.BENCH_TURN_SENDS ?? 100);
@@ -24,8 +22,6 @@ const BEFORE = process.env.BENCH_TURN_BEFORE ?? "f574e21";
 const AFTER = process.env.BENCH_TURN_AFTER; // unset: the current build
 /** The constraint of issue 12: a single-tab send may not get noticeably slower. */
 const BUDGET_MS = 2;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const STORES = ["no store", "memory store", "IndexedDB"];
 
 /**
@@ -247,28 +243,13 @@ async function startServer(builds, body) {
 }
 
 async function inChromium(builds, origin, expectedText) {
-  if (!existsSync(CHROMIUM)) return { error: `no browser at ${CHROMIUM} (apt-get install -y --no-install-recommends chromium, or set CHROMIUM_PATH)` };
-  const playwright = await import("playwright-core").catch(() => undefined);
-  if (!playwright) return { error: "playwright-core is not installed" };
-  const profile = mkdtempSync(join(tmpdir(), "edgechat-bench-turn-"));
-  let context;
   try {
-    // A persistent context on a fresh profile: IndexedDB on disk, as for a user.
-    context = await playwright.chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
-    const page = await context.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`${origin}/`);
-    await page.waitForFunction(() => window.benchReady === true, undefined, { timeout: 15_000 });
     const base = Object.fromEntries(Object.keys(builds).map((name) => [name, `/${name}/`]));
-    const r = await page.evaluate((params) => window.benchTurns(params), { builds: base, origin, history: HISTORY, sends: SENDS, gapMs: GAP_MS, expectedText });
-    if (errors.length > 0) throw new Error(errors.join("; "));
+    const params = { builds: base, origin, history: HISTORY, sends: SENDS, gapMs: GAP_MS, expectedText };
+    const r = await inBenchPage(origin, (page) => page.evaluate((params) => window.benchTurns(params), params));
     if (!r.isolated) console.log("NOTE: the page is not cross-origin isolated: performance.now() is coarse (100 µs).");
     return r;
   } catch (error) {
     return { error: String(error?.message ?? error).split("\n")[0].slice(0, 160) };
-  } finally {
-    await context?.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
   }
 }
