@@ -25,6 +25,9 @@ declare const maxBufferSize: number;
 declare const userId: string;
 declare const env: { CONVERSATIONS: { idFromName(name: string): unknown; get(id: unknown): import("edgechat/durable-object").ConversationStoreStub } };
 declare function refreshSidebar(id: string, kind: string): void;
+declare const id: string;
+declare const note: HTMLElement;
+declare function render(message: import("edgechat").Message): void;
 `;
 
 /** Workers' own module, as @cloudflare/workers-types would declare it (not installed). */
