@@ -88,28 +88,29 @@ export class InternalServerError extends APIError {
 }
 
 /**
- * The prompt does not fit the model's context window. Recognised by message, whatever the status:
- * DeepInfra has sent it as 500, vLLM as 400. Never retried as is: trim and send again.
+ * The prompt does not fit the model's context window. Recognised whatever the status (DeepInfra sends 500,
+ * vLLM and llama.cpp 400, TGI 422), from the numbers in the body (llama.cpp's `n_ctx`), the body's `code` or
+ * `type` (OpenAI's `context_length_exceeded`), or the message. Never retried as is: trim and send again.
  */
 export class ContextLengthError extends APIError {
   static override readonly kind: string = "ContextLengthError";
-  /** The most tokens the model accepts (input, or input + output, as the server counts). */
+  /** The most tokens the server accepts; what it bounds is `covers`. */
   declare readonly limit: number | undefined;
-  /** The tokens the request asked for, as the server counted them. */
+  /** The tokens the request asked for, as the server counted them (prompt, plus `max_tokens` when the server added it). */
   declare readonly requested: number | undefined;
-  /** vLLM splits `requested` into prompt and completion tokens; these are those parts when given. */
+  /** The prompt's tokens and the completion's (`max_tokens`), when the server said them. */
   declare readonly promptTokens: number | undefined;
   declare readonly completionTokens: number | undefined;
-  /** What `limit` bounds: the input alone (DeepInfra's message) or input plus completion (vLLM's); undefined if unsaid. */
-  declare readonly scope: "input" | "total" | undefined;
+  /**
+   * What `limit` bounds: `"prompt"` the input alone (DeepInfra's "maximum input length", TGI's `max_input_tokens`),
+   * `"prompt+output"` the input plus the reply (a context window: llama.cpp's `n_ctx`, vLLM's `max_model_len`,
+   * SGLang's, OpenAI's); undefined when the server gave no numbers.
+   */
+  declare readonly covers: "prompt" | "prompt+output" | undefined;
 
   constructor(init: APIErrorInit, numbers: ContextNumbers) {
     super({ ...init, retryable: false });
-    this.limit = numbers.limit;
-    this.requested = numbers.requested;
-    this.promptTokens = numbers.promptTokens;
-    this.completionTokens = numbers.completionTokens;
-    this.scope = numbers.scope;
+    Object.assign(this, numbers);
   }
 }
 
@@ -118,7 +119,7 @@ export interface ContextNumbers {
   requested: number | undefined;
   promptTokens: number | undefined;
   completionTokens: number | undefined;
-  scope?: "input" | "total" | undefined;
+  covers?: "prompt" | "prompt+output" | undefined;
 }
 
 export function errorObject(body: unknown): Record<string, unknown> | undefined {

@@ -19,7 +19,7 @@ import {
 export function createAPIError(status: number | undefined, body: unknown, headers: Headers | undefined): APIError {
   const serverMessage = messageOf(body);
   const init: APIErrorInit = { status, headers, body, serverMessage, retryable: isRetryable(status, headers) };
-  const context = serverMessage === undefined ? undefined : parseContextLength(serverMessage);
+  const context = parseContextLength(serverMessage ?? "", body);
   if (context) return new ContextLengthError(init, context);
   const Class = status === undefined ? APIError : (BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError));
   return new Class(init);
@@ -72,21 +72,59 @@ function clip(text: string): string {
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
 }
 
-const int = (s: string | undefined) => (s === undefined ? undefined : Number.parseInt(s.replaceAll(",", ""), 10));
+/**
+ * Which number of a context-overflow message is which, by the words in it (the first that occurs wins): the
+ * roles of its numbers in order, l limit, r requested, p prompt, c completion, and "!" when the limit bounds
+ * the prompt alone. Each shape, with its source, is a fixture in test/fixtures/context-overflow/.
+ */
+const ROLES =
+  // DeepInfra; vLLM's renderers ("you requested N output tokens and your prompt contains N characters (more than …)",
+  // a count of characters, not tokens; "… your prompt contains [at least] N input tokens");
+  // vLLM ("'max_tokens' … is too large: N. … maximum context length is N tokens and your request has N input tokens")
+  "input length=pl!|characters=lc|prompt contains=lcp|too large:=clp|" +
+  // OpenAI ("your messages resulted in N tokens"), vLLM ("your request has N input tokens"); vLLM, OpenAI, DeepSeek,
+  // OpenRouter, SGLang ("you requested [about|a total of] N tokens (N in the messages, N in the completion)")
+  "resulted in=lp|request has=lp|requested=lrpc|" +
+  // TGI: max_total_tokens, max_input_tokens; SGLang, Together; llama.cpp's words; Ollama ("The prompt is too long: N, model maximum context length: N")
+  "`inputs` tokens=lpc|`inputs` must=lp!|longer than=pl|context size (=pl|prompt is too long:=pl";
 
-/** Context-overflow messages seen from DeepInfra, vLLM, TGI and OpenAI-compatible servers. */
-export function parseContextLength(message: string): ContextNumbers | undefined {
-  let m = /requested input length ([\d,]+) exceeds maximum input length ([\d,]+)/i.exec(message);
-  if (m) return { limit: int(m[2]), requested: int(m[1]), promptTokens: int(m[1]), completionTokens: undefined, scope: "input" };
-  m = /maximum context length is ([\d,]+) tokens?\.?\s*However, you requested ([\d,]+) tokens?(?: \(([\d,]+) in the messages, ([\d,]+) in the completion\))?/i.exec(message);
-  if (m) return { limit: int(m[1]), requested: int(m[2]), promptTokens: int(m[3]), completionTokens: int(m[4]), scope: "total" };
-  m = /maximum context length is ([\d,]+) tokens?\.?\s*However, your messages resulted in ([\d,]+) tokens?/i.exec(message);
-  if (m) return { limit: int(m[1]), requested: int(m[2]), promptTokens: int(m[2]), completionTokens: undefined, scope: "total" };
-  // Text Generation Inference: "`inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 200 `max_new_tokens`".
-  m = /`inputs` tokens \+ `max_new_tokens` must be <= ([\d,]+)\. Given: ([\d,]+) `inputs` tokens and ([\d,]+) `max_new_tokens`/.exec(message);
-  if (m) return { limit: int(m[1]), requested: (int(m[2]) ?? 0) + (int(m[3]) ?? 0), promptTokens: int(m[2]), completionTokens: int(m[3]), scope: "total" };
-  if (/context (?:length|window)|too many tokens|prompt is too long/i.test(message) && /exceed|too long|maximum|too many/i.test(message)) {
-    return { limit: undefined, requested: undefined, promptTokens: undefined, completionTokens: undefined };
+/**
+ * The numbers of a context overflow, or undefined when the error is something else. Numbers in the body
+ * (llama.cpp's `n_ctx`, `n_prompt_tokens`) win over the message's; a body with `n_ctx`, or OpenAI's
+ * `code: "context_length_exceeded"`, is an overflow whatever the words.
+ */
+export function parseContextLength(message: string, body?: unknown): ContextNumbers | undefined {
+  const inner = errorObject(body) ?? {};
+  const text = message.toLowerCase();
+  // llama.cpp's `exceed_context_size_error` carries `n_ctx` and `n_prompt_tokens`.
+  const llama = typeof inner.n_ctx === "number";
+  if (
+    !llama &&
+    inner.code !== "context_length_exceeded" &&
+    !/`inputs` (tokens|must have)/.test(text) &&
+    !(/context (length|window|size)|input length|too many tokens|prompt is too long/.test(text) && /exceed|too long|longer|maximum|too many/.test(text))
+  )
+    return undefined;
+  const numbers = text.match(/\d+/g) ?? [];
+  const n: Record<string, number | undefined> = {};
+  let roles = "";
+  for (const shape of ROLES.split("|")) {
+    const [words, r] = shape.split("=") as [string, string];
+    if (text.includes(words)) {
+      roles = r;
+      for (let i = 0; i < r.length; i++) n[r[i]!] = numbers[i] ? +numbers[i]! : undefined;
+      break;
+    }
   }
-  return undefined;
+  if (llama) {
+    n.l = inner.n_ctx as number;
+    n.p = typeof inner.n_prompt_tokens === "number" ? inner.n_prompt_tokens : n.p;
+  }
+  return {
+    limit: n.l,
+    requested: n.r ?? (n.p === undefined ? undefined : n.p + (n.c ?? 0)),
+    promptTokens: n.p,
+    completionTokens: n.c,
+    covers: n.l === undefined ? undefined : roles[2] === "!" ? "prompt" : "prompt+output",
+  };
 }
