@@ -43,6 +43,12 @@ interface Turn {
   apply(content: MessageContent | undefined): number | undefined;
 }
 
+/** Content as a message holds it: bad content throws here, at once; content with Blobs is read later. */
+function readContent(content: ContentInput): Promise<MessageContent> {
+  const sync = normalizeContentSync(content);
+  return sync !== undefined ? Promise.resolve(sync) : normalizeContent(content);
+}
+
 const isFinished = (reply: Reply) => reply.state === "complete" || reply.state === "interrupted" || reply.state === "error";
 
 /** Messages read to bring the history up to date before a turn: the tail another writer may have changed. */
@@ -153,8 +159,7 @@ export class Conversation {
    * processes it waits for the conversation's lock, then sends with the whole history (`reply.state`).
    */
   send(content: ContentInput, options: SendOptions = {}): Reply {
-    const sync = normalizeContentSync(content);
-    return this.#schedule(options, sync !== undefined ? Promise.resolve(sync) : normalizeContent(content), (normalized) => {
+    return this.#schedule(options, readContent(content), (normalized) => {
       this.#append({ id: newId(), role: "user", content: normalized!, createdAt: Date.now() });
       return undefined;
     });
@@ -181,8 +186,7 @@ export class Conversation {
   /** Replace a user message's content, drop everything after it, and send again. */
   edit(messageId: string, content: ContentInput, options: SendOptions = {}): Reply {
     this.#userMessage(messageId);
-    const sync = normalizeContentSync(content);
-    return this.#schedule(options, sync !== undefined ? Promise.resolve(sync) : normalizeContent(content), (normalized) => {
+    return this.#schedule(options, readContent(content), (normalized) => {
       const index = this.#userMessage(messageId);
       this.#truncate(index + 1);
       this.#replace(index, { ...(this.#messages[index] as UserMessage), content: normalized! });
@@ -353,7 +357,9 @@ export class Conversation {
     // A queued turn aborted before it began leaves nothing behind.
     controller.signal.addEventListener("abort", () => {
       const at = this.#queued.indexOf(turn);
-      if (at !== -1) this.#queued.splice(at, 1) && reply.fail(new UserAbortError(), "interrupted");
+      if (at === -1) return;
+      this.#queued.splice(at, 1);
+      reply.fail(new UserAbortError(), "interrupted");
     });
     if (this.#running) this.#queued.push(turn);
     else this.#start(turn);
