@@ -21,7 +21,7 @@ const count = whole(0);
 const nonEmpty = string((s) => s !== "", "Expected a non-empty string");
 const flag = v.exactOptional(v.boolean());
 const size = { width: v.exactOptional(whole(1)), height: v.exactOptional(whole(1)) };
-const base = { id: nonEmpty, createdAt: finite, pinned: flag };
+const base = { id: nonEmpty, createdAt: finite, pinned: flag, parentId: v.exactOptional(nonEmpty) };
 
 // valibot's base64() test, and its url() test plus http(s) only.
 const BASE64 = /^(?:[\da-z+/]{4})*(?:[\da-z+/]{2}==|[\da-z+/]{3}=)?$/iu;
@@ -67,7 +67,8 @@ const messageSchema = v.variant("role", [
 
 const conversationSchema = v.object({
   format: v.literal("edgechat.conversation"),
-  version: v.literal(1),
+  // 1: a list, each message following the one before; 2: a tree (`parentId`, `activeLeaf`). Both import.
+  version: v.union([v.literal(1), v.literal(2)]),
   id: nonEmpty,
   model: nonEmpty,
   system: v.exactOptional(v.string()),
@@ -76,9 +77,12 @@ const conversationSchema = v.object({
   calibration: v.exactOptional(v.object({ text: factor, image: factor, samples: count })),
   usage: v.exactOptional(v.object({ promptTokens: count, completionTokens: count, cost: factor })),
   messages: v.array(messageSchema),
+  activeLeaf: v.exactOptional(nonEmpty),
 });
-/** A validated document, its messages in memory form (image bytes, not base64). */
+/** A validated document, its messages in memory form (image bytes, not base64), each with its parent, oldest first. */
 export type ParsedConversation = Omit<ConversationJSON, "format" | "version" | "messages"> & { messages: Message[] };
+
+const invalid = (path: string, message: string) => new ValidationError("conversation JSON", [{ path, message }]);
 
 /** JSON text → value; text that is not JSON is a ValidationError like any other bad document. */
 export function parseJSONText(text: string): unknown {
@@ -101,10 +105,16 @@ export function parseConversationJSON(input: unknown): ParsedConversation {
   const data = result.output;
   const ids = new Set<string>();
   data.messages.forEach((m, i) => {
-    if (ids.has(m.id)) throw new ValidationError("conversation JSON", [{ path: `messages[${i}].id`, message: `duplicate id "${m.id}"` }]);
+    if (ids.has(m.id)) throw invalid(`messages[${i}].id`, `duplicate id "${m.id}"`);
+    // A parent comes before its children, so a document is a tree: no cycles, no message left hanging.
+    if (m.parentId !== undefined && !ids.has(m.parentId)) throw invalid(`messages[${i}].parentId`, `"${m.parentId}" is not an earlier message`);
     ids.add(m.id);
   });
-  const messages = data.messages.map((m): Message => {
+  if (data.activeLeaf !== undefined && !ids.has(data.activeLeaf)) throw invalid("activeLeaf", `"${data.activeLeaf}" is not a message`);
+  const messages = data.messages.map((m, i): Message => {
+    // Version 1 is a list: each message follows the one before it.
+    const prior = data.messages[i - 1];
+    if (data.version === 1 && prior) m = { ...m, parentId: prior.id };
     if (m.role === "assistant") {
       // A reply still "streaming" in a saved document was cut off by a closed page or a crash.
       return m.status === "streaming" ? { ...m, status: "interrupted" } : m;
@@ -122,6 +132,7 @@ export function parseConversationJSON(input: unknown): ParsedConversation {
   if (data.system !== undefined) parsed.system = data.system;
   if (data.title !== undefined) parsed.title = data.title;
   if (data.usage !== undefined) parsed.usage = data.usage;
+  if (data.activeLeaf !== undefined) parsed.activeLeaf = data.activeLeaf;
   return parsed;
 }
 

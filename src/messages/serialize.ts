@@ -7,7 +7,8 @@ import type { AssistantMessage, Message, UserMessage } from "./types.js";
 /** The versioned JSON form of a conversation (images as base64). */
 export interface ConversationJSON {
   format: "edgechat.conversation";
-  version: 1;
+  /** 2: messages form a tree (`parentId`); 1 (still imported): a list. */
+  version: 2;
   id: string;
   model: string;
   system?: string;
@@ -17,7 +18,10 @@ export interface ConversationJSON {
   calibration: Calibration;
   /** What the conversation has cost, replaced replies included; absent: the sum of its messages' usage. */
   usage?: SpentUsage;
+  /** Every message of every branch, each after its parent. */
   messages: MessageJSON[];
+  /** The last message of the active path; absent: the newest message. */
+  activeLeaf?: string;
 }
 
 /** Tokens and cost spent by a conversation. */

@@ -27,6 +27,12 @@ interface MessageBase {
   createdAt: number;
   /** Kept in every request however old, with the rest of its turn. */
   pinned?: boolean;
+  /**
+   * The message this one follows: a conversation is a tree, whose edits and regenerations are siblings (versions)
+   * of what they replace. Absent on a first message and its versions. Given to a store's `appendMessage`: absent
+   * means "after the active leaf", `null` "a new first message"; stored and read back, it is a string or absent.
+   */
+  parentId?: string | null;
 }
 
 export interface UserMessage extends MessageBase {

@@ -1,5 +1,6 @@
 // Bookkeeping every store shares, so that list() never has to read messages.
 import type { StoredMessage } from "../messages/stored.js";
+import { forksOf, newestUnder, parentKey, ROOT, withVersion } from "../messages/tree.js";
 import type { Message } from "../messages/types.js";
 import type { ConversationMeta } from "./types.js";
 
@@ -18,15 +19,32 @@ export function adjustUsage(meta: ConversationMeta, before: Message | StoredMess
   meta.usage.cost += Math.max(0, (now.estimated_cost ?? 0) - (was?.estimated_cost ?? 0));
 }
 
-/** An appended message, counted into its conversation's meta: one more message, what it cost, and a title if none. */
-export function countIn(meta: ConversationMeta, message: Message): void {
+/**
+ * An appended message (placed: see `place`), counted into its conversation's meta: one more message, what it cost,
+ * a title if none; it is the active leaf now, and a new version if its parent had a child (`existing`) already.
+ */
+export function countIn(meta: ConversationMeta, message: Message | StoredMessage, existing?: string): void {
   meta.messageCount++;
   adjustUsage(meta, undefined, message);
   if (!meta.title) meta.title = titleFrom(message) ?? "";
+  const forks = withVersion(meta.forks, parentKey(message), existing, message.id);
+  if (forks) meta.forks = forks;
+  meta.activeLeaf = message.id;
+}
+
+/** An imported tree (oldest first), counted in at once: its forks, and its active leaf (`leaf`, else the newest). */
+export function countTree(meta: ConversationMeta, messages: readonly Message[], leaf: string | undefined): void {
+  for (const message of messages) countIn(meta, message);
+  const forks = forksOf(messages);
+  if (forks) meta.forks = forks;
+  else delete meta.forks;
+  const active = newestUnder(leaf ?? ROOT, messages)?.id;
+  if (active === undefined) delete meta.activeLeaf;
+  else meta.activeLeaf = active;
 }
 
 /** A title from the first user message, when the conversation has none yet. */
-export function titleFrom(message: Message): string | undefined {
+export function titleFrom(message: Message | StoredMessage): string | undefined {
   if (message.role !== "user") return undefined;
   const text = typeof message.content === "string" ? message.content : message.content.map((p) => (p.type === "text" ? p.text : "")).join(" ");
   const line = text.replace(/\s+/g, " ").trim();

@@ -10,7 +10,7 @@ import type { ConversationMeta } from "./types.js";
 export function exportDocument(meta: ConversationMeta, messages: readonly Message[]): ConversationJSON & { title: string } {
   const doc: ConversationJSON & { title: string } = {
     format: "edgechat.conversation",
-    version: 1,
+    version: 2,
     id: meta.id,
     model: meta.model,
     title: meta.title,
@@ -20,6 +20,7 @@ export function exportDocument(meta: ConversationMeta, messages: readonly Messag
     messages: messages.map(serializeMessage),
   };
   if (meta.system !== undefined) doc.system = meta.system;
+  if (meta.activeLeaf !== undefined) doc.activeLeaf = meta.activeLeaf;
   return doc;
 }
 

@@ -3,20 +3,49 @@ import type { Calibration } from "../messages/calibration.js";
 import { newId } from "../messages/id.js";
 import { parseConversationJSON } from "../messages/json.js";
 import type { Message } from "../messages/types.js";
-import { adjustUsage, countIn, newMeta } from "./accounting.js";
+import { adjustUsage, countIn, countTree, newMeta } from "./accounting.js";
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "./errors.js";
 import { createLocalLocks } from "./local-lock.js";
 import { beforeCursor, nextCursor, pageSize, parseCursor } from "./paging.js";
+import { leafUnder, pathPage, place, removal, samePlace, type TreeReader } from "./tree.js";
 import type { ConversationMeta, ConversationStore, MessagePage, StoreChange } from "./types.js";
 
 interface Entry {
   meta: ConversationMeta;
-  messages: Message[];
-  /** Ids of `messages`, for an O(1) duplicate check. */
-  ids: Set<string>;
-  /** seq of each message, parallel to `messages`. */
-  seqs: number[];
+  /** Every message of every branch, in the order stored. */
+  records: Placed[];
+  byId: Map<string, Placed>;
   nextSeq: number;
+}
+
+interface Placed {
+  seq: number;
+  message: Message;
+}
+
+/** The tree rules' view of an entry: records by id, and by position (binary search: seq only grows). */
+function reader(e: Entry): TreeReader<Placed> {
+  const at = (seq: number) => {
+    let [lo, hi] = [0, e.records.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (e.records[mid]!.seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return {
+    find: (id) => e.byId.get(id),
+    after: (seq, count) => e.records.slice(at(seq), at(seq) + Math.min(count, e.records.length)),
+    before: (seq, count) => e.records.slice(Math.max(0, at(seq) - count), at(seq)).reverse(),
+  };
+}
+
+const newEntry = (meta: ConversationMeta): Entry => ({ meta, records: [], byId: new Map(), nextSeq: 0 });
+function add(e: Entry, message: Message): void {
+  const record = { seq: e.nextSeq++, message };
+  e.records.push(record);
+  e.byId.set(message.id, record);
 }
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -37,6 +66,14 @@ export function createMemoryStore(): ConversationStore {
     return found;
   };
   const locks = createLocalLocks();
+  // The tree rules read before they write, across awaits: changes to the tree run one at a time, as a real store's
+  // transactions do, so concurrent appends each see the leaf the one before left.
+  let last: Promise<unknown> = Promise.resolve();
+  const atomic = <T>(change: () => Promise<T>): Promise<T> => {
+    const run = last.then(change);
+    last = run.catch(() => {});
+    return run;
+  };
   const listeners = new Set<(change: StoreChange) => void>();
   /** Tell listeners after the change (a microtask later, as a real store's notification arrives), never during it. */
   const touch = (e: Entry, kind: StoreChange["kind"]) => {
@@ -71,7 +108,7 @@ export function createMemoryStore(): ConversationStore {
       const id = init.id ?? newId();
       if (entries.has(id)) throw conversationExists(id);
       const meta = newMeta({ ...init, id }, now());
-      entries.set(id, { meta, messages: [], ids: new Set(), seqs: [], nextSeq: 0 });
+      entries.set(id, newEntry(meta));
       announce(id, "create");
       return clone(meta);
     },
@@ -95,64 +132,57 @@ export function createMemoryStore(): ConversationStore {
       const limit = pageSize(asked, "loadMessages");
       const before = beforeCursor(cursor);
       const e = entry(id);
-      let end = e.seqs.length;
-      if (before !== undefined) while (end > 0 && e.seqs[end - 1]! >= before) end--;
-      const start = Math.max(0, end - limit);
-      const page: MessagePage = { messages: clone(e.messages.slice(start, end)) };
-      // An empty page (limit 0) starts where the messages it did not load end.
-      if (start > 0) page.before = e.seqs[start] ?? e.nextSeq;
-      return page;
+      const { page, before: next } = await pathPage(e.meta.activeLeaf, limit, before, reader(e));
+      const result: MessagePage = { messages: clone(page.map((r) => r.message)) };
+      if (next !== undefined) result.before = next;
+      return result;
     },
 
-    async appendMessage(id, message) {
+    appendMessage: (id, message) => atomic(async () => {
       const e = entry(id);
-      if (e.ids.has(message.id)) throw messageExists(message.id);
-      e.ids.add(message.id);
-      e.messages.push(clone(message));
-      e.seqs.push(e.nextSeq++);
-      countIn(e.meta, message);
+      if (e.byId.has(message.id)) throw messageExists(message.id);
+      const placed = await place(e.meta, clone(message), reader(e));
+      add(e, placed.message);
+      countIn(e.meta, placed.message, placed.existing);
       touch(e, "append");
-    },
+    }),
 
     async updateMessage(id, message) {
       const e = entry(id);
-      const index = e.messages.findIndex((m) => m.id === message.id);
-      if (index === -1) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
-      adjustUsage(e.meta, e.messages[index], message);
-      e.messages[index] = clone(message);
+      const record = e.byId.get(message.id);
+      if (!record) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
+      adjustUsage(e.meta, record.message, message);
+      record.message = samePlace(clone(message), record.message);
       touch(e, "update");
     },
 
-    async removeMessages(id, ids) {
+    removeMessages: (id, ids) => atomic(async () => {
       const e = entry(id);
-      const gone = new Set(ids);
-      for (let i = e.messages.length - 1; i >= 0; i--) {
-        if (!gone.has(e.messages[i]!.id)) continue;
-        adjustUsage(e.meta, e.messages[i], undefined);
-        e.ids.delete(e.messages[i]!.id);
-        e.messages.splice(i, 1);
-        e.seqs.splice(i, 1);
-        e.meta.messageCount--;
-      }
+      const gone = new Set((await removal(e.meta, ids, reader(e))).map((r) => r.message.id));
+      e.records = e.records.filter((r) => !gone.has(r.message.id));
+      for (const messageId of gone) e.byId.delete(messageId);
       touch(e, "remove");
-    },
+    }),
+
+    switchTo: (id, messageId) => atomic(async () => {
+      const e = entry(id);
+      e.meta.activeLeaf = await leafUnder(e.meta, messageId, reader(e));
+      touch(e, "switch");
+      return e.meta.activeLeaf;
+    }),
 
     async export(id) {
-      const { meta, messages } = entry(id);
-      return clone(exportDocument(meta, messages));
+      const { meta, records } = entry(id);
+      return clone(exportDocument(meta, records.map((r) => r.message)));
     },
 
     async import(document) {
       const parsed = parseConversationJSON(document);
       if (entries.has(parsed.id)) throw conversationExists(parsed.id);
       const meta = importedMeta(parsed, now());
-      const e: Entry = { meta, messages: [], ids: new Set(), seqs: [], nextSeq: 0 };
-      for (const message of parsed.messages) {
-        e.ids.add(message.id);
-        e.messages.push(message);
-        e.seqs.push(e.nextSeq++);
-        countIn(meta, message);
-      }
+      const e = newEntry(meta);
+      for (const message of parsed.messages) add(e, message);
+      countTree(meta, parsed.messages, parsed.activeLeaf);
       spentOnImport(meta, parsed);
       entries.set(parsed.id, e);
       announce(parsed.id, "import");
@@ -162,14 +192,13 @@ export function createMemoryStore(): ConversationStore {
     lockConversation: (id, fn, options) => locks.run(id, fn, options),
 
     async interruptStale(id, messageId) {
-      const e = entry(id);
-      const index = e.messages.findIndex((m) => m.id === messageId);
-      const message = e.messages[index];
+      const record = entry(id).byId.get(messageId);
+      const message = record?.message;
       if (message?.role === "assistant" && message.status === "streaming" && !locks.held(id)) {
-        e.messages[index] = { ...message, status: "interrupted" };
-        touch(e, "update");
+        record!.message = { ...message, status: "interrupted" };
+        touch(entry(id), "update");
       }
-      return e.messages[index] && clone(e.messages[index]);
+      return record && clone(record.message);
     },
 
     onChange(listener) {

@@ -1,5 +1,6 @@
 import type { Calibration } from "../messages/calibration.js";
 import type { ConversationJSON } from "../messages/serialize.js";
+import type { Forks } from "../messages/tree.js";
 import type { Message } from "../messages/types.js";
 
 /** A conversation's summary, as a list shows it: no messages are read to build it. */
@@ -11,7 +12,12 @@ export interface ConversationMeta {
   createdAt: number;
   /** Last change to the conversation or any of its messages. */
   updatedAt: number;
+  /** Every stored message, in every branch. */
   messageCount: number;
+  /** The last message of the active path (what `loadMessages` pages); absent while there are no messages. */
+  activeLeaf?: string;
+  /** The messages that have versions, by parent (see `Forks`); absent until an edit or a regeneration makes one. */
+  forks?: Forks;
   /**
    * What the conversation has cost: every reply's `usage` added up when it is stored, including replies later
    * replaced or removed (they were paid for).
@@ -27,7 +33,7 @@ export interface LockOptions {
   onWait?: () => void;
 }
 
-export type StoreChangeKind = "create" | "import" | "rename" | "calibration" | "delete" | "append" | "update" | "remove";
+export type StoreChangeKind = "create" | "import" | "rename" | "calibration" | "delete" | "append" | "update" | "remove" | "switch";
 
 /** A change to a stored conversation: its id and the kind of change (read the store for the rest). */
 export interface StoreChange {
@@ -71,15 +77,15 @@ export interface LoadOptions {
    */
   limit?: number;
   /**
-   * The `before` cursor of the previous page: load messages older than it. Cursors are positions, a whole number
-   * ≥ 0, and stay valid when messages are removed. Anything else (NaN, -1, 2.5, Infinity, a string) is not a cursor
+   * The `before` cursor of the previous page: load the active path's messages above it. Cursors are positions, a
+   * whole number ≥ 0, and stay valid when messages are removed. Anything else (NaN, -1, 2.5, Infinity, a string) is not a cursor
    * a store could have produced: `RangeError`, and nothing is read.
    */
   before?: number;
 }
 
 export interface MessagePage {
-  /** Oldest first, the newest `limit` messages before the cursor. */
+  /** Oldest first: the active path's newest `limit` messages before the cursor. */
   messages: Message[];
   /** Pass as `before` to load the page of older messages; absent when there are none. */
   before?: number;
@@ -105,16 +111,31 @@ export interface ConversationStore {
    * whose answer was lost can simply be retried.
    */
   delete(id: string): Promise<void>;
+  /** A page of the active path: the messages from the first one to the active leaf, newest page first. */
   loadMessages(id: string, options?: LoadOptions): Promise<MessagePage>;
-  /** Appends at the end; the store allocates the order atomically, so concurrent appends never collide. */
+  /**
+   * Stores `message` after its parent (`parentId`: absent means after the active leaf, `null` a new first message),
+   * which must be stored (else `StorageError`). A parent's second child makes both versions (`forks`). The message
+   * becomes the active leaf. Atomic, one write of the message and the meta: concurrent appends never collide.
+   */
   appendMessage(id: string, message: Message): Promise<void>;
   /**
-   * Replaces the message with the same id (streaming text, final status, changed images). Image bytes the
-   * conversation's messages no longer use are freed, unless another message (of any conversation) uses them.
+   * Replaces the message with the same id (streaming text, final status, changed images); its place in the tree
+   * stays (`parentId` is not changed). Image bytes the conversation's messages no longer use are freed, unless
+   * another message (of any conversation) uses them.
    */
   updateMessage(id: string, message: Message): Promise<void>;
-  /** Removes the messages with these ids (ids not stored are skipped), all in one atomic step. */
+  /**
+   * Removes the messages with these ids and every message under them, in every branch (ids not stored are skipped),
+   * in one atomic step, and frees the image bytes nothing else uses. If the active leaf goes, the nearest message
+   * left above it leads the way: the newest leaf under it becomes active.
+   */
   removeMessages(id: string, messageIds: readonly string[]): Promise<void>;
+  /**
+   * Makes the newest leaf under `messageId` (the message itself if nothing follows it) the active leaf: a version
+   * switch. Writes the meta only; `StorageError` for a message not stored. Returns the new active leaf's id.
+   */
+  switchTo(id: string, messageId: string): Promise<string>;
   export(id: string): Promise<ConversationJSON & { title: string }>;
   /** Validates the document first: a bad one throws `ValidationError` and stores nothing. */
   import(document: unknown): Promise<ConversationMeta>;

@@ -260,6 +260,7 @@ class FullDiskStore implements ConversationStore {
   loadMessages: ConversationStore["loadMessages"] = (id, o) => this.#inner.loadMessages(id, o);
   updateMessage: ConversationStore["updateMessage"] = (id, m) => this.#inner.updateMessage(id, m);
   removeMessages: ConversationStore["removeMessages"] = (id, ids) => this.#inner.removeMessages(id, ids);
+  switchTo: ConversationStore["switchTo"] = (id, m) => this.#inner.switchTo(id, m);
   export: ConversationStore["export"] = (id) => this.#inner.export(id);
   import: ConversationStore["import"] = (d) => this.#inner.import(d);
   async appendMessage(id: string, message: Message): Promise<void> {

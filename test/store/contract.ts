@@ -2,6 +2,7 @@
 // Framework-agnostic on purpose: vitest, Deno.test and a page in Chromium all drive it through `define`.
 import type { ConversationStore } from "../../src/store/types.ts";
 import type { AssistantMessage, Message, MessagePart, UserMessage } from "../../src/messages/types.ts";
+import { treeContract } from "./tree-contract.ts";
 
 export interface ContractHost {
   define(name: string, fn: () => Promise<void>): void;
@@ -70,6 +71,8 @@ export const assistantMessage = (text: string, extra: Partial<AssistantMessage> 
   createdAt: 1_764_000_000_000 + counter,
   ...extra,
 });
+/** Messages in a line, each following the one before: as a store places messages appended without a parent. */
+export const linked = <T extends Message>(...messages: T[]): T[] => messages.map((m, i) => (i === 0 ? m : { ...m, parentId: messages[i - 1]!.id }));
 const usage = (p: number, c: number, cost: number) => ({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c, estimated_cost: cost });
 
 const bytesOf = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * seed + (i >> 8)) & 255);
@@ -124,7 +127,7 @@ export function storeContract(host: ContractHost): void {
   define("loads messages newest page first, then older pages", async () => {
     const s = await store();
     const { id } = await s.create({ model: "m" });
-    const sent = Array.from({ length: 7 }, (_, i) => (i % 2 ? assistantMessage(`a${i}`) : userMessage(`u${i}`)));
+    const sent = linked(...Array.from({ length: 7 }, (_, i): Message => (i % 2 ? assistantMessage(`a${i}`) : userMessage(`u${i}`))));
     for (const m of sent) await s.appendMessage(id, m);
     const first = await s.loadMessages(id, { limit: 3 });
     equal(first.messages, sent.slice(4), "newest page");
@@ -154,8 +157,9 @@ export function storeContract(host: ContractHost): void {
   define("updates a streaming message and counts what was spent exactly", async () => {
     const s = await store();
     const { id } = await s.create({ model: "m" });
-    await s.appendMessage(id, userMessage("hi"));
-    const reply = assistantMessage("", { status: "streaming" });
+    const hi = userMessage("hi");
+    await s.appendMessage(id, hi);
+    const reply = assistantMessage("", { status: "streaming", parentId: hi.id });
     await s.appendMessage(id, reply);
     await s.updateMessage(id, { ...reply, content: "Hel" });
     await s.updateMessage(id, { ...reply, content: "Hello", status: "complete", usage: usage(10, 2, 0.5) });
@@ -172,16 +176,21 @@ export function storeContract(host: ContractHost): void {
     await rejects(s.updateMessage(id, assistantMessage("ghost")), errors.StorageError, "update of a missing message");
   });
 
-  define("removes messages and keeps the order of the rest", async () => {
+  define("removing a message removes what follows it; appends then follow what is left", async () => {
     const s = await store();
     const { id } = await s.create({ model: "m" });
-    const sent = Array.from({ length: 5 }, (_, i) => userMessage(`m${i}`));
+    const sent = linked(...Array.from({ length: 5 }, (_, i) => userMessage(`m${i}`)));
     for (const m of sent) await s.appendMessage(id, m);
-    await s.removeMessages(id, [sent[1]!.id, sent[3]!.id]);
-    equal((await s.loadMessages(id)).messages, [sent[0], sent[2], sent[4]], "remaining");
+    await s.removeMessages(id, [sent[3]!.id, "not-stored"]);
+    equal((await s.loadMessages(id)).messages, sent.slice(0, 3), "remaining");
+    equal((await s.get(id))?.activeLeaf, sent[2]!.id, "the active leaf backs up");
+    equal((await s.get(id))?.messageCount, 3, "count");
     const more = userMessage("m5");
     await s.appendMessage(id, more);
-    equal((await s.loadMessages(id)).messages.at(-1), more, "appends after removal go last");
+    equal((await s.loadMessages(id)).messages, [...sent.slice(0, 3), { ...more, parentId: sent[2]!.id }], "an append goes after the active leaf");
+    await s.removeMessages(id, [sent[0]!.id]);
+    equal(await s.loadMessages(id), { messages: [] }, "removing the first removes them all");
+    equal([(await s.get(id))?.messageCount, (await s.get(id))?.activeLeaf], [0, undefined], "empty again");
   });
 
   define("stores image bytes exactly and returns copies, not live objects", async () => {
@@ -230,7 +239,7 @@ export function storeContract(host: ContractHost): void {
     const empty = await s.create({ model: "m" });
     equal(await s.loadMessages(empty.id, { limit: 0 }), { messages: [] }, "an empty conversation: no cursor");
     const { id } = await s.create({ model: "m" });
-    const sent = Array.from({ length: 7 }, (_, i) => userMessage(`m${i}`));
+    const sent = linked(...Array.from({ length: 7 }, (_, i) => userMessage(`m${i}`)));
     for (const m of sent) await s.appendMessage(id, m);
 
     const top = await s.loadMessages(id, { limit: 0 });
@@ -242,10 +251,10 @@ export function storeContract(host: ContractHost): void {
     equal(peek.messages, [], "limit 0 with a cursor loads nothing");
     if (peek.before === undefined) fail("limit 0 with older messages left: a cursor");
     equal((await s.loadMessages(id, { limit: 3, before: peek.before })).messages, sent.slice(1, 4), "that cursor leads to the next older page");
-    const allButOldest = await s.loadMessages(id, { limit: 6 });
-    await s.removeMessages(id, [sent[0]!.id]);
-    equal(await s.loadMessages(id, { limit: 0, before: allButOldest.before! }), { messages: [] }, "nothing older: no cursor");
-    equal((await s.loadMessages(id, { limit: Infinity })).messages, sent.slice(1), "Infinity: every message");
+    const all = await s.loadMessages(id, { limit: 7 });
+    equal(all.before, undefined, "a page that reaches the first message: no cursor");
+    equal(await s.loadMessages(id, { limit: 0, before: 0 }), { messages: [] }, "nothing older: no cursor");
+    equal((await s.loadMessages(id, { limit: Infinity })).messages, sent, "Infinity: every message");
 
     const listTop = await s.list({ limit: 0 });
     equal(listTop.conversations, [], "list limit 0 lists nothing");
@@ -267,7 +276,7 @@ export function storeContract(host: ContractHost): void {
   define("a cursor no store could have produced is a RangeError; a cursor whose item is gone still pages", async () => {
     const s = await store();
     const { id } = await s.create({ model: "m" });
-    const sent = Array.from({ length: 6 }, (_, i) => userMessage(`m${i}`));
+    const sent = linked(...Array.from({ length: 6 }, (_, i) => userMessage(`m${i}`)));
     for (const m of sent) await s.appendMessage(id, m);
     const badBefore = [Number.NaN, -1, 2.5, Infinity, -Infinity, 2 ** 53, "3", null, {}] as unknown as number[];
     for (const before of badBefore) {
@@ -301,7 +310,7 @@ export function storeContract(host: ContractHost): void {
     const other = await s.create({ model: "m" });
     const [a, b, c, d] = [3, 5, 7, 11].map((seed) => bytesOf(3000, seed)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
     const m1 = photo([a]);
-    const m2 = photo([a, b]);
+    const m2 = photo([a, b], { parentId: m1.id });
     await s.appendMessage(id, m1);
     await s.appendMessage(id, m2);
     await s.appendMessage(other.id, photo([b.slice()]));
@@ -369,10 +378,10 @@ export function storeContract(host: ContractHost): void {
   define("exports and imports a conversation, images included", async () => {
     const s = await store();
     const { id } = await s.create({ model: "m", system: "sys", title: "Trip" });
-    const sent: Message[] = [
+    const sent = linked<Message>(
       userMessage("", { content: [{ type: "text", text: "photo" }, { type: "image", data: Uint8Array.of(1, 2, 3, 250), mimeType: "image/jpeg" }] }),
       assistantMessage("nice", { usage: usage(5, 1, 0.01), pinned: true }),
-    ];
+    );
     for (const m of sent) await s.appendMessage(id, m);
     const doc = JSON.parse(JSON.stringify(await s.export(id)));
     equal(doc.format, "edgechat.conversation", "format");
@@ -416,6 +425,7 @@ export function storeContract(host: ContractHost): void {
   });
 
   lockContract(host);
+  treeContract(host);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -491,9 +501,11 @@ function lockContract(host: ContractHost): void {
   define("interruptStale: a streaming reply nobody writes becomes interrupted, text kept; anything else is left alone", async () => {
     const [a, b] = await pair();
     const { id } = await a.create({ model: "m" });
-    const question = userMessage("q");
-    const stale = assistantMessage("half a rep", { status: "streaming" });
-    const done = assistantMessage("whole", { usage: usage(3, 1, 0.01) });
+    const [question, stale, done] = linked<Message>(userMessage("q"), assistantMessage("half a rep", { status: "streaming" }), assistantMessage("whole", { usage: usage(3, 1, 0.01) })) as [
+      UserMessage,
+      AssistantMessage,
+      AssistantMessage,
+    ];
     for (const m of [question, stale, done]) await a.appendMessage(id, m);
     equal(await b.interruptStale(id, stale.id), { ...stale, status: "interrupted" }, "the stale reply, as stored now");
     equal(await b.interruptStale(id, stale.id), { ...stale, status: "interrupted" }, "a second call changes nothing");
@@ -507,8 +519,8 @@ function lockContract(host: ContractHost): void {
   define("interruptStale: a reply whose conversation's lock is held is being written: left streaming", async () => {
     const [a, b] = await pair();
     const { id } = await a.create({ model: "m" });
-    const reply = assistantMessage("stream", { status: "streaming" });
-    await a.appendMessage(id, userMessage("q"));
+    const [q, reply] = linked<Message>(userMessage("q"), assistantMessage("stream", { status: "streaming" })) as [Message, Message];
+    await a.appendMessage(id, q);
     await a.appendMessage(id, reply);
     const seen = await a.lockConversation(id, () => b.interruptStale(id, reply.id));
     equal(seen, reply, "still streaming while the lock is held");
@@ -519,10 +531,11 @@ function lockContract(host: ContractHost): void {
     const [a, b] = await pair();
     const { id } = await a.create({ model: "m" });
     for (let round = 0; round < 12; round++) {
-      const reply = assistantMessage("", { status: "streaming" });
+      const question = userMessage(`q${round}`);
+      const reply = assistantMessage("", { status: "streaming", parentId: question.id });
       let writing = true;
       const writer = a.lockConversation(id, async () => {
-        await a.appendMessage(id, userMessage(`q${round}`));
+        await a.appendMessage(id, question);
         await a.appendMessage(id, reply);
         for (let i = 1; i <= 3; i++) await a.updateMessage(id, { ...reply, content: "x".repeat(i) });
         await a.updateMessage(id, { ...reply, content: "xxxx", status: "complete" });
