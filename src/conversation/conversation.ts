@@ -21,13 +21,14 @@ import { type ModelPreset, presetFor } from "../models/presets.js";
 import { Reply } from "./reply.js";
 import { mergeTail } from "./sync.js";
 import { type SummaryMessage, toAPIMessages } from "./to-api.js";
-import type { AssistantMessage, Message, MessageContent, ReplyStatus, UserMessage } from "../messages/types.js";
+import { type Forks, forksOf, newestUnder, parentKey, pathTo, ROOT, versionsOf, withVersion } from "../messages/tree.js";
+import type { AssistantMessage, Message, MessageContent, ReplyStatus } from "../messages/types.js";
 import { sumUsage, totalUsage } from "./usage.js";
 
 export type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions, WhileBusy } from "./options.js";
 
 type OpenOptions = Omit<ConversationOptions, "id" | "model" | "system"> & { model?: string };
-type Saved = { id: string; model: string; system?: string; createdAt: number; calibration?: Calibration; usage?: SpentUsage };
+type Saved = { id: string; model: string; system?: string; createdAt: number; calibration?: Calibration; usage?: SpentUsage; forks?: Forks };
 
 /** One send, regenerate, edit or continue: queued, then run as one critical section under the conversation's lock. */
 interface Turn {
@@ -71,7 +72,13 @@ export class Conversation {
   readonly #client: Client;
   readonly #options: ConversationOptions;
   readonly #preset: ModelPreset | undefined;
+  /** The active path (its loaded part): what is shown and sent. */
   readonly #messages: Message[] = [];
+  /** Without a store, every message of every branch, oldest first (a store keeps them otherwise). */
+  #tree: Map<string, Message> | undefined = new Map();
+  #forks: Forks | undefined;
+  /** The message the next appended one is a new version of (set by edit and regenerate). */
+  #versionOf: string | undefined;
   readonly #listeners = new Set<(change: ConversationChange) => void>();
   #contextWindow: number;
   #calibration: Calibration = UNCALIBRATED;
@@ -115,9 +122,41 @@ export class Conversation {
     this.#contextWindow = window;
   }
 
-  /** The history, oldest first. A live, read-only view. */
+  /** The active path, oldest first: the version of each message now chosen (`switchTo`). A live, read-only view. */
   get messages(): readonly Message[] {
     return this.#messages;
+  }
+
+  /**
+   * The versions of a message of `messages`: itself and the edits or regenerations beside it (same parent), oldest
+   * first, and which one it is. A message never edited or regenerated is its only version.
+   */
+  versions(messageId: string): { ids: readonly string[]; index: number } {
+    return versionsOf(this.#forks, this.#messages[this.#indexOf(messageId, "message")]!);
+  }
+
+  /**
+   * Make `messageId` (any version of a message, e.g. from `versions`) part of the active path: the path becomes the
+   * one to the newest message under it. Stored, so other tabs and a reload show the same. Waits for another tab's
+   * turn; rejects while a reply of this conversation is unfinished.
+   */
+  async switchTo(messageId: string): Promise<void> {
+    if (this.busy) throw new EdgeChatError("A reply is still streaming: await reply.done, or call abort() first");
+    const store = this.#store;
+    if (!store) {
+      const tree = this.#tree!;
+      if (!tree.has(messageId)) throw new EdgeChatError(`No message with id "${messageId}"`);
+      const path = pathTo(newestUnder(messageId, tree.values())!.id, tree);
+      let at = 0;
+      while (path[at] && path[at] === this.#messages[at]) at++;
+      return this.#mergeTail(at, path.slice(at));
+    }
+    const change = async () => {
+      await store.switchTo(this.id, messageId);
+      this.#seen = undefined;
+      await this.#pull();
+    };
+    await (store.lockConversation ? store.lockConversation(this.id, change) : change());
   }
 
   /** True while a reply is unfinished: queued, waiting for another tab's turn, or streaming. */
@@ -165,11 +204,20 @@ export class Conversation {
     });
   }
 
-  /** Ask again for the reply to the last user message, replacing the reply that followed it. */
-  regenerate(options: SendOptions = {}): Reply {
-    this.#lastUser();
+  /**
+   * Ask again: a new version of a reply (default the last one; the old stays, see `versions`), or a reply to the last
+   * message when it is a user message left unanswered.
+   */
+  regenerate(replyId?: string, options: SendOptions = {}): Reply {
+    const at = () => {
+      if (replyId !== undefined) return this.#indexOf(replyId, "assistant");
+      const last = this.#messages.length - 1;
+      if (last === -1) throw new EdgeChatError("Nothing to regenerate: the conversation has no message");
+      return this.#messages[last]!.role === "assistant" ? last : last + 1;
+    };
+    at();
     return this.#schedule(options, undefined, () => {
-      this.#truncate(this.#lastUser() + 1);
+      this.#branch(at());
       return undefined;
     });
   }
@@ -183,23 +231,25 @@ export class Conversation {
     return this.#schedule(options, undefined, () => this.#continuable());
   }
 
-  /** Replace a user message's content, drop everything after it, and send again. */
+  /**
+   * Send a new version of any user message of `messages`, and stream its reply: the path goes on from the new
+   * version; the old one and everything after it stay, a branch away (see `versions`).
+   */
   edit(messageId: string, content: ContentInput, options: SendOptions = {}): Reply {
-    this.#userMessage(messageId);
+    this.#indexOf(messageId, "user");
     return this.#schedule(options, readContent(content), (normalized) => {
-      const index = this.#userMessage(messageId);
-      this.#truncate(index + 1);
-      this.#replace(index, { ...(this.#messages[index] as UserMessage), content: normalized! });
+      const at = this.#indexOf(messageId, "user");
+      const { id: _, parentId: __, ...old } = this.#messages[at]!;
+      this.#branch(at);
+      this.#append({ ...old, id: newId(), content: normalized!, createdAt: Date.now() } as Message);
       return undefined;
     });
   }
 
   /** Pin or unpin a message: pinned turns are sent however old. */
   pin(messageId: string, pinned = true): void {
-    const index = this.#messages.findIndex((m) => m.id === messageId);
-    const message = this.#messages[index];
-    if (!message) throw new EdgeChatError(`No message with id "${messageId}"`);
-    const { pinned: _, ...rest } = message;
+    const index = this.#indexOf(messageId, "message");
+    const { pinned: _, ...rest } = this.#messages[index]!;
     this.#replace(index, pinned ? { ...rest, pinned: true } : rest);
   }
 
@@ -276,18 +326,26 @@ export class Conversation {
     await this.#persist?.flush();
   }
 
+  /**
+   * The conversation as a document: every branch without a store; with one, the loaded part of the active path (the
+   * store's `export` has every branch).
+   */
   toJSON(): ConversationJSON {
+    const [first, ...rest] = this.#tree ? this.#tree.values() : this.#messages;
+    const messages = first ? [{ ...first, parentId: this.#tree ? first.parentId : undefined }, ...rest] : [];
     const json: ConversationJSON = {
       format: "edgechat.conversation",
-      version: 1,
+      version: 2,
       id: this.id,
       model: this.model,
       createdAt: this.createdAt,
       calibration: { ...this.#calibration },
       usage: this.usage,
-      messages: this.#messages.map(serializeMessage),
+      messages: messages.map((m) => serializeMessage(m as Message)),
     };
     if (this.system !== undefined) json.system = this.system;
+    const leaf = this.#messages.at(-1)?.id;
+    if (leaf !== undefined) json.activeLeaf = leaf;
     return json;
   }
 
@@ -298,8 +356,10 @@ export class Conversation {
    */
   static fromJSON(input: unknown, options: Omit<ConversationOptions, "model" | "id" | "system"> & { model?: string }): Conversation {
     const data = parseConversationJSON(typeof input === "string" ? parseJSONText(input) : input);
-    const conversation = Conversation.#restore(options, data.usage ? data : { ...data, usage: totalUsage(data.messages) });
-    conversation.#messages.push(...data.messages);
+    const forks = forksOf(data.messages);
+    const conversation = Conversation.#restore(options, { ...data, usage: data.usage ?? totalUsage(data.messages), ...(forks && { forks }) });
+    const tree = (conversation.#tree = new Map(data.messages.map((m) => [m.id, m])));
+    conversation.#messages.push(...pathTo(newestUnder(data.activeLeaf ?? ROOT, tree.values())?.id, tree));
     return conversation;
   }
 
@@ -313,14 +373,8 @@ export class Conversation {
     (conversation as { createdAt: number }).createdAt = saved.createdAt;
     if (saved.calibration) conversation.#calibration = saved.calibration;
     if (saved.usage) conversation.#spent = { ...saved.usage };
+    conversation.#forks = saved.forks;
     return conversation;
-  }
-
-  #lastUser(): number {
-    let last = this.#messages.length - 1;
-    while (last >= 0 && this.#messages[last]!.role !== "user") last--;
-    if (last === -1) throw new EdgeChatError("Nothing to regenerate: the conversation has no user message");
-    return last;
   }
 
   #continuable(): number {
@@ -332,9 +386,11 @@ export class Conversation {
     return index;
   }
 
-  #userMessage(messageId: string): number {
+  /** Where `messageId` is on the active path (loaded); a message not there, or not of `role`, is an error. */
+  #indexOf(messageId: string, role: Message["role"] | "message"): number {
     const index = this.#messages.findIndex((m) => m.id === messageId);
-    if (this.#messages[index]?.role !== "user") throw new EdgeChatError(`No user message with id "${messageId}" to edit`);
+    if (role !== "message" && this.#messages[index]?.role !== role) throw new EdgeChatError(`No ${role} message with id "${messageId}" in messages`);
+    if (index === -1) throw new EdgeChatError(`No message with id "${messageId}"`);
     return index;
   }
 
@@ -429,6 +485,7 @@ export class Conversation {
     const meta = await store.get(this.id);
     if (!meta) return;
     this.#spent = { ...meta.usage };
+    this.#forks = meta.forks;
     if (meta.updatedAt === this.#seen) return;
     this.#seen = meta.updatedAt;
     for (let limit = PULL_PAGE; ; limit *= 4) {
@@ -533,31 +590,41 @@ export class Conversation {
 
   #attach(store: ConversationStore): void {
     this.#store = store;
+    this.#tree = undefined;
     this.#persist = new Persistence(store, this.id, (error) => this.#emit({ type: "storage-error", error }));
     this.#unsubscribe = store.onChange?.((change) => {
       if (change.id === this.id && change.kind !== "delete") this.#follow();
     });
   }
 
-  #append(message: Message): void {
+  /** Add `message` at the end of the active path: it follows the last message, as a new version if one is due. */
+  #append<M extends Message>(message: M): M {
+    const parent = this.#messages.at(-1)?.id;
+    if (parent !== undefined) message = { ...message, parentId: parent };
+    this.#forks = withVersion(this.#forks, parentKey(message), this.#versionOf, message.id);
+    this.#versionOf = undefined;
     this.#messages.push(message);
+    this.#tree?.set(message.id, message);
     this.#persist?.append(message);
     this.#emit({ type: "append", message });
+    return message;
   }
 
   #replace(index: number, message: Message): void {
     this.#messages[index] = message;
+    this.#tree?.set(message.id, message);
     if (message.role === "assistant" && message.status === "streaming") this.#persist?.updateStreaming(message);
     else this.#persist?.update(message);
     this.#emit({ type: "update", message });
   }
 
-  #truncate(length: number): void {
-    if (this.#messages.length <= length) return;
-    const removed = this.#messages.splice(length);
-    const ids = removed.map((m) => m.id);
-    this.#persist?.remove(ids);
-    this.#emit({ type: "remove", ids });
+  /**
+   * Leave the active path at `index`: the message there and those after it stay stored (a branch away), and the
+   * next message appended is a new version of it.
+   */
+  #branch(index: number): void {
+    this.#versionOf = this.#messages[index]?.id;
+    this.#mergeTail(index, []);
   }
 
   #spend(usage: { prompt_tokens: number; completion_tokens: number; estimated_cost?: number }): void {
@@ -629,7 +696,7 @@ export class Conversation {
       message = next;
       if (index === -1) {
         index = this.#messages.length;
-        this.#append(next);
+        message = this.#append(next);
       } else this.#replace(index, next);
     };
     const fresh = (status: ReplyStatus): AssistantMessage => ({ id: newId(), role: "assistant", content: "", status, createdAt: Date.now() });

@@ -6,7 +6,6 @@ import type { ConversationStore } from "../store/types.js";
 type Op =
   | { kind: "append"; message: Message }
   | { kind: "update"; message: Message }
-  | { kind: "remove"; ids: readonly string[] }
   | { kind: "calibration"; value: Calibration };
 
 /** How often a streaming reply's partial text is written: a few times a second, not once per token. */
@@ -53,22 +52,6 @@ export class Persistence {
     }, STREAM_WRITE_INTERVAL);
   }
 
-  remove(ids: readonly string[]): void {
-    if (ids.length === 0) return;
-    const gone = new Set(ids);
-    if (this.#streaming && gone.has(this.#streaming.id)) this.#clearTimer();
-    // A message appended and removed before either was written never needs to reach the store.
-    const first = this.#running ? 1 : 0; // the head of the queue may be in flight
-    const unwritten = new Set<string>();
-    for (let i = first; i < this.#queue.length; i++) {
-      const op = this.#queue[i]!;
-      if (op.kind === "append" && gone.has(op.message.id)) unwritten.add(op.message.id);
-    }
-    this.#queue = this.#queue.filter((op, i) => i < first || !("message" in op) || !unwritten.has(op.message.id));
-    const rest = ids.filter((id) => !unwritten.has(id));
-    if (rest.length > 0) this.#push({ kind: "remove", ids: rest });
-  }
-
   calibration(value: Calibration): void {
     this.#queue = this.#queue.filter((op, i) => op.kind !== "calibration" || (i === 0 && this.#running !== undefined));
     this.#push({ kind: "calibration", value });
@@ -111,7 +94,6 @@ export class Persistence {
           this.#queue[i] = { kind: queued.kind, message: op.message };
           return;
         }
-        if (queued.kind === "remove") break;
       }
     }
     this.#queue.push(op);
@@ -135,9 +117,9 @@ export class Persistence {
 
   async #write(op: Op): Promise<void> {
     try {
-      if (op.kind === "append") await this.#store.appendMessage(this.#id, op.message);
+      // A message the Conversation gives no parent is a first message, whatever the store's active leaf.
+      if (op.kind === "append") await this.#store.appendMessage(this.#id, { ...op.message, parentId: op.message.parentId ?? null });
       else if (op.kind === "update") await this.#store.updateMessage(this.#id, op.message);
-      else if (op.kind === "remove") await this.#store.removeMessages(this.#id, op.ids);
       else await this.#store.setCalibration(this.#id, op.value);
     } catch (error) {
       throw error instanceof StorageError ? error : new StorageError(`Could not save the conversation: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

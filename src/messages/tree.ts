@@ -77,3 +77,10 @@ export function forksOf(ordered: Iterable<Node>): Forks | undefined {
   for (const [parent, ids] of children) if (ids.length > 1) (forks ??= {})[parent] = ids;
   return forks;
 }
+
+/** The path from a first message to `leaf`, oldest first, through `byId` (every message of the tree). */
+export function pathTo<T extends Node>(leaf: string | undefined, byId: ReadonlyMap<string, T>): T[] {
+  const path: T[] = [];
+  for (let m = leaf === undefined ? undefined : byId.get(leaf); m; m = m.parentId == null ? undefined : byId.get(m.parentId)) path.push(m);
+  return path.reverse();
+}

@@ -263,7 +263,7 @@ describe("Conversation.send", () => {
 });
 
 describe("regenerate and edit", () => {
-  it("regenerate replaces the last reply; edit replaces a user message and drops what followed", async () => {
+  it("regenerate and edit add versions; the path follows the newest, and switchTo goes back to any of them", async () => {
     let n = 0;
     upstream.handle((req, res) => streamReply([`reply ${++n}`])(req, res));
     const conv = conversation();
@@ -271,18 +271,56 @@ describe("regenerate and edit", () => {
     await conv.send("second").done;
     const removed: string[] = [];
     conv.onChange((c) => c.type === "remove" && removed.push(...c.ids));
+    const [first, reply1, second, reply2] = conv.messages.map((m) => m.id) as [string, string, string, string];
 
-    const lastReplyId = conv.messages[3]!.id;
     await conv.regenerate().done;
     expect(conv.messages.map((m) => m.content)).toEqual(["first", "reply 1", "second", "reply 3"]);
-    expect(removed).toEqual([lastReplyId]);
+    expect(removed).toEqual([reply2]);
+    const reply3 = conv.messages[3]!.id;
+    expect(conv.versions(reply3)).toEqual({ ids: [reply2, reply3], index: 1 });
+    expect(conv.versions(second)).toEqual({ ids: [second], index: 0 });
+    expect(conv.messages[3]!.parentId).toBe(second);
 
-    const firstId = conv.messages[0]!.id;
-    await conv.edit(firstId, "first, edited").done;
-    expect(conv.messages.map((m) => m.content)).toEqual(["first, edited", "reply 4"]);
-    expect(conv.messages[0]!.id).toBe(firstId);
+    await conv.regenerate(reply1).done; // any reply, not only the last
+    expect(conv.messages.map((m) => m.content)).toEqual(["first", "reply 4"]);
+    expect(upstream.requests.at(-1)!.body.messages).toEqual([{ role: "user", content: "first" }]);
+    expect(conv.versions(conv.messages[1]!.id).ids).toEqual([reply1, conv.messages[1]!.id]);
+
+    await conv.edit(first, "first, edited").done;
+    expect(conv.messages.map((m) => m.content)).toEqual(["first, edited", "reply 5"]);
+    expect(conv.messages[0]!.id).not.toBe(first);
+    expect(conv.messages[0]!.parentId).toBeUndefined();
+    expect(conv.versions(conv.messages[0]!.id)).toEqual({ ids: [first, conv.messages[0]!.id], index: 1 });
     expect(upstream.requests.at(-1)!.body.messages).toEqual([{ role: "user", content: "first, edited" }]);
     expect(() => conv.edit(conv.messages[1]!.id, "x")).toThrow(/No user message/);
+
+    await conv.switchTo(first); // the newest leaf under it: reply 4's path
+    expect(conv.messages.map((m) => m.content)).toEqual(["first", "reply 4"]);
+    await conv.switchTo(reply1);
+    expect(conv.messages.map((m) => m.content)).toEqual(["first", "reply 1", "second", "reply 3"]);
+    await conv.switchTo(reply2);
+    expect(conv.messages.map((m) => m.content)).toEqual(["first", "reply 1", "second", "reply 2"]);
+    await conv.edit(second, "second, edited").done; // a user message in the middle of the path
+    expect(conv.messages.map((m) => m.content)).toEqual(["first", "reply 1", "second, edited", "reply 6"]);
+    expect(upstream.requests.at(-1)!.body.messages.map((m: { content: string }) => m.content)).toEqual(["first", "reply 1", "second, edited"]);
+
+    // Every version is in the document, and comes back with the same path.
+    const back = Conversation.fromJSON(JSON.stringify(conv), { client: client() });
+    expect(back.messages).toEqual(conv.messages);
+    expect(back.toJSON().messages).toHaveLength(10);
+    await back.switchTo(back.versions(first).ids[1]!);
+    expect(back.messages.map((m) => m.content)).toEqual(["first, edited", "reply 5"]);
+    await back.switchTo(first); // the newest leaf under it is now reply 6
+    expect(back.messages.map((m) => m.content)).toEqual(["first", "reply 1", "second, edited", "reply 6"]);
+  });
+
+  it("switchTo rejects while a reply streams, and for a message it does not hold", async () => {
+    upstream.handle(streamReply(["a", "b"]));
+    const conv = conversation();
+    const reply = conv.send("q");
+    await expect(conv.switchTo("nope")).rejects.toThrow(/still streaming/);
+    await reply.done;
+    await expect(conv.switchTo("nope")).rejects.toThrow(/No message/);
   });
 });
 
@@ -439,7 +477,9 @@ describe("JSON", () => {
   it("rejects bad documents with a ValidationError naming the path, building nothing", () => {
     const good = { format: "edgechat.conversation", version: 1, id: "c1", model: MODEL, createdAt: 1, messages: [{ id: "u1", role: "user", content: "hi", createdAt: 1 }] };
     const cases: [unknown, string][] = [
-      [{ ...good, version: 2 }, "version"],
+      [{ ...good, version: 3 }, "version"],
+      [{ ...good, version: 2, messages: [{ ...good.messages[0], parentId: "u0" }] }, "messages[0].parentId"],
+      [{ ...good, version: 2, activeLeaf: "u9" }, "activeLeaf"],
       [{ ...good, messages: [{ id: "u1", role: "user", content: 42, createdAt: 1 }] }, "messages[0].content"],
       [{ ...good, messages: [{ id: "a1", role: "assistant", content: "x", status: "done", createdAt: 1 }] }, "messages[0].status"],
       [{ ...good, messages: [{ id: "u1", role: "user", content: [{ type: "image", data: "@@not base64@@", mimeType: "image/png" }], createdAt: 1 }] }, "messages[0].content"],

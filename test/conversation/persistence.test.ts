@@ -155,18 +155,34 @@ describe("Conversation with a store", () => {
     expect((await stored(store, conv.id)).map((m) => m.content)).toEqual(["precious words", "more words", "ok"]);
   });
 
-  it("regenerate and edit remove the replaced messages from the store", async () => {
+  it("regenerate and edit keep every version in the store; a switch is stored, and a reopen shows the chosen path", async () => {
     const { store } = instrumented();
     let n = 0;
-    upstream.handle((req, res) => streamReply([`r${++n}`])(req, res));
+    upstream.handle((req, res) => streamReply([`r${++n}`], usage(10, 1, 0.25))(req, res));
     const conv = await Conversation.create(store, { client: client(), model: MODEL });
     await conv.send("a").done;
     await conv.send("b").done;
     await conv.regenerate().done;
-    await conv.edit(conv.messages[0]!.id, "a2").done;
+    const [a, r1, b, r3] = conv.messages.map((m) => m.id);
+    const r2 = conv.versions(r3!).ids[0];
+    await conv.edit(a!, "a2").done;
     await conv.flush();
     expect((await stored(store, conv.id)).map((m) => m.content)).toEqual(["a2", "r4"]);
-    expect((await store.get(conv.id))?.messageCount).toBe(2);
+    const meta = (await store.get(conv.id))!;
+    expect(meta.messageCount).toBe(7);
+    expect(meta.usage.cost).toBe(1); // four replies were paid for, whichever is shown
+    expect(conv.usage.cost).toBe(1);
+    expect(meta.forks).toEqual({ "": [a, conv.messages[0]!.id], [b!]: [r2, r3] });
+
+    await conv.switchTo(r1!);
+    expect(conv.messages.map((m) => m.content)).toEqual(["a", "r1", "b", "r3"]);
+    expect(conv.versions(r3!).ids).toHaveLength(2);
+    const reopened = await Conversation.open(store, conv.id, { client: client() });
+    expect(reopened.messages.map((m) => m.content)).toEqual(["a", "r1", "b", "r3"]);
+    expect(reopened.versions(r3!)).toEqual(conv.versions(r3!));
+    expect(reopened.versions(a!)).toEqual({ ids: [a, expect.any(String)], index: 0 });
+    reopened.close();
+    conv.close();
   });
 
   it("open reads only the newest pages of a long conversation; loadOlder reads more", async () => {
@@ -267,6 +283,35 @@ describe("usage is what the conversation has cost", () => {
 });
 
 describe("two writers on one conversation (two Conversation objects on one store, as two tabs)", () => {
+  it("a new version or a switch made by one appears in the other; the next turn of either goes on from the shared path", async () => {
+    const store = createMemoryStore();
+    let n = 0;
+    upstream.handle((req, res) => streamReply([`r${++n}`])(req, res));
+    const a = await Conversation.create(store, { client: client(), model: MODEL });
+    await a.send("q").done;
+    const b = await Conversation.open(store, a.id, { client: client() });
+    const settled = (c: Conversation, last: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => c.messages.at(-1)?.content === last && (stop(), resolve());
+        const stop = c.onChange(check);
+        check();
+      });
+    const first = a.messages[1]!.id;
+    await a.regenerate().done;
+    await settled(b, "r2");
+    expect(b.messages.map((m) => m.content)).toEqual(["q", "r2"]);
+    expect(b.versions(b.messages[1]!.id)).toEqual({ ids: [first, b.messages[1]!.id], index: 1 });
+    await b.switchTo(first);
+    await settled(a, "r1");
+    expect(a.messages.map((m) => m.content)).toEqual(["q", "r1"]);
+    await a.send("more").done; // goes on from r1, the path b chose
+    await settled(b, "r3");
+    expect(b.messages.map((m) => m.content)).toEqual(["q", "r1", "more", "r3"]);
+    expect((await store.loadMessages(a.id)).messages.map((m) => m.content)).toEqual(["q", "r1", "more", "r3"]);
+    a.close();
+    b.close();
+  });
+
   it("10 rounds of simultaneous sends: the transcript alternates, each reply answers its own question, each request carried every earlier turn", async () => {
     const store = createMemoryStore();
     upstream.handle(async (req, res) => {
@@ -318,7 +363,8 @@ describe("a store without a lock (one of your own): nothing is lost", () => {
     const a = await Conversation.create(store, { client: client(), model: MODEL });
     const b = await Conversation.open(store, a.id, { client: client() });
     for (let round = 0; round < 5; round++) await Promise.all([a.send(`a${round}`).done, b.send(`b${round}`).done]);
-    const all = await stored(store, a.id);
+    // Without a lock, two writers each go on from the path they know: branches, every message stored in one of them.
+    const all = (await store.export(a.id)).messages;
     const users = all.filter((m) => m.role === "user").map((m) => m.content);
     expect([...users].sort()).toEqual(["a0", "a1", "a2", "a3", "a4", "b0", "b1", "b2", "b3", "b4"]);
     const replies = all.filter((m): m is AssistantMessage => m.role === "assistant");
