@@ -55,7 +55,7 @@ export async function place<M extends Placed["message"], R extends Placed>(
 /**
  * A page of the active path, oldest first: the `limit` messages ending at the active leaf, or (with `before`, a
  * cursor this function returned) at the message the previous page stopped above. Reads parent links newest first
- * in ranges, so a page of a long linear history is two reads; other branches in between are skipped over.
+ * in ranges, so a page of a long linear history is two reads; past another branch's messages it jumps to the parent.
  */
 export async function pathPage<R extends Placed>(
   leaf: string | undefined,
@@ -77,10 +77,15 @@ export async function pathPage<R extends Placed>(
       if (at !== -1) {
         next = below[at];
         below = below.slice(at + 1);
-        break;
+      } else if (below.length > 0) {
+        // Not among the records just below: the parent is past another branch's messages. Jump there.
+        next = await read.find(parent);
+        below = [];
+        if (!next) break; // a parent that is not stored: the path ends here
+      } else {
+        below = await read.before(current.seq, Math.max(16, limit - page.length + 1));
+        if (below.length === 0) break;
       }
-      below = await read.before((below.at(-1) ?? current).seq, Math.max(16, limit - page.length + 1));
-      if (below.length === 0) break; // a parent that is not stored: the path ends here
     }
     current = next;
   }

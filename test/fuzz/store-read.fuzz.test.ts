@@ -32,7 +32,7 @@ it("reads past any garbage in the database, serving the good records exactly", a
         const { id } = await store.create({ model: "m", id: "good", title: "good" });
         const sent: Message[] = [
           { id: "u1", role: "user", content: "hello", createdAt: 1 },
-          { id: "a1", role: "assistant", content: "hi", status: "complete", createdAt: 2 },
+          { id: "a1", role: "assistant", content: "hi", status: "complete", createdAt: 2, parentId: "u1" },
         ];
         for (const m of sent) await store.appendMessage(id, m);
 

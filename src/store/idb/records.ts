@@ -30,7 +30,8 @@ const isPart = (p: Loose) =>
 export const isMessageRecord = (r: Loose): boolean => {
   const m: Loose = r?.message;
   return (
-    is("string", r?.conversationId, m?.id) &&
+    // `parentId` since v3; `?? ""`: absent passes, anything but a string fails.
+    is("string", r?.conversationId, m?.id, m?.parentId ?? "") &&
     is("number", r?.seq, m?.createdAt) &&
     (m?.role === "assistant"
       ? is("string", m.content) && STATUSES.includes(m.status)
@@ -38,5 +39,8 @@ export const isMessageRecord = (r: Loose): boolean => {
   );
 };
 
+// Since v3 a conversation may have an active leaf (an id) and forks (a parent's id → its versions' ids).
 export const isConversationRecord = (r: Loose): boolean =>
-  is("string", r?.id, r?.title, r?.model) && is("number", r?.createdAt, r?.updatedAt, r?.messageCount, r?.nextSeq, r?.usage?.promptTokens, r?.usage?.completionTokens, r?.usage?.cost);
+  is("string", r?.id, r?.title, r?.model, r?.activeLeaf ?? "") &&
+  is("number", r?.createdAt, r?.updatedAt, r?.messageCount, r?.nextSeq, r?.usage?.promptTokens, r?.usage?.completionTokens, r?.usage?.cost) &&
+  Object.values(r?.forks ?? {}).every((ids) => Array.isArray(ids) && is("string", ...ids));

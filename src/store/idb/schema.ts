@@ -3,8 +3,12 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
 import { hashesOf, type StoredMessage } from "../../messages/stored.js";
 import type { ConversationMeta } from "../types.js";
+import { isMessageRecord } from "./records.js";
 
-/** A conversation: its meta, plus the seq the next message gets (allocated inside the append transaction). */
+/**
+ * A conversation: its meta, plus the seq the next message gets (allocated inside the append transaction).
+ * v3: `activeLeaf`, and `forks` once a message has versions.
+ */
 export interface ConversationRecord extends ConversationMeta {
   nextSeq: number;
 }
@@ -12,6 +16,7 @@ export interface ConversationRecord extends ConversationMeta {
 export interface MessageRecord {
   conversationId: string;
   seq: number;
+  /** v3: with its `parentId` (absent on a first message). */
   message: StoredMessage;
   /** v2: the hashes of the message's images (indexed, so "is this image still used?" is one lookup). */
   images?: string[];
@@ -35,18 +40,23 @@ export interface Schema extends DBSchema {
 
 export type Upgrade = IDBPTransaction<Schema, StoreNames<Schema>[], "versionchange">;
 
-export const VERSION = 2;
+export const VERSION = 3;
 
 /** `openDB`'s upgrade callback: runs every step after `from`, in the one versionchange transaction. */
 export function upgrade(db: IDBPDatabase<Schema>, from: number, tx: Upgrade): void {
   if (from < 1) v1(db);
-  // An exception after the first await would not abort the transaction by itself.
-  if (from < 2)
-    v2(tx).catch(() => {
-      try {
-        tx.abort();
-      } catch {}
-    });
+  // A failed upgrade rejects the open (what the store reports): `done` rejecting too is no news.
+  tx.done.catch(() => {});
+  // One step after the other (each rewrites messages it read), and an exception after the first await would not
+  // abort the transaction by itself.
+  (async () => {
+    if (from < 2) await v2(tx);
+    if (from < 3) await v3(tx);
+  })().catch(() => {
+    try {
+      tx.abort();
+    } catch {}
+  });
 }
 
 /**
@@ -72,5 +82,27 @@ export async function v2(tx: Upgrade): Promise<void> {
   for (let cursor = await messages.openCursor(); cursor; cursor = await cursor.continue()) {
     const images = hashesOf(cursor.value.message);
     if (images.length > 0) await cursor.update({ ...cursor.value, images });
+  }
+}
+
+/**
+ * Version 3: conversations are trees (issue 13). Before, a conversation was a list: each message now follows the
+ * one before it (`parentId`; the first has none), and the last is the active leaf. Corrupt records are left as
+ * they are, outside the line. No forks yet: a line has none.
+ */
+export async function v3(tx: Upgrade): Promise<void> {
+  const last = new Map<string, string>();
+  // Keyed by [conversationId, seq]: each conversation's messages in order.
+  for (let cursor = await tx.objectStore("messages").openCursor(); cursor; cursor = await cursor.continue()) {
+    if (!isMessageRecord(cursor.value)) continue;
+    const { conversationId, message } = cursor.value;
+    const parentId = last.get(conversationId);
+    if (parentId !== undefined) await cursor.update({ ...cursor.value, message: { ...message, parentId } });
+    last.set(conversationId, message.id);
+  }
+  const conversations = tx.objectStore("conversations");
+  for (const [id, activeLeaf] of last) {
+    const conversation = await conversations.get(id);
+    if (conversation) await conversations.put({ ...conversation, activeLeaf });
   }
 }

@@ -2,10 +2,11 @@ import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import type { IDBPTransaction } from "idb";
 import { newId } from "../../messages/id.js";
 import type { Message } from "../../messages/types.js";
-import { adjustUsage, countIn, newMeta } from "../accounting.js";
+import { adjustUsage, countIn, countTree, newMeta } from "../accounting.js";
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
 import { createLocalLocks } from "../local-lock.js";
 import { beforeCursor, nextCursor, pageSize, parseCursor } from "../paging.js";
+import { leafUnder, pathPage, place, removal, samePlace, type TreeReader } from "../tree.js";
 import type { ConversationStore, LockOptions, MessagePage, StoreChange } from "../types.js";
 import { storageError } from "./errors.js";
 import { connection } from "./open.js";
@@ -67,15 +68,16 @@ function below(cursor: unknown): IDBKeyRange {
   return IDBKeyRange.upperBound([updatedAt, id], true);
 }
 
-const range = (id: string, before = Infinity) => IDBKeyRange.bound([id, -Infinity], [id, before], false, true);
+/** A conversation's messages with a seq in [from, to). */
+const range = (id: string, from = -Infinity, to = Infinity) => IDBKeyRange.bound([id, from], [id, to], false, true);
 function fail(error: unknown): never {
   throw storageError(error);
 }
 
 /**
- * Conversations in IndexedDB: meta, messages keyed by [conversationId, seq], images stored once as Blobs
- * keyed by SHA-256. Safe with several tabs open (see `onChange`, `lockConversation`). The database opens on
- * the first call; creating the store only checks that IndexedDB exists.
+ * Conversations in IndexedDB: meta, messages keyed by [conversationId, seq] (each naming its parent: a tree),
+ * images stored once as Blobs keyed by SHA-256. Safe with several tabs open (see `onChange`, `lockConversation`).
+ * The database opens on the first call; creating the store only checks that IndexedDB exists.
  */
 export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTimeout = 10_000, onCorrupt }: IndexedDBStoreOptions = {}): IndexedDBStore {
   if (typeof indexedDB === "undefined") {
@@ -158,10 +160,6 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
     const used = tx.objectStore("messages").index("images");
     for (const hash of new Set(hashes)) if ((await used.getKey(hash)) === undefined) await tx.objectStore("images").delete(hash);
   };
-  const push = (tx: Tx, conversation: ConversationRecord, message: Message, stored: StoredMessage) => {
-    countIn(conversation, message);
-    return tx.objectStore("messages").add(record(conversation.id, conversation.nextSeq++, stored));
-  };
 
   /** The valid records whose images are all there, and those images (read in the transaction, bytes after it). */
   const withImages = async (tx: Tx, records: MessageRecord[]) => {
@@ -177,6 +175,35 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
   };
   const hydrate = (records: readonly MessageRecord[], blobs: Map<string, Blob>) => Promise.all(records.map((r) => fromStored(r.message, blobs))).catch(fail);
   const valid = (r: MessageRecord) => isMessageRecord(r) || corrupt("messages", [r?.conversationId, r?.seq] as IDBValidKey, r);
+
+  /**
+   * The tree rules' view (../tree.ts) of a conversation's messages in `tx`, as key ranges on [conversationId, seq]:
+   * nothing but requests on `tx`, so it stays active between them. `find` reads only the key unless `whole` (place,
+   * leafUnder and removal want the seq; pathPage puts the record on the page): placing a message after the leaf
+   * reads no other message. Corrupt records are reported and skipped.
+   */
+  const reader = (tx: Tx, id: string, whole?: boolean): TreeReader<MessageRecord> => {
+    const messages = tx.objectStore("messages");
+    return {
+      async find(messageId) {
+        if (whole) {
+          const found = await messages.index("id").get([id, messageId]);
+          return found && valid(found) ? found : undefined;
+        }
+        const key = await messages.index("id").getKey([id, messageId]);
+        return key && ({ conversationId: id, seq: key[1], message: { id: messageId } } as MessageRecord);
+      },
+      after: async (seq, count) => (await messages.getAll(range(id, seq), count < Infinity ? count : undefined)).filter(valid),
+      async before(seq, count) {
+        const found: MessageRecord[] = [];
+        // Newest first, stopping at `count`: no read past the last record wanted.
+        for (let c = await messages.openCursor(range(id, -Infinity, seq), "prev"); c; c = await c.continue()) {
+          if (valid(c.value) && found.push(c.value) >= count) break;
+        }
+        return found;
+      },
+    };
+  };
 
   /**
    * The conversation's lock: Web Locks, shared by every tab and worker of this origin and released by the browser
@@ -290,21 +317,13 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
     async loadMessages(id, { limit: asked, before: cursor } = {}) {
       const limit = pageSize(asked, "loadMessages");
       const before = beforeCursor(cursor);
-      const [records, blobs, oldest] = await op("readonly", async (tx) => {
-        await meta(tx, id);
-        const page: MessageRecord[] = [];
-        let seq: number | undefined;
-        // Newest first, stopping after `limit`: opening a 10 000-message conversation reads one page.
-        for (let c = await tx.objectStore("messages").openCursor(range(id, before), "prev"); c; c = await c.continue()) {
-          // An empty page (limit 0) leads to the message just read: its cursor is one past that message's seq.
-          if (page.length === limit) return [...(await withImages(tx, page.reverse())), seq ?? c.primaryKey[1] + 1] as const;
-          seq = c.primaryKey[1];
-          if (valid(c.value)) page.push(c.value);
-        }
-        return [...(await withImages(tx, page.reverse())), undefined] as const;
+      const [records, blobs, older] = await op("readonly", async (tx) => {
+        // The active path's page only, read newest first along parent links: a long conversation reads one page.
+        const { page, before: older } = await pathPage((await meta(tx, id)).activeLeaf, limit, before, reader(tx, id, true));
+        return [...(await withImages(tx, page)), older] as const;
       });
       const page: MessagePage = { messages: await hydrate(records, blobs) };
-      if (oldest !== undefined) page.before = oldest;
+      if (older !== undefined) page.before = older;
       return page;
     },
 
@@ -314,11 +333,14 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
       await op(
         "readwrite",
         async (tx) => {
-          // The seq is read and advanced inside this transaction: two tabs appending at once both land, in order.
+          // Placed and numbered inside this transaction: two tabs appending at once both land, each after the other.
           const conversation = await meta(tx, id);
-          if ((await tx.objectStore("messages").index("id").getKey([id, message.id])) !== undefined) fail(messageExists(message.id));
+          const read = reader(tx, id);
+          if (await read.find(message.id)) fail(messageExists(message.id));
+          const placed = await place(conversation, stored, read);
           await addImages(tx, blobs);
-          await push(tx, conversation, message, stored);
+          await tx.objectStore("messages").add(record(id, conversation.nextSeq++, placed.message));
+          countIn(conversation, placed.message, placed.existing);
           await save(tx, conversation);
         },
         { id, kind: "append" },
@@ -335,10 +357,12 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
           const messages = tx.objectStore("messages");
           const old = await messages.index("id").get([id, message.id]);
           if (!old) fail(new StorageError(`No message "${message.id}" in conversation "${id}"`));
+          const was = isMessageRecord(old) ? old.message : undefined;
           await addImages(tx, blobs);
-          await messages.put(record(id, old.seq, stored));
+          // Its place in the tree stays (a corrupt record's is unknown: the message's own is taken).
+          await messages.put(record(id, old.seq, samePlace(stored, was ?? stored)));
           await prune(tx, hashesOf(old.message));
-          adjustUsage(conversation, isMessageRecord(old) ? (old.message as Message) : undefined, message);
+          adjustUsage(conversation, was, message);
           await save(tx, conversation);
         },
         { id, kind: "update" },
@@ -350,20 +374,25 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
         "readwrite",
         async (tx) => {
           const conversation = await meta(tx, id);
-          const messages = tx.objectStore("messages");
-          const hashes: string[] = [];
-          for (const messageId of ids) {
-            const old = await messages.index("id").get([id, messageId]);
-            if (!old) continue;
-            await messages.delete([id, old.seq]);
-            conversation.messageCount--;
-            adjustUsage(conversation, isMessageRecord(old) ? (old.message as Message) : undefined, undefined);
-            hashes.push(...hashesOf(old.message));
-          }
-          await prune(tx, hashes);
+          // Each message removed takes its branch (everything under it); what it spent stays counted.
+          const removed = await removal(conversation, ids, reader(tx, id));
+          await Promise.all(removed.map((r) => tx.objectStore("messages").delete([id, r.seq])));
+          await prune(tx, removed.flatMap((r) => hashesOf(r.message)));
           await save(tx, conversation);
         },
         { id, kind: "remove" },
+      ),
+
+    switchTo: (id, messageId) =>
+      op(
+        "readwrite",
+        async (tx) => {
+          const conversation = await meta(tx, id);
+          conversation.activeLeaf = await leafUnder(conversation, messageId, reader(tx, id));
+          await save(tx, conversation);
+          return conversation.activeLeaf;
+        },
+        { id, kind: "switch" },
       ),
 
     async export(id) {
@@ -390,7 +419,8 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
           };
           await addImages(tx, blobs);
           // One transaction, every add issued at once: 10 000 messages import in one go, or not at all.
-          await Promise.all(parsed.messages.map((m, i) => push(tx, conversation, m, stored[i]!)));
+          await Promise.all(stored.map((m) => tx.objectStore("messages").add(record(conversation.id, conversation.nextSeq++, m))));
+          countTree(conversation, parsed.messages, parsed.activeLeaf);
           spentOnImport(conversation, parsed);
           await tx.objectStore("conversations").add(conversation);
           return toMeta(conversation);

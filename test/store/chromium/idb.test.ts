@@ -174,6 +174,61 @@ if (problem) {
       expect(newer.message).toMatch(/reload the page/);
     });
 
+    it("a database written by schema version 2 (raw IndexedDB, with an image) migrates to trees: records intact, the path, its images, new versions", async () => {
+      const seen = await call(main, "migrateV2", `v2-${Date.now()}`);
+      const { hash } = seen;
+      expect(seen.listed).toEqual(["cats", "trip", "empty"]);
+      // On disk: version 3; each conversation a line with its last message active; nothing else changed.
+      expect(seen.migrated.version).toBe(3);
+      expect(seen.migrated.conversations.map((c) => [c.id, c.activeLeaf ?? null])).toEqual([
+        ["cats", "c1"],
+        ["empty", null],
+        ["trip", "a2"],
+      ]);
+      expect(seen.migrated.messages.map((r) => [r.conversationId, r.seq, r.message.id, r.message.parentId ?? null, r.images])).toEqual([
+        ["cats", 0, "c1", null, [hash]],
+        ["trip", 0, "u1", null, [hash]],
+        ["trip", 1, "a1", "u1", []],
+        ["trip", 3, "u2", "a1", []],
+        ["trip", 4, "a2", "u2", []],
+      ]);
+      expect(seen.migrated.messages[3]!.message).toEqual({ id: "u2", role: "user", createdAt: 103, content: "and this?", pinned: true, parentId: "a1" });
+      expect(seen.migrated.images).toEqual([hash]);
+      expect(seen.trip).toEqual({
+        id: "trip",
+        title: "Trip",
+        model: "m",
+        createdAt: 100,
+        updatedAt: 300,
+        messageCount: 4,
+        usage: { promptTokens: 5, completionTokens: 1, cost: 0.01 },
+        calibration: { text: 1.1, image: 0.9, samples: 2 },
+        activeLeaf: "a2",
+      });
+
+      // Through the store: the path, paged over the seq gap, with the image's bytes (in both conversations).
+      expect(seen.path).toEqual([
+        ["u1", null],
+        ["a1", "u1"],
+        ["u2", "a1"],
+        ["a2", "u2"],
+      ]);
+      expect(seen.before).toBeNull();
+      expect(seen.bytes).toEqual({ u1: true, c1: true });
+
+      // The tree on migrated data: a new version, a switch back, an edit, a removed branch.
+      expect(seen.regenerated).toMatchObject({ messageCount: 5, activeLeaf: "a2b", forks: { u2: ["a2", "a2b"] } });
+      expect(seen.newPath.map(([id]) => id)).toEqual(["u1", "a1", "u2", "a2b"]);
+      expect(seen.switched).toBe("a2");
+      expect(seen.oldPath.map(([id]) => id)).toEqual(["u1", "a1", "u2", "a2"]);
+      expect(seen.afterRemoval.meta).toMatchObject({ messageCount: 1, activeLeaf: "u1b" });
+      expect(seen.afterRemoval.meta?.forks).toBeUndefined();
+      expect(seen.afterRemoval.path).toEqual([["u1b", null]]);
+      // u1's image is still used by the other conversation; gone with it.
+      expect(seen.afterRemoval.images).toEqual([hash]);
+      expect(seen.imagesAtEnd).toEqual([]);
+    });
+
     it("requestPersistentStorage resolves a boolean in a real page", async () => {
       expect(typeof (await call(main, "persist"))).toBe("boolean");
     });

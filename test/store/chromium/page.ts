@@ -7,9 +7,10 @@ import { ValidationError } from "../../../src/errors/validation.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import { openDB } from "idb";
 import { createIndexedDBStore, DatabaseBlockedError, type IndexedDBStore, requestPersistentStorage, type StoreChange } from "../../../src/store/idb/index.ts";
-import { type Schema, v1 } from "../../../src/store/idb/schema.ts";
+import { type Schema, v1, VERSION } from "../../../src/store/idb/schema.ts";
 import { go, whenGo } from "../../helpers/page-go.ts";
 import { storeContract } from "../contract.ts";
+import { migrateV2 } from "./v2-database.ts";
 
 export interface Outcome {
   ok: boolean;
@@ -115,12 +116,15 @@ const api = {
     const s = createIndexedDBStore({ name: db });
     await s.create({ model: "m", id: "x" });
     let blocked = false;
-    const newer = await openDB(db, 3, { blocked: () => (blocked = true) });
+    const newer = await openDB(db, VERSION + 1, { blocked: () => (blocked = true) });
     newer.close();
     const error = await s.get("x").catch((e: unknown) => e);
     s.close();
     return { blocked, isStorageError: error instanceof StorageError, message: String((error as Error).message) };
   },
+
+  // --- a database written by schema version 2, opened by this one ---
+  migrateV2,
 
   // --- a page closed mid-stream ---
   async startChat(db: string) {

@@ -52,15 +52,16 @@ describe("IndexedDB store: reads only what a page needs", () => {
     const first = await counting(() => store.loadMessages("long"));
     expect(first.result.messages.map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => `m${9950 + i}`));
     expect(first.result.before).toBe(9950);
-    // The page, and the one record that shows an older page exists.
+    // The page (the leaf, then the 49 records below it, read newest first in one cursor, each the parent of the one
+    // before), and the one record that shows an older page exists.
     expect(first.reads.messages).toBe(51);
-    expect(first.reads.continue).toBe(50);
+    expect(first.reads.continue).toBe(49);
     expect(first.reads.getAll).toEqual([]);
 
     const second = await counting(() => store.loadMessages("long", { before: first.result.before! }));
     expect(second.result.messages[0]!.id).toBe("m9900");
     expect(second.reads.messages).toBe(51);
-    expect(second.reads.continue).toBe(50);
+    expect(second.reads.continue).toBe(49);
   });
 
   it("listing 1 000 conversations reads one page of conversations per call and none of their messages", async () => {
