@@ -88,6 +88,32 @@ describe("edgechat/durable-object in workerd", () => {
     }
   });
 
+  it("opens what version 1 stored (a line per conversation: no parentId, no activeLeaf) as trees that work", async () => {
+    const { opened, regenerated, switched, appended, exported, removed, reopened } = await json(mf, "/legacy");
+    expect(opened.version).toEqual([{ version: 2 }]);
+    const line = [{ id: "u1" }, { id: "a1", parentId: "u1" }, { id: "u2", parentId: "a1" }, { id: "a2", parentId: "u2" }];
+    expect(opened.line, "each message follows the one before it, across the gap a removal left").toEqual(line);
+    expect(opened.other, "another conversation's line is its own").toEqual([{ id: "o1" }]);
+    expect(opened.empty).toEqual([]);
+    expect(opened.image).toBe(true);
+    const usage = { promptTokens: 10, completionTokens: 2, cost: 0.5 };
+    expect(opened.conversations, "the last message is the active leaf; nothing else changed, the order of the list included").toEqual([
+      { id: "line", title: "Old line", model: "m", createdAt: 1_764_000_000_000, updatedAt: 1_764_000_000_004, messageCount: 4, activeLeaf: "a2", usage },
+      { id: "other", title: "Old other", model: "m", createdAt: 1_764_000_000_000, updatedAt: 1_764_000_000_002, messageCount: 1, activeLeaf: "o1", usage: { promptTokens: 0, completionTokens: 0, cost: 0 } },
+      { id: "empty", title: "Old empty", model: "m", createdAt: 1_764_000_000_000, updatedAt: 1_764_000_000_001, messageCount: 0, usage: { promptTokens: 0, completionTokens: 0, cost: 0 } },
+    ]);
+
+    expect(regenerated.meta).toMatchObject({ messageCount: 5, activeLeaf: "a2b", forks: { u2: ["a2", "a2b"] } });
+    expect(regenerated.path).toEqual([...line.slice(0, 3), { id: "a2b", parentId: "u2" }]);
+    expect(switched).toEqual({ leaf: "a2", path: line });
+    expect(appended).toEqual([...line, { id: "u3", parentId: "a2" }]);
+    expect(exported).toEqual({ version: 2, activeLeaf: "u3", messages: [...line, { id: "a2b", parentId: "u2" }, { id: "u3", parentId: "a2" }] });
+    expect(removed.meta).toMatchObject({ messageCount: 0, usage });
+    expect([removed.meta.activeLeaf, removed.meta.forks]).toEqual([undefined, undefined]);
+    expect([removed.images, removed.chunks], "the old image is freed with its message").toEqual([[], []]);
+    expect(reopened).toMatchObject({ version: [{ version: 2 }], other: [{ id: "o1" }], meta: { activeLeaf: "o1", updatedAt: 1_764_000_000_002 } });
+  });
+
   it("stores a 3 MB image once (SHA-256, in 1 MiB chunks under SQLite's 2 MiB cap) and frees it with its last message", async () => {
     const { shared, roundTrip, afterDelete, afterRemove } = await json(mf, "/images");
     expect(roundTrip).toBe(true);

@@ -7,7 +7,7 @@ import { lockThroughObject } from "./rpc-lock.js";
 
 export const STORE_METHODS = [
   "list", "get", "create", "rename", "setCalibration", "delete", "loadMessages",
-  "appendMessage", "updateMessage", "removeMessages", "export", "import", "interruptStale",
+  "appendMessage", "updateMessage", "removeMessages", "switchTo", "export", "import", "interruptStale",
 ] as const satisfies readonly (keyof ConversationStore)[];
 
 export type StoreMethod = (typeof STORE_METHODS)[number];

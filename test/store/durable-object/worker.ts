@@ -2,6 +2,7 @@
 //   /run/object/<test>  one contract test inside a fresh Durable Object, on createDurableObjectStore(ctx.storage)
 //   /run/rpc/<test>     one contract test here in the Worker, on connectDurableObjectStore(stub of a fresh object)
 //   /vanish/*           a caller that goes away while it holds or waits for the lock (vanishing.ts)
+//   /legacy             a database version 1 of the store wrote, opened by this one (legacy.ts)
 //   /persist/write, /persist/read, /images, /errors, /globals: the other tests in ../durable-object.test.ts
 import { DurableObject } from "cloudflare:workers";
 import { ValidationError } from "../../../src/errors/validation.ts";
@@ -10,6 +11,7 @@ import { connectDurableObjectStore, ConversationStoreObject, createDurableObject
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import type { ConversationStore } from "../../../src/store/types.ts";
 import { type Footprint, storeContract } from "../contract.ts";
+import { openVersion1 } from "./legacy.ts";
 import { vanishing } from "./vanishing.ts";
 
 export type Outcome = { ok: true } | { ok: false; error: string };
@@ -58,6 +60,11 @@ export class TestConversations extends ConversationStoreObject(DurableObject) {
     return run(contractTests(() => createDurableObjectStore(this.ctx.storage), () => this.tables()), name);
   }
 
+  /** Replaces this object's tables with version 1's, then opens them (legacy.ts). */
+  openVersion1(): ReturnType<typeof openVersion1> {
+    return openVersion1(this.ctx.storage);
+  }
+
   /** What the image tables hold. */
   tables(): Tables {
     const { sql } = this.ctx.storage;
@@ -94,6 +101,8 @@ export default {
       const answer = await vanishing(path[2]!, connectDurableObjectStore(stub(`vanish:${path[3]}`)));
       if (answer) return answer;
     }
+
+    if (path[1] === "legacy") return Response.json(await stub("legacy").openVersion1());
 
     if (path[1] === "persist") {
       const store = connectDurableObjectStore(stub("persist"));
