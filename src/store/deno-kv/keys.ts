@@ -3,7 +3,8 @@
 //                                  conversation's messages (new for every create/import: a deleted conversation's
 //                                  leftovers can never mix with a new one of the same id)
 //   conv_by_updated, updatedAt, id → the meta again: list() pages newest first with one range read
-//   msg, key, seq                → MessageRecord: the message as JSON bytes (or the blob holding them), its images
+//   msg, key, seq                → MessageRecord: the message as JSON bytes (or the blob holding them), its parent,
+//                                  its images; seq is the order messages were stored in, a parent always first
 //   msg_id, key, messageId       → seq
 //   img, sha256                  → ImageRecord: size, references, the blob holding the bytes
 //   blob, token, n               → up to 64 KiB of a blob (Deno KV's cap on one value)
@@ -26,6 +27,11 @@ export interface ConversationRecord {
 
 export interface MessageRecord {
   id: string;
+  /**
+   * The message's parent (`null`: a first message); the JSON leaves it out. Absent on records stored before
+   * conversations were trees: such a record follows the one stored before it (reader.ts).
+   */
+  parent?: string | null;
   /** One hash per image part. */
   images: string[];
   /** Byte length of the JSON. */

@@ -71,7 +71,7 @@ const chunksOf = (size: number) => Math.ceil(size / CHUNK);
 /** An imported message, stored under `key` at `seq`: its record, id, body and the images it adds. */
 export function addImported(plan: Plan, keys: Keys, key: string, seq: number, m: EncodedMessage): void {
   const body = encoder.encode(m.json).length;
-  plan.tally.set(keys.message(key, seq), valueSize({ id: m.message.id, images: m.hashes, size: body, blob: TOKEN }));
+  plan.tally.set(keys.message(key, seq), valueSize({ id: m.message.id, parent: m.message.parentId ?? null, images: m.hashes, size: body, blob: TOKEN }));
   plan.tally.set(keys.messageId(key, m.message.id), valueSize(seq));
   plan.blob(body, body <= INLINE ? 0 : chunksOf(body));
   for (const hash of m.hashes) {

@@ -1,6 +1,7 @@
-// removeMessages in one atomic step however many messages it removes. One commit (checked against the
-// conversation's record) takes the messages out of the meta's count (not its usage: what was spent stays spent) and
-// lists their seqs under [removal, key, n], with `removing` set on the record; every reader skips the listed seqs from
+// removeMessages in one atomic step however many messages it removes (up to MAX_REMOVAL: store.ts). One commit
+// (checked against the conversation's record) takes the messages, with every branch under them, out of the meta (its
+// count, forks and active leaf; not its usage: what was spent stays spent) and lists their seqs under
+// [removal, key, n], with `removing` set on the record; every reader skips the listed seqs from
 // then on. Later commits delete the listed messages batch by batch, with their image references and blobs, taking
 // each from the list in the same commit; the last one clears `removing`. A crash anywhere leaves either the old
 // conversation or the new one in every reader's view, and the next write to the conversation finishes the cleanup

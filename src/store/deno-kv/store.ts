@@ -2,12 +2,14 @@ import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import { newId } from "../../messages/id.js";
 import { parseConversationJSON } from "../../messages/json.js";
 import type { Message } from "../../messages/types.js";
-import { adjustUsage, countIn, newMeta } from "../accounting.js";
+import { adjustUsage, countIn, countTree, newMeta } from "../accounting.js";
 import { guardStore } from "../guard.js";
 import { beforeCursor, nextCursor, pageSize, parseCursor } from "../paging.js";
 import { hashesOf, restoreImages, type StoredMessage } from "../../messages/stored.js";
 import { type EncodedMessage, encodeMessage, parseStored, refDeltas } from "../stored-message.js";
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
+import { parentKey } from "../../messages/tree.js";
+import { leafUnder, pathPage, place, removal, samePlace } from "../tree.js";
 import type { ConversationMeta, ConversationStore } from "../types.js";
 import { INLINE, isStaleRead, readBlob, type Staging, staleRead } from "./blobs.js";
 import { kvStorageError } from "./errors.js";
@@ -16,10 +18,28 @@ import { addImported, fitting, Plan } from "./plan.js";
 import { readImages, stageImages } from "./images.js";
 import { type ConversationRecord, keysUnder, type LockRecord, type MessageRecord, type TrashRecord } from "./keys.js";
 import { createLeases, LEASE, running } from "./lock.js";
-import { createQueue, getAll, transact } from "./transact.js";
+import { type Attempt, createQueue, transact } from "./transact.js";
+import { type Node, type Reader, settled, treeReader, unsettled } from "./reader.js";
 import { finishRemoval, hiddenSeqs, listRemoval, MAX_REMOVAL } from "./removal.js";
 import { purge, sweep } from "./trash.js";
 import type { AtomicOperationLike, DenoKvLike, KvEntry, KvKey } from "./types.js";
+
+/** A message's JSON leaves its parent out (its record holds it: reader.ts); `message` keeps `parentId` as given. */
+async function encode(input: Message): Promise<EncodedMessage> {
+  const { parentId, ...rest } = input;
+  const encoded = await encodeMessage(rest as Message);
+  if (parentId !== undefined) encoded.message.parentId = parentId;
+  return encoded;
+}
+
+/** What a write that decides by the tree works on (see `deciding`). */
+interface Tree {
+  /** The conversation's record, as read (and checked). */
+  old: ConversationRecord;
+  /** Its meta, a copy to change; an old conversation's settled (reader.ts), so that the write stores it so. */
+  meta: ConversationMeta;
+  read: Reader;
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -43,6 +63,10 @@ export interface DenoKvStoreOptions {
  * Every write is one atomic commit guarded by versionstamp checks and retried on conflict, so writers in other
  * isolates or processes never lose each other's changes; images are stored once per SHA-256 and reference-
  * counted; bytes over Deno KV's 64 KiB value limit are split across keys. Closing `kv` is the caller's job.
+ *
+ * A conversation is a tree (../tree.ts): each message's record names its parent, so an append writes the message and
+ * the meta only, and a page of the active path walks parent links in range reads (reader.ts). Conversations stored
+ * before trees read as the lines they were.
  *
  * One message is stored in one commit, which checks each of its distinct images: a message with more than 99
  * (fewer when they are large: each written ahead adds a check) is refused with `DenoKvLimitError`, a
@@ -86,6 +110,35 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
     return entry;
   }
 
+  /**
+   * A write that decides by the tree (where an append goes, what a removal takes): `decide` reads messages after
+   * the conversation's record, which `op` checks. Every write to a message writes the record too, so a commit in
+   * between fails this one, and what `decide` throws on reads such a commit changed is a stale read: both run again.
+   */
+  async function deciding<T>(op: AtomicOperationLike | undefined, id: string, decide: (tree: Tree) => Promise<Attempt<T>>): Promise<Attempt<T>> {
+    const entry = await conversation(op, id);
+    const read = treeReader(kv, keys, entry.value);
+    try {
+      return await decide({ old: entry.value, meta: structuredClone(await settled(entry.value, read)), read });
+    } catch (error) {
+      if (!isStaleRead(error) && (await kv.get(entry.key)).versionstamp !== entry.versionstamp) throw staleRead(`Conversation "${id}" changed while it was read`);
+      throw error;
+    }
+  }
+
+  /** A reader's view of the conversation's messages: those its unfinished removal lists are hidden. */
+  const readerOf = async (conv: ConversationRecord): Promise<Reader> => treeReader(kv, keys, conv, await hiddenSeqs(kv, keys, conv));
+
+  /** The meta as `get` gives it: an old conversation's with its active leaf (reader.ts). */
+  const metaOf = async (conv: ConversationRecord): Promise<ConversationMeta> => settled(conv, await readerOf(conv));
+
+  /** A meta of the list's index (which has the meta as last written), as `get` gives it. */
+  async function withLeaf(meta: ConversationMeta): Promise<ConversationMeta> {
+    const conv = unsettled(meta) ? (await kv.get<ConversationRecord>(keys.conversation(meta.id))).value : null;
+    const leaf = conv && (await metaOf(conv)).activeLeaf;
+    return leaf ? { ...meta, activeLeaf: leaf } : meta;
+  }
+
   /** A reader that saw no removal commit while it read (a removal's cleanup could have been half-seen) is done. */
   async function unchanged(id: string, before: ConversationRecord): Promise<void> {
     const after = (await kv.get<ConversationRecord>(keys.conversation(id))).value;
@@ -108,31 +161,59 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
     });
   }
 
+  /** The record of `encoded`, its message as placed in the tree. */
   async function record(op: AtomicOperationLike, staging: Staging, encoded: EncodedMessage, label: string): Promise<MessageRecord> {
     const body = encoder.encode(encoded.json);
-    const base = { id: encoded.message.id, images: encoded.hashes, size: body.length };
+    const base = { id: encoded.message.id, parent: encoded.message.parentId ?? null, images: encoded.hashes, size: body.length };
     if (body.length <= INLINE && staging.take(body.length)) return { ...base, body };
     return { ...base, blob: await staging.blob(op, label, body) };
   }
 
-  /** Writes `encoded` over the message at `seq` (`previous` its record, `before` its message), with the bookkeeping. */
-  async function rewrite(op: AtomicOperationLike, staging: Staging, old: ConversationRecord, seq: number, previous: MessageRecord, before: StoredMessage, encoded: EncodedMessage): Promise<string[]> {
-    const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, previous.images), encoded.images);
-    op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body"));
-    if (previous.blob) freed.push(previous.blob);
-    const meta = structuredClone(old.meta);
-    adjustUsage(meta, before, encoded.message);
+  /** Writes `encoded` over the message of `node` (`before`, as stored), in its place in the tree, with the bookkeeping. */
+  async function rewrite(op: AtomicOperationLike, staging: Staging, { old, meta }: Tree, node: Node, before: StoredMessage, encoded: EncodedMessage): Promise<string[]> {
+    const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, node.record.images), encoded.images);
+    const message = samePlace(encoded.message, node.message);
+    op.set(keys.message(old.key, node.seq), await record(op, staging, { ...encoded, message }, "body"));
+    if (node.record.blob) freed.push(node.record.blob);
+    adjustUsage(meta, before, message);
     meta.updatedAt = now(meta.updatedAt);
     save(op, old, { ...old, meta });
     return freed;
   }
 
+  /**
+   * Hides, in `op`, what removing `ids` takes (tree.ts: their branches too) and updates the meta (removal.ts does
+   * the deleting). More than one commit can list (MAX_REMOVAL) goes newest first, a commit at a time: every message
+   * of a branch newer than one of it is under that one, so each step leaves a whole tree. Returns whether this step
+   * took it all.
+   */
+  async function hide(op: AtomicOperationLike, { old, meta: before, read }: Tree, ids: readonly string[]): Promise<Attempt<boolean>> {
+    let meta = structuredClone(before);
+    let removed = await removal(meta, ids, read);
+    const whole = removed.length <= MAX_REMOVAL;
+    if (!whole) {
+      const newest = removed.slice(-MAX_REMOVAL);
+      const inside = new Set(newest.map((r) => r.message.id));
+      meta = structuredClone(before);
+      removed = await removal(meta, newest.filter((r) => !inside.has(parentKey(r.message))).map((r) => r.message.id), read);
+    }
+    meta.updatedAt = now(meta.updatedAt);
+    if (removed.length === 0) {
+      save(op, old, { ...old, meta });
+    } else {
+      listRemoval(op, keys, old.key, removed.map((r) => r.seq));
+      save(op, old, { ...old, meta, removing: true, removals: (old.removals ?? 0) + 1 });
+    }
+    return { value: whole };
+  }
+
   const stored = async (r: MessageRecord): Promise<StoredMessage> => parseStored(decoder.decode(r.body ?? (await readBlob(kv, keys, r.blob!, r.size))));
 
-  async function decode(records: readonly MessageRecord[]): Promise<Message[]> {
-    const messages = await Promise.all(records.map(stored));
+  /** The messages, their bytes and their parents back. */
+  async function decode(nodes: readonly Node[]): Promise<Message[]> {
+    const messages = await Promise.all(nodes.map((n) => stored(n.record)));
     const images = await readImages(kv, keys, messages.flatMap(hashesOf));
-    return messages.map((m) => restoreImages(m, (hash) => images.get(hash)!));
+    return messages.map((m, i) => samePlace(restoreImages(m, (hash) => images.get(hash)!), nodes[i]!.message));
   }
 
   /** Reads are not one snapshot: a blob deleted between two of them (a concurrent delete) means read again. */
@@ -154,13 +235,14 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
       const selector = after ? { prefix, end: keys.byUpdated(after.updatedAt, after.id) } : { prefix };
       const conversations: ConversationMeta[] = [];
       for await (const { value } of kv.list<ConversationMeta>(selector, { reverse: true, limit: limit + 1 })) conversations.push(value);
-      if (conversations.length <= limit) return { conversations };
+      if (conversations.length <= limit) return { conversations: await Promise.all(conversations.map(withLeaf)) };
       const extra = conversations.pop()!;
-      return { conversations, next: nextCursor(conversations, options.cursor, extra) };
+      return { conversations: await Promise.all(conversations.map(withLeaf)), next: nextCursor(conversations, options.cursor, extra) };
     },
 
     async get(id) {
-      return (await kv.get<ConversationRecord>(keys.conversation(id))).value?.meta;
+      const { value } = await kv.get<ConversationRecord>(keys.conversation(id));
+      return value ? metaOf(value) : undefined;
     },
 
     async create(init) {
@@ -212,114 +294,90 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
         const limit = pageSize(options.limit, "loadMessages");
         const before = beforeCursor(options.before);
         const { value: conv } = await conversation(undefined, id);
-        const hidden = await hiddenSeqs(kv, keys, conv);
-        const prefix = keys.messages(conv.key);
-        const selector = before === undefined ? { prefix } : { prefix, end: keys.message(conv.key, before) };
-        const seqOf = (entry: KvEntry<MessageRecord>) => entry.key[entry.key.length - 1] as number;
-        const entries: KvEntry<MessageRecord>[] = [];
-        for await (const entry of kv.list<MessageRecord>(selector, { reverse: true, limit: limit + 1 + hidden.size })) {
-          if (!hidden.has(seqOf(entry))) entries.push(entry);
-          if (entries.length > limit) break;
-        }
-        const page = entries.slice(0, limit).reverse();
-        const messages = await decode(page.map((e) => e.value));
+        const read = await readerOf(conv);
+        const { page, before: next } = await pathPage((await settled(conv, read)).activeLeaf, limit, before, read);
+        const messages = await decode(page);
         await unchanged(id, conv);
-        // An empty page (limit 0) leads to the newest message it did not load.
-        return entries.length > limit ? { messages, before: page[0] ? seqOf(page[0]) : seqOf(entries[0]!) + 1 } : { messages };
+        return next === undefined ? { messages } : { messages, before: next };
       }),
 
     async appendMessage(id, input) {
-      const encoded = await encodeMessage(input);
-      const { message } = encoded;
+      const encoded = await encode(input);
       await queue(id, () =>
-        transact(kv, keys, async (op, staging) => {
-          const { value: old } = await conversation(op, id);
-          const idKey = keys.messageId(old.key, message.id);
-          if ((await kv.get(idKey)).value !== null) throw messageExists(message.id);
-          // The seq comes from the checked record: two appends that read the same nextSeq cannot both commit.
-          const seq = old.nextSeq;
-          // Images first: their checks come before anything is written ahead (see stageImages).
-          const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, []), encoded.images);
-          op.set(keys.message(old.key, seq), await record(op, staging, encoded, "body")).set(idKey, seq);
-          const meta = structuredClone(old.meta);
-          countIn(meta, message);
-          meta.updatedAt = now(meta.updatedAt);
-          save(op, old, { ...old, meta, nextSeq: seq + 1 });
-          return { value: undefined, freed };
-        }),
+        transact(kv, keys, (op, staging) =>
+          deciding(op, id, async ({ old, meta, read }) => {
+            const idKey = keys.messageId(old.key, encoded.message.id);
+            if ((await kv.get(idKey)).value !== null) throw messageExists(encoded.message.id);
+            const { message, existing } = await place(meta, encoded.message, read);
+            // The seq comes from the checked record: two appends that read the same nextSeq cannot both commit.
+            const seq = old.nextSeq;
+            // Images first: their checks come before anything is written ahead (see stageImages).
+            const freed = await stageImages(kv, keys, op, staging, refDeltas(encoded.hashes, []), encoded.images);
+            op.set(keys.message(old.key, seq), await record(op, staging, { ...encoded, message }, "body")).set(idKey, seq);
+            countIn(meta, message, existing);
+            meta.updatedAt = now(meta.updatedAt);
+            save(op, old, { ...old, meta, nextSeq: seq + 1 });
+            return { value: undefined, freed };
+          }),
+        ),
       );
       await tidy();
     },
 
     async updateMessage(id, input) {
-      const encoded = await encodeMessage(input);
-      const { message } = encoded;
+      const encoded = await encode(input);
       await queue(id, () =>
-        transact(kv, keys, async (op, staging) => {
-          const { value: old } = await conversation(op, id);
-          const seq = (await kv.get<number>(keys.messageId(old.key, message.id))).value;
-          const previous = seq === null ? null : (await kv.get<MessageRecord>(keys.message(old.key, seq))).value;
-          if (seq === null || previous === null) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
-          return { value: undefined, freed: await rewrite(op, staging, old, seq, previous, await stored(previous), encoded) };
-        }),
+        transact(kv, keys, (op, staging) =>
+          deciding(op, id, async (tree) => {
+            const node = await tree.read.find(encoded.message.id);
+            if (!node) throw new StorageError(`No message "${encoded.message.id}" in conversation "${id}"`);
+            return { value: undefined, freed: await rewrite(op, staging, tree, node, await stored(node.record), encoded) };
+          }),
+        ),
       );
       await tidy();
     },
 
     removeMessages: (id, messageIds) =>
       queue(id, async () => {
-        const ids = [...new Set(messageIds)];
-        // One commit hides the messages and settles the meta (see removal.ts); the deleting follows. Only a list of
-        // over MAX_REMOVAL ids takes several such steps.
-        for (let i = 0; i === 0 || i < ids.length; i += MAX_REMOVAL) {
-          const group = ids.slice(i, i + MAX_REMOVAL);
-          await transact(kv, keys, async (op) => {
-            const { value: old } = await conversation(op, id);
-            const seqs = (await getAll<number>(kv, group.map((m) => keys.messageId(old.key, m)))).filter((e) => e.value !== null);
-            const records = await getAll<MessageRecord>(kv, seqs.map((e) => keys.message(old.key, e.value!)));
-            const meta = structuredClone(old.meta);
-            const removed: number[] = [];
-            for (const [j, entry] of records.entries()) {
-              if (entry.value === null) continue;
-              adjustUsage(meta, await stored(entry.value), undefined);
-              removed.push(seqs[j]!.value!);
-              meta.messageCount--;
-            }
-            meta.updatedAt = now(meta.updatedAt);
-            if (removed.length === 0) {
-              save(op, old, { ...old, meta });
-            } else {
-              listRemoval(op, keys, old.key, removed);
-              save(op, old, { ...old, meta, removing: true, removals: (old.removals ?? 0) + 1 });
-            }
-            return { value: undefined };
-          });
+        for (let whole = false; !whole; ) {
+          ({ value: whole } = await transact(kv, keys, (op) => deciding(op, id, (tree) => hide(op, tree, messageIds))));
           // The removal stands: a failure from here on leaves the deleting to the next write to the conversation.
           await finishRemoval(kv, keys, id).catch(() => undefined);
         }
         await tidy();
       }),
 
+    switchTo: (id, messageId) =>
+      queue(id, async () => {
+        const { value } = await transact(kv, keys, (op) =>
+          deciding(op, id, async ({ old, meta, read }) => {
+            meta.activeLeaf = await leafUnder(meta, messageId, read);
+            meta.updatedAt = now(meta.updatedAt);
+            save(op, old, { ...old, meta });
+            return { value: meta.activeLeaf };
+          }),
+        );
+        return value;
+      }),
+
     export: (id) =>
       reading(async () => {
         const { value: conv } = await conversation(undefined, id);
-        const hidden = await hiddenSeqs(kv, keys, conv);
-        const records: MessageRecord[] = [];
-        for await (const { key, value } of kv.list<MessageRecord>({ prefix: keys.messages(conv.key) })) if (!hidden.has(key[key.length - 1] as number)) records.push(value);
-        const messages = await decode(records);
+        const read = await readerOf(conv);
+        // Every branch, in the order stored: a parent before its children.
+        const messages = await decode(await read.after(0, Infinity));
         await unchanged(id, conv);
-        return exportDocument(conv.meta, messages);
+        return exportDocument(await settled(conv, read), messages);
       }),
 
     async import(document) {
       const parsed = parseConversationJSON(document);
       const duplicate = () => conversationExists(parsed.id);
       if ((await kv.get(keys.conversation(parsed.id))).value !== null) throw duplicate();
-      const encoded = await Promise.all(parsed.messages.map(encodeMessage));
+      const encoded = await Promise.all(parsed.messages.map(encode));
       const meta = importedMeta(parsed, 0);
-      for (const { message } of encoded) {
-        countIn(meta, message);
-      }
+      countTree(meta, parsed.messages, parsed.activeLeaf);
       spentOnImport(meta, parsed);
 
       // The messages go in first, under a new key marked as trash (purged if the import dies midway), then
@@ -393,19 +451,23 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
 
     interruptStale: (id, messageId) =>
       queue(id, async () => {
-        const { value } = await transact(kv, keys, async (op, staging) => {
-          const { value: old } = await conversation(leases.holds(id) ? undefined : op, id);
-          const seq = (await kv.get<number>(keys.messageId(old.key, messageId))).value;
-          const entry = seq === null ? null : await kv.get<MessageRecord>(keys.message(old.key, seq));
-          if (seq === null || !entry?.value) return { value: undefined, skip: true };
-          const [message] = await decode([entry.value]);
-          if (message?.role !== "assistant" || message.status !== "streaming") return { value: message, skip: true };
-          // Held here or elsewhere: its writer is alive. A lease taken after this read fails the commit: decide again.
-          const lock = await kv.get<LockRecord>(keys.lock(id));
-          if (leases.holds(id) || running(lock)) return { value: message, skip: true };
-          op.check(lock, entry);
-          const encoded = await encodeMessage({ ...message, status: "interrupted" });
-          return { value: encoded.message, freed: await rewrite(op, staging, old, seq, entry.value, message, encoded) };
+        const { value } = await transact(kv, keys, (op, staging) => {
+          // Held by this store: its writer is alive, and this attempt writes nothing, so it reads without a writer's
+          // fence (which a lost lease would fail) and checks nothing.
+          const held = leases.holds(id);
+          return deciding(held ? undefined : op, id, async (tree) => {
+            const node = await tree.read.find(messageId);
+            if (!node) return { value: undefined, skip: true };
+            const [message] = await decode([node]);
+            if (message?.role !== "assistant" || message.status !== "streaming") return { value: message, skip: true };
+            // Held here or elsewhere: its writer is alive. A lease taken after this read fails the commit: decide again.
+            const lock = await kv.get<LockRecord>(keys.lock(id));
+            if (held || leases.holds(id) || running(lock)) return { value: message, skip: true };
+            // The message needs no check of its own: the conversation's record, checked, changes with it.
+            op.check(lock);
+            const encoded = await encode({ ...message, status: "interrupted" });
+            return { value: encoded.message, freed: await rewrite(op, staging, tree, node, message, encoded) };
+          });
         });
         await tidy();
         return value && structuredClone(value);

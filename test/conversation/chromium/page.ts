@@ -62,8 +62,8 @@ function track(name: string, chat: Conversation): void {
   chats.set(name, t);
 }
 
-function start(t: Tracked, text: string): Promise<Outcome> {
-  const reply = t.chat.send(text);
+function start(t: Tracked, text: string, make = () => t.chat.send(text)): Promise<Outcome> {
+  const reply = make();
   const states = t.states.get(reply) ?? [];
   states.unshift(reply.state);
   t.states.set(reply, states);
@@ -92,6 +92,17 @@ const api = {
     const t = tracked(name);
     t.pending.push(whenGo().then(() => start(t, text)));
   },
+  /** Regenerate the last reply when the next `go` arrives. */
+  armRegenerate(name: string) {
+    const t = tracked(name);
+    t.pending.push(whenGo().then(() => start(t, "regenerate", () => t.chat.regenerate())));
+  },
+  regenerate(name: string) {
+    const t = tracked(name);
+    t.pending.push(start(t, "regenerate", () => t.chat.regenerate()));
+  },
+  versions: (name: string, id: string) => tracked(name).chat.versions(id),
+  switchTo: (name: string, id: string) => tracked(name).chat.switchTo(id),
   go,
   /** The outcomes of every send not settled yet, in the order they were made. */
   async settle(name: string) {
@@ -106,9 +117,10 @@ const api = {
     tracked(name).chat.close();
   },
 
-  /** The whole transcript as stored, and the conversation's meta (what was spent). */
+  /** The active path as stored, the conversation's meta (what was spent), and every message of every branch. */
   async stored(db: string, id: string) {
-    return { messages: (await store(db).loadMessages(id, { limit: Infinity })).messages, meta: await store(db).get(id) };
+    const s = store(db);
+    return { messages: (await s.loadMessages(id, { limit: Infinity })).messages, meta: await s.get(id), all: (await s.export(id)).messages };
   },
 };
 

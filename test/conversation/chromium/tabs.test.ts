@@ -379,7 +379,8 @@ if (problem) {
           await Promise.all([call(p, "settle", "p"), call(q, "settle", "q")]);
           asked.push(...texts, ...overlapping);
         }
-        const transcript = await stored(db, id);
+        // Without a lock, each tab may go on from the path it knew: branches, every message stored in one of them.
+        const transcript = (await call(reader, "stored", db, id)).all as Message[];
         // Every question stored once, every reply stored once with all of its text.
         expect(transcript.filter((m) => m.role === "user").map((m) => m.content).sort()).toEqual([...asked].sort());
         expect(transcript.filter((m) => m.role === "assistant").map((m) => m.content).sort()).toEqual(asked.map((text) => `answer to ${text}`).sort());
@@ -388,6 +389,66 @@ if (problem) {
         console.log(`two tabs without Web Locks: ${marked} of p's replies were shown interrupted in q while p streamed them; none lost`);
       } finally {
         await Promise.all([p.close(), q.close()]);
+      }
+    });
+
+    it("versions across tabs: a regeneration or a switch in one tab shows in the other; racing a send, 6 rounds, the path stays well formed", async () => {
+      const db = `versions-${Date.now()}`;
+      const id = "versions";
+      const [a, b] = await Promise.all([openPage(), openPage()]);
+      try {
+        await call(a, "create", "a", db, id, SYSTEM);
+        await call(b, "open", "b", db, id);
+        await call(a, "send", "a", "first question");
+        await call(a, "settle", "a");
+        const original = (await call(a, "messages", "a"))[1]!.id;
+        for (let i = 0; i < 2; i++) {
+          await call(a, "regenerate", "a");
+          expect((await call(a, "settle", "a"))[0]).toMatchObject({ status: "complete", content: "answer to first question" });
+        }
+        const newest = (await call(a, "messages", "a"))[1]!.id;
+        // The other tab follows: the newest version is on its path, with all three versions.
+        await expect.poll(async () => (await call(b, "messages", "b")).map((m) => m.id), { timeout: 5000 }).toEqual((await call(a, "messages", "a")).map((m) => m.id));
+        const versions = await call(b, "versions", "b", newest);
+        expect(versions.ids).toHaveLength(3);
+        expect(versions).toMatchObject({ ids: [original, expect.any(String), newest], index: 2 });
+        // A switch in b shows in a, and a's next turn goes on from it.
+        await call(b, "switchTo", "b", original);
+        await expect.poll(async () => (await call(a, "messages", "a"))[1]?.id, { timeout: 5000 }).toBe(original);
+        await call(a, "send", "a", "second question");
+        await call(a, "settle", "a");
+        const after = await call(reader, "stored", db, id);
+        expect(after.messages.map((m) => m.id).slice(0, 2)).toEqual([(await call(a, "messages", "a"))[0]!.id, original]);
+        const wire = (completions().at(-1)!.body.messages as Wire[]).slice(1);
+        expect(wire).toEqual(after.messages.slice(0, 3).map(({ role, content }) => ({ role, content })));
+
+        // One writer per turn holds for versions: a regeneration in a and a send in b start at the same moment.
+        for (let round = 0; round < 6; round++) {
+          await call(a, "armRegenerate", "a");
+          await call(b, "arm", "b", `race ${round}`);
+          await call(reader, "go");
+          const outcomes = [...(await call(a, "settle", "a")), ...(await call(b, "settle", "b"))];
+          for (const o of outcomes) expect(o.status, `${o.text}: ${o.error}`).toBe("complete");
+          const { messages: path, meta, all } = await call(reader, "stored", db, id);
+          path.forEach((m, i) => {
+            expect(m.role, `round ${round}, ${i}`).toBe(i % 2 ? "assistant" : "user");
+            if (m.role === "assistant") expect(m.content).toBe(`answer to ${String(path[i - 1]!.content)}`);
+          });
+          expect(meta?.messageCount).toBe(all.length);
+          // Every request carried the stored path up to its question, whichever turn won the race.
+          for (const r of completions().slice(-2)) {
+            const sent = (r.body.messages as Wire[]).slice(1);
+            const byId = new Map(all.map((m) => [m.id, m]));
+            const asked = all.filter((m) => m.role === "user" && m.content === sent.at(-1)!.content).at(-1)!;
+            const line: Wire[] = [];
+            for (let m: (typeof all)[number] | undefined = asked; m; m = m.parentId ? byId.get(m.parentId) : undefined) line.unshift({ role: m.role, content: m.content });
+            expect(sent, `round ${round}: a request carried its path`).toEqual(line);
+          }
+        }
+        await expect.poll(async () => (await call(a, "messages", "a")).map((m) => m.id), { timeout: 5000 }).toEqual((await call(reader, "stored", db, id)).messages.map((m) => m.id));
+        await expect.poll(async () => (await call(b, "messages", "b")).map((m) => m.id), { timeout: 5000 }).toEqual((await call(reader, "stored", db, id)).messages.map((m) => m.id));
+      } finally {
+        await Promise.all([a.close(), b.close()]);
       }
     });
 

@@ -5,9 +5,9 @@
 import { ValidationError } from "../../../src/errors/validation.ts";
 import type { AssistantMessage, Message } from "../../../src/messages/types.ts";
 import { type AtomicOperationLike, createDenoKvStore, type DenoKvLike, DenoKvLimitError, DenoKvLockLostError } from "../../../src/store/deno-kv/index.ts";
-import type { ConversationStore } from "../../../src/store/types.ts";
+import type { ConversationMeta, ConversationStore } from "../../../src/store/types.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
-import { assistantMessage, equal, fail, storeContract, userMessage } from "../contract.ts";
+import { assistantMessage, equal, fail, linked, storeContract, userMessage } from "../contract.ts";
 
 const [dir, deno] = Deno.args.length === 2 ? Deno.args : fail("pass a directory for the KV files and the deno binary: deno test … kv_test.ts -- <dir> <deno>");
 let files = 0;
@@ -97,7 +97,7 @@ kvTest("a 1.5 MB image and a 150 KB text (too big for one commit with the rest) 
   const s = createDenoKvStore(kv);
   const { id } = await s.create({ model: "m" });
   const big = withImage(bytes(1_500_000, 11), "x".repeat(150_000));
-  const reply: Message = { id: "r", role: "assistant", content: "y".repeat(70_000), status: "complete", createdAt: 1 };
+  const reply: Message = { id: "r", role: "assistant", content: "y".repeat(70_000), status: "complete", createdAt: 1, parentId: big.id };
   await s.appendMessage(id, big);
   await s.appendMessage(id, reply);
   equal((await s.loadMessages(id)).messages, [big, reply], "read back");
@@ -171,6 +171,96 @@ kvTest("what was written is there after closing and reopening the database file"
   equal((await again.loadMessages(id)).messages, [sent], "messages");
 });
 
+/** The active path, every page of `limit` loaded newest first; `each` sees each page's load. */
+async function pagedPath(s: ConversationStore, id: string, limit: number, each: () => void = () => {}): Promise<Message[]> {
+  const pages: Message[][] = [];
+  let before: number | undefined;
+  do {
+    const page = await s.loadMessages(id, { limit, ...(before !== undefined && { before }) });
+    each();
+    pages.unshift(page.messages);
+    before = page.before;
+  } while (before !== undefined);
+  return pages.flat();
+}
+
+/**
+ * A conversation as the store wrote it before conversations were trees (issue 13): records without `parent`, a meta
+ * without `activeLeaf`. `seqs` may leave gaps: messages were removed one by one then.
+ */
+async function writeLinear(kv: Deno.Kv, id: string, messages: Message[], seqs: number[]): Promise<void> {
+  const key = `old-${id}`;
+  const meta = { id, title: "Old", model: "m", createdAt: 1, updatedAt: 2, messageCount: messages.length, usage: { promptTokens: 0, completionTokens: 0, cost: 0 } };
+  const op = kv.atomic().set(["edgechat", "conv", id], { meta, nextSeq: seqs.at(-1)! + 1, key }).set(["edgechat", "conv_by_updated", meta.updatedAt, id], meta);
+  for (const [i, m] of messages.entries()) {
+    const body = new TextEncoder().encode(JSON.stringify(m));
+    op.set(["edgechat", "msg", key, seqs[i]!], { id: m.id, images: [], size: body.length, body }).set(["edgechat", "msg_id", key, m.id], seqs[i]!);
+  }
+  equal((await op.commit()).ok, true, "the old conversation written");
+}
+
+kvTest("a conversation stored before trees reads as the line it was, then grows as a tree: versions, a switch, an update, a removal", async (open) => {
+  const kv = await open();
+  const s = createDenoKvStore(kv);
+  const old = Array.from({ length: 5 }, (_, i): Message => (i % 2 ? assistantMessage(`a${i}`) : userMessage(`u${i}`)));
+  await writeLinear(kv, "old", old, [0, 1, 2, 4, 5]); // seq 3: a message removed back then
+  const line = linked(...old);
+  const stored = async () => (await kv.get<{ meta: ConversationMeta }>(["edgechat", "conv", "old"])).value!.meta;
+  const path = async () => (await s.loadMessages("old", { limit: Infinity })).messages;
+
+  equal([(await s.get("old"))?.activeLeaf, (await s.list()).conversations[0]?.activeLeaf], [old[4]!.id, old[4]!.id], "its active leaf: the newest message");
+  equal(await path(), line, "each message follows the one stored before it");
+  equal(await pagedPath(s, "old", 2), line, "in pages");
+  const doc = await s.export("old");
+  equal([doc.version, doc.activeLeaf, doc.messages.map((m) => m.parentId)], [2, old[4]!.id, [undefined, ...old.slice(0, 4).map((m) => m.id)]], "exported as a tree");
+  equal((await stored()).activeLeaf, undefined, "reading wrote nothing");
+
+  const next = userMessage("next");
+  await s.appendMessage("old", next);
+  equal((await stored()).activeLeaf, next.id, "the first write stores the meta settled");
+  const version = assistantMessage("a1, again", { parentId: old[0]!.id });
+  await s.appendMessage("old", version);
+  let meta = (await s.get("old"))!;
+  equal([meta.messageCount, meta.forks, meta.activeLeaf], [7, { [old[0]!.id]: [old[1]!.id, version.id] }, version.id], "a version of an old message: a fork");
+  equal(await path(), [old[0], version], "its path");
+  equal(await s.switchTo("old", old[1]!.id), next.id, "a switch back to the old version lands on the newest leaf under it");
+  await s.updateMessage("old", { ...old[2]!, content: "u2, fixed", parentId: null });
+  const fixed = [...line.slice(0, 2), { ...line[2]!, content: "u2, fixed" }];
+  equal(await path(), [...fixed, ...line.slice(3), { ...next, parentId: old[4]!.id }], "an old message updated in place");
+
+  await s.removeMessages("old", [old[3]!.id]);
+  meta = (await s.get("old"))!;
+  equal([meta.messageCount, meta.forks, meta.activeLeaf], [4, { [old[0]!.id]: [old[1]!.id, version.id] }, old[2]!.id], "the old line's end removed, what was appended after it too");
+  equal(await path(), fixed, "the path left");
+  equal((await entries(kv, "msg")).length, 4, "their records deleted");
+});
+
+kvTest("an append is one commit of the message, its id and the meta; a switch writes the meta alone; a page of a long tree reads about a page", async (open) => {
+  const { kv, commits, listed } = counting(await open());
+  const s = createDenoKvStore(kv);
+  const { id } = await s.create({ model: "m" });
+  const main = linked(...Array.from({ length: 150 }, (_, i): Message => (i % 2 ? assistantMessage(`a${i}`) : userMessage(`u${i}`))));
+  const appended = async (m: Message) => {
+    const n = commits.length;
+    await s.appendMessage(id, m);
+    equal(commits.slice(n), [{ checks: 1, mutations: 5, ok: true }], `the append of ${String(m.content)}: the message, its id, the meta and its index entry`);
+  };
+  for (const [i, m] of main.entries()) {
+    await appended(m);
+    // Every 20th message gets a version, with two messages under it, stored between the main line's messages.
+    if (i % 20 !== 19) continue;
+    for (const v of linked<Message>(assistantMessage(`v${i}`, { parentId: main[i - 1]!.id }), userMessage(`w${i}`), assistantMessage(`x${i}`))) await appended(v);
+    const n = commits.length;
+    equal(await s.switchTo(id, m.id), m.id, "back to the main line");
+    equal(commits.slice(n), [{ checks: 1, mutations: 3, ok: true }], "a switch: the meta and its index entry");
+  }
+  let most = 0;
+  let from = listed();
+  const page = () => ((most = Math.max(most, listed() - from)), (from = listed()));
+  equal(await pagedPath(s, id, 10, page), main, "the main line, in pages");
+  if (most > 40) fail(`a page of 10 read ${most} message records (of ${(await s.get(id))!.messageCount})`);
+});
+
 /**
  * `kv` as a process that dies after `commits` more commits: every later commit throws. `beforeCommit(n)` runs
  * before the n-th commit (from 0), e.g. to let another process act in between.
@@ -212,27 +302,20 @@ function interceptCommits(kv: Deno.Kv, through: (commit: () => Promise<unknown>,
 }
 
 /**
- * What a fresh store reads back must be one consistent conversation: `expected`, by every way of reading it, and
- * what `spent` cost.
+ * What a fresh store reads back must be one consistent conversation: `expected` the active path, by every way of
+ * reading it, of `stored` messages in all, and what `spent` cost.
  */
-async function readsBack(s: ConversationStore, id: string, expected: Message[], spent: Message[], what: string): Promise<void> {
+async function readsBack(s: ConversationStore, id: string, expected: Message[], stored: number, spent: Message[], what: string): Promise<void> {
   equal((await s.loadMessages(id, { limit: 1000 })).messages, expected, `${what}: messages`);
-  const paged: Message[] = [];
-  let before: number | undefined;
-  do {
-    const page = await s.loadMessages(id, { limit: 7, ...(before !== undefined && { before }) });
-    paged.unshift(...page.messages);
-    before = page.before;
-  } while (before !== undefined);
-  equal(paged, expected, `${what}: paged`);
-  equal((await s.export(id)).messages.length, expected.length, `${what}: exported`);
+  equal(await pagedPath(s, id, 7), expected, `${what}: paged`);
+  equal((await s.export(id)).messages.length, stored, `${what}: exported`);
   const meta = (await s.get(id))!;
-  equal(meta.messageCount, expected.length, `${what}: messageCount`);
+  equal(meta.messageCount, stored, `${what}: messageCount`);
   const tokens = spent.reduce((sum, m) => sum + (m.role === "assistant" ? (m.usage?.prompt_tokens ?? 0) : 0), 0);
   equal(meta.usage.promptTokens, tokens, `${what}: usage`);
 }
 
-kvTest("removing 120 of 130 messages is one atomic step: a crash after any commit leaves all or none removed", async (open) => {
+kvTest("removing a branch of 120 of 130 messages is one atomic step: a crash after any commit leaves all or none removed", async (open) => {
   const usage = { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 };
   let finished = false;
   for (let commits = 0; !finished; commits++) {
@@ -242,22 +325,27 @@ kvTest("removing 120 of 130 messages is one atomic step: a crash after any commi
     const sent = Array.from({ length: 130 }, (_, i): Message =>
       i % 10 === 0 ? withImage(bytes(3000, 1 + ((i / 10) % 4)), `m${i}`) : i % 2 ? assistantMessage(`a${i}`, { usage }) : userMessage(`u${i}`),
     );
-    for (const m of sent) await setup.appendMessage(id, m);
-    const kept = sent.slice(120);
+    const kept = linked(...sent.slice(0, 10));
+    // A second version of the first message and 119 messages after it: the branch to remove, active.
+    const branch = linked(...sent.slice(10));
+    for (const m of kept) await setup.appendMessage(id, m);
+    for (const [i, m] of branch.entries()) await setup.appendMessage(id, i === 0 ? { ...m, parentId: null } : m);
 
     const dying = crashAfter(kv, commits);
     await createDenoKvStore(dying.kv)
-      .removeMessages(id, [...sent.slice(0, 120).map((m) => m.id), "not-stored"])
+      .removeMessages(id, [...branch.map((m) => m.id), "not-stored"])
       .catch(() => undefined);
     finished = !dying.crashed();
 
     const fresh = createDenoKvStore(kv);
-    const all = (await fresh.loadMessages(id, { limit: 1000 })).messages.length === sent.length;
-    await readsBack(fresh, id, all ? sent : kept, sent, `crash after ${commits} commits`);
+    const all = (await fresh.get(id))!.messageCount === sent.length;
+    const path = all ? branch : kept;
+    await readsBack(fresh, id, path, all ? sent.length : kept.length, sent, `crash after ${commits} commits`);
     // The next write finishes what the crash left: nothing of the removed messages remains.
     const after = userMessage("after");
     await fresh.appendMessage(id, after);
-    await readsBack(fresh, id, [...(all ? sent : kept), after], sent, `after ${commits} commits, then a write`);
+    const more = [...path, { ...after, parentId: path.at(-1)!.id }];
+    await readsBack(fresh, id, more, (all ? sent.length : kept.length) + 1, sent, `after ${commits} commits, then a write`);
     if (!all) {
       equal((await entries(kv, "msg")).length, kept.length + 1, `after ${commits} commits: message records`);
       equal((await entries(kv, "msg_id")).length, kept.length + 1, `after ${commits} commits: id records`);
@@ -338,17 +426,25 @@ const withImages = (images: readonly Uint8Array[], text = "look"): Message =>
   userMessage("", { content: [{ type: "text", text }, ...images.map((data) => ({ type: "image" as const, data, mimeType: "image/png" }))] });
 
 /**
- * Deno KV, with the checks, mutations and outcome of every commit counted, and the atomic operations begun but
- * never committed (`abandoned()`: a commit the store found over a limit while building it, or had nothing to do).
+ * Deno KV, with the checks, mutations and outcome of every commit counted, the atomic operations begun but never
+ * committed (`abandoned()`: a commit the store found over a limit while building it, or had nothing to do), and the
+ * message records range reads returned (`listed()`).
  */
-function counting(kv: Deno.Kv): { kv: DenoKvLike; commits: { checks: number; mutations: number; ok: boolean }[]; abandoned: () => number } {
+function counting(kv: Deno.Kv): { kv: DenoKvLike; commits: { checks: number; mutations: number; ok: boolean }[]; abandoned: () => number; listed: () => number } {
   const base = kv as unknown as DenoKvLike;
   const commits: { checks: number; mutations: number; ok: boolean }[] = [];
   let begun = 0;
+  let listed = 0;
   const wrapped: DenoKvLike = {
     get: (key) => base.get(key),
     getMany: (keys) => base.getMany(keys),
-    list: (selector, options) => base.list(selector, options),
+    list: (selector, options) =>
+      (async function* () {
+        for await (const entry of base.list(selector, options)) {
+          if (entry.key.includes("msg")) listed++;
+          yield entry;
+        }
+      })() as AsyncIterable<never>,
     atomic() {
       begun++;
       const op = base.atomic();
@@ -367,7 +463,7 @@ function counting(kv: Deno.Kv): { kv: DenoKvLike; commits: { checks: number; mut
       return atomic as unknown as AtomicOperationLike;
     },
   };
-  return { kv: wrapped, commits, abandoned: () => begun - commits.length };
+  return { kv: wrapped, commits, abandoned: () => begun - commits.length, listed: () => listed };
 }
 
 for (const [what, prefix, size] of [
@@ -379,7 +475,7 @@ for (const [what, prefix, size] of [
     const kv = await open();
     const { kv: counted, commits, abandoned } = counting(kv);
     const s = createDenoKvStore(counted, { prefix });
-    const sent = Array.from({ length: 20 }, (_, i) => withImages(distinct(8, i + 1, size + (size > 1000 ? i * 2000 : 0)), `m${i}`));
+    const sent = linked(...Array.from({ length: 20 }, (_, i) => withImages(distinct(8, i + 1, size + (size > 1000 ? i * 2000 : 0)), `m${i}`)));
     // The document to import: written by a store on another database, exported (images in base64).
     const writer = createDenoKvStore(await open());
     const { id } = await writer.create({ model: "m" });
@@ -482,9 +578,9 @@ kvTest("one message with 99 distinct images fits one commit exactly (100 checks)
 
 /**
  * `kv` for a reader: the first time the reader does `at` ("list": reads a conversation's messages; "images": reads
- * image records), `between()` runs to its end first. Counts those reads.
+ * image records; `{ get }`: gets the key that ends so), `between()` runs to its end first. Counts those reads.
  */
-function interleaved(kv: Deno.Kv, at: "list" | "images", between: () => Promise<void>): { kv: DenoKvLike; reads: () => number } {
+function interleaved(kv: Deno.Kv, at: "list" | "images" | { get: string }, between: () => Promise<void>): { kv: DenoKvLike; reads: () => number } {
   const base = kv as unknown as DenoKvLike;
   let reads = 0;
   let fired = false;
@@ -495,7 +591,10 @@ function interleaved(kv: Deno.Kv, at: "list" | "images", between: () => Promise<
     await between();
   };
   const wrapped: DenoKvLike = {
-    get: (key) => base.get(key),
+    async get(key) {
+      if (typeof at === "object" && key.at(-1) === at.get) await point();
+      return base.get(key);
+    },
     async getMany(keys) {
       if (at === "images" && keys.some((k) => k[1] === "img")) await point();
       return base.getMany(keys);
@@ -519,10 +618,11 @@ for (const [at, cleanup, what] of [
     const kv = await open();
     const setup = createDenoKvStore(kv);
     const { id } = await setup.create({ model: "m" });
-    const sent = Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? withImage(bytes(2000, 20 + i), `m${i}`) : userMessage(`m${i}`)));
+    const sent = linked(...Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? withImage(bytes(2000, 20 + i), `m${i}`) : userMessage(`m${i}`))));
     for (const m of sent) await setup.appendMessage(id, m);
+    // m6 takes m7 to m9 with it (m8 among them: an id under another one removed is no matter).
     const gone = [sent[6]!, sent[8]!];
-    const kept = sent.filter((m) => !gone.includes(m));
+    const kept = sent.slice(0, 6);
     const remove = async () => {
       // Another process: its removal commits; with `cleanup` false it dies right after (crashAfter 1 commit).
       const remover = cleanup ? kv : crashAfter(kv, 1).kv;
@@ -552,6 +652,21 @@ for (const [at, cleanup, what] of [
   });
 }
 
+kvTest("a write whose tree reads another writer's commit changed runs again: a removal whose active leaf's parent goes meanwhile", async (open) => {
+  const kv = await open();
+  const setup = createDenoKvStore(kv);
+  const { id } = await setup.create({ model: "m" });
+  const [u0, a1, u2, a3] = linked<Message>(userMessage("u0"), assistantMessage("a1"), userMessage("u2"), assistantMessage("a3"));
+  for (const m of [u0!, a1!, u2!, a3!]) await setup.appendMessage(id, m);
+  // Removing a3 (the active leaf) looks u2 up, to go on from there; another process removes u2 (a3 with it) just then.
+  const writer = interleaved(kv, { get: u2!.id }, () => createDenoKvStore(kv).removeMessages(id, [u2!.id]));
+  await createDenoKvStore(writer.kv).removeMessages(id, [a3!.id]);
+  equal(writer.reads(), 1, "the other removal ran");
+  const meta = (await setup.get(id))!;
+  equal([meta.messageCount, meta.activeLeaf], [2, a1!.id], "both removals, once each");
+  equal((await setup.loadMessages(id)).messages, [u0, a1], "what is left");
+});
+
 /** `kv` for a lock holder whose renewals can be made to stall (as a paused process's would): they never commit. */
 function stallable(kv: Deno.Kv): { kv: DenoKvLike; stall: () => void } {
   let stalled = false;
@@ -565,8 +680,7 @@ kvTest("a lease is renewed while its holder runs; a holder stalled past it has l
   const a = createDenoKvStore(holder.kv, { lockLease: 500 });
   const [b, c] = [createDenoKvStore(await open(path)), createDenoKvStore(await open(path))];
   const { id } = await b.create({ model: "m" });
-  const question = userMessage("a's question");
-  const reply = assistantMessage("", { status: "streaming" });
+  const [question, reply] = linked<Message>(userMessage("a's question"), assistantMessage("", { status: "streaming" })) as [Message, AssistantMessage];
   let resume!: () => void;
   let holding!: () => void;
   const stalled = new Promise<void>((resolve) => (resume = resolve));
@@ -583,7 +697,7 @@ kvTest("a lease is renewed while its holder runs; a holder stalled past it has l
   });
   await held;
   let waited = false;
-  const later = userMessage("b's question");
+  const later = userMessage("b's question", { parentId: reply.id });
   await b.lockConversation!(
     id,
     async () => {
