@@ -1,6 +1,8 @@
 // The tree rules as a store applies them, written once for every store: where an appended message goes, which
 // messages the active path's page holds, where a switch lands, what a removal takes. Each store gives a reader over
 // its own records (ordered by `seq`, the order messages were stored in); these functions decide, the store writes.
+// They assume the reader sees one consistent state (a transaction, one thread); a store whose reads are not one
+// snapshot (Deno KV) retries a decision that failed or was overtaken, as it retries its commit.
 import { newestUnder, parentKey, ROOT, subtree, withoutRemoved } from "../messages/tree.js";
 import { StorageError } from "./errors.js";
 import type { ConversationMeta } from "./types.js";
