@@ -1,7 +1,8 @@
 // The page's controller: which conversation is open, sending and stopping, and keeping the list, the meter
 // and the composer in step. Conversations stay in memory once opened, so one can keep streaming (and saving)
 // while another is on screen. An open Conversation follows what other tabs do to it (their turns, their streaming
-// text); this page only renders it, and drops a conversation another tab deletes.
+// text, their version switches); this page only renders it, and drops a conversation another tab deletes.
+// A conversation is a tree: Edit and Regenerate add a version of a message, and the page shows the active path.
 import {
   type ContentInput,
   Conversation,
@@ -58,13 +59,14 @@ export function startApp(info: ServerInfo, baseURL: string): void {
   });
   const meter = createMeter(byId("meter"), () => windowOf(model));
   const chat = createChatView(byId("messages"), byId("empty-state"), {
-    regenerate: () => current && run(current, (c) => c.regenerate()),
+    regenerate: (replyId) => current && run(current, (c) => c.regenerate(replyId)),
     continue: () => current && run(current, (c) => c.continue()),
     edit: (message, text) => {
       if (!current) return;
       const content = editedContent(message, text);
       run(current, (c) => c.edit(message.id, content), { content: content as MessageContent });
     },
+    switchTo: (messageId) => (current ? switchVersion(current, messageId) : Promise.resolve(false)),
     loadOlder: () => void current?.loadOlder().catch((error) => notices.error(error)),
   }, { turnRunning: (id) => store.isConversationLocked(id) });
   const composer = createComposer(byId<HTMLFormElement>("composer"), byId("drop-overlay"), {
@@ -309,6 +311,20 @@ export function startApp(info: ServerInfo, baseURL: string): void {
         refreshSoon();
       });
     return true;
+  }
+
+  /**
+   * Show another version of a message: the path to the newest message under it. Stored, so a reload and the other
+   * tabs show it too; the view and the meter follow the path's change like any other. False if it failed.
+   */
+  async function switchVersion(conversation: Conversation, messageId: string): Promise<boolean> {
+    try {
+      await conversation.switchTo(messageId);
+      return true;
+    } catch (error) {
+      notices.error(error);
+      return false;
+    }
   }
 
   // --- start ---

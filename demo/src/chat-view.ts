@@ -2,15 +2,18 @@
 // Conversation follows the store, other tabs' turns (their messages, their streaming text) — and reconciles the DOM
 // with `conversation.messages` once per animation frame, so a fast stream costs one render per frame, not per token.
 // A message this tab sent that has not gone out yet (queued behind this tab's reply, or waiting for another tab's)
-// is shown at the end, with its state in words.
+// is shown at the end, with its state in words. The list is the conversation's active path: a version switch, here
+// or in another tab, arrives as messages leaving it (`remove`) and joining it (`append`), like any other change.
 import type { Conversation, Message, MessageContent, Reply, UserMessage } from "edgechat";
 import { clear, h, icon } from "./dom.ts";
-import { MessageView } from "./message-view.ts";
+import { type MessageActions, MessageView, ONLY_VERSION, type Step, type Version } from "./message-view.ts";
 
 export interface ChatActions {
-  regenerate(): void;
+  regenerate(replyId?: string): void;
   continue(): void;
   edit(message: UserMessage, text: string): void;
+  /** Make this version of a message part of the active path; false if that failed (the error is shown). */
+  switchTo(messageId: string): Promise<boolean>;
   loadOlder(): void;
 }
 
@@ -79,6 +82,24 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
   let probing: string | undefined;
   let elsewhereTurn = false;
   let probeTimer: ReturnType<typeof setTimeout> | undefined;
+  // A version switch on its way (further presses wait for it), and the version whose view takes the focus when it
+  // appears: the pressed button went with the view it was in.
+  let switching = false;
+  let refocus: { id: string; step: Step } | undefined;
+
+  const switchVersion = (message: Message, step: Step) => {
+    if (!conversation || switching) return;
+    const { ids, index } = conversation.versions(message.id);
+    const target = ids[index + step];
+    if (target === undefined) return;
+    switching = true;
+    refocus = { id: target, step };
+    void actions.switchTo(target).then((switched) => {
+      switching = false;
+      if (!switched && refocus?.id === target) refocus = undefined;
+    });
+  };
+  const messageActions: MessageActions = { ...actions, switchVersion };
 
   const probe = (target: Conversation, messageId: string) => {
     if (!options.turnRunning || probing === messageId) return;
@@ -133,6 +154,7 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
     } else if (probed !== question) probe(conversation!, question);
     // Unknown until the lock was looked at (a moment): no actions offered meanwhile.
     const answeredElsewhere = question !== undefined && (probed !== question || elsewhereTurn);
+    const idle = quiet && !answeredElsewhere;
     const wanted = new Set(messages.map((m) => m.id));
     for (const [id, view] of views) {
       if (wanted.has(id)) continue;
@@ -155,24 +177,29 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
     messages.forEach((m, i) => {
       let view = views.get(m.id);
       if (!view) {
-        view = new MessageView(m, actions);
+        view = new MessageView(m, messageActions);
         views.set(m.id, view);
       }
       const last = i === messages.length - 1;
       view.update(m, {
-        editable: i === lastUser && quiet && !answeredElsewhere,
-        lastReply: i === lastAssistant && last,
-        unanswered: last && m.role === "user" && quiet && !answeredElsewhere,
-        busy: !quiet,
+        idle,
+        last,
+        newest: i === (m.role === "user" ? lastUser : lastAssistant),
         elsewhere: m.role === "assistant" && m.status === "streaming" && !(ownStreaming && last),
+        version: versionOf(conversation!, m.id),
       });
       place(view.el);
+      if (refocus?.id === m.id) {
+        // Only if the focus fell to the page with the old view: not if the user has moved on meanwhile.
+        if (document.activeElement === document.body) view.focusVersion(refocus.step);
+        refocus = undefined;
+      }
     });
     if (ownStreaming && messages[messages.length - 1]?.role === "user") place(typing.el);
     if (question !== undefined && probed === question && elsewhereTurn) place(elsewhere.el);
     unsent.forEach((turn, i) => {
       if (turn.content !== undefined) {
-        turn.bubble ??= unsentBubble(turn.content, actions);
+        turn.bubble ??= unsentBubble(turn.content, messageActions);
         place(turn.bubble.el);
       }
       const p = (turn.placeholder ??= placeholder());
@@ -202,6 +229,7 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
       stick = true;
       probed = probing = undefined;
       clearTimeout(probeTimer);
+      refocus = undefined;
       if (next) {
         unsubscribe = next.onChange((change) => {
           // Loading older messages must not yank the view to the bottom.
@@ -265,10 +293,15 @@ function placeholder(): Placeholder {
   };
 }
 
+function versionOf(conversation: Conversation, messageId: string): Version {
+  const { ids, index } = conversation.versions(messageId);
+  return { index, count: ids.length };
+}
+
 /** A message this tab sent that is not in the conversation yet: shown as it will be, marked unsent. */
-function unsentBubble(content: MessageContent, actions: ChatActions): MessageView {
+function unsentBubble(content: MessageContent, actions: MessageActions): MessageView {
   const view = new MessageView({ id: "unsent", role: "user", content, createdAt: 0 }, actions);
-  view.update(view.message, { editable: false, lastReply: false, unanswered: false, busy: true, elsewhere: false });
+  view.update(view.message, { idle: false, last: false, newest: false, elsewhere: false, version: ONLY_VERSION });
   view.el.classList.add("unsent");
   view.el.removeAttribute("data-id");
   view.el.removeAttribute("data-role");

@@ -60,6 +60,8 @@ const ICONS = {
   image: "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9h.01",
   alert: "M12 8v5M12 16h.01M10.3 4l-8 14a2 2 0 0 0 1.7 3h16a2 2 0 0 0 1.7-3l-8-14a2 2 0 0 0-3.4 0z",
   sparkle: "M12 3l1.8 5.2L19 10l-5.2 1.8L12 17l-1.8-5.2L5 10l5.2-1.8z",
+  previous: "M15 6l-6 6 6 6",
+  next: "M9 6l6 6-6 6",
 } as const;
 
 export type IconName = keyof typeof ICONS;

@@ -1,29 +1,52 @@
 // One message on screen. Content is re-rendered only when the message object's content changes (streaming),
-// the footer (status, usage, actions) whenever the conversation's shape or busy state changes.
+// the footer (versions, status, usage, actions) whenever the conversation's shape or busy state changes.
 import type { AssistantMessage, ImageContent, Message, MessagePart, UserMessage } from "edgechat";
 import { clear, h, icon, iconButton } from "./dom.ts";
 import { describeStoredError, type ErrorText } from "./errors-text.ts";
 import { formatCost, formatInt } from "./format.ts";
 import { renderMarkdown } from "./markdown/index.ts";
 
-export interface MessageFlags {
-  /** The newest user message, when no reply is streaming: it can be edited. */
-  editable: boolean;
-  /** The newest assistant message, when idle: it can be regenerated (and continued if interrupted). */
-  lastReply: boolean;
-  /** The newest message is this user message and no reply is coming (the page closed before one was saved). */
-  unanswered: boolean;
-  /** A reply is on its way (this tab's or another tab's): no actions that would start another. */
-  busy: boolean;
-  /** A reply that another tab is writing: this page follows it, but only that tab can stop it. */
-  elsewhere: boolean;
+/** Which version of a message this is (from 0), of how many (`Conversation.versions`). */
+export interface Version {
+  index: number;
+  count: number;
 }
 
+export const ONLY_VERSION: Version = { index: 0, count: 1 };
+
+export interface MessageFlags {
+  /**
+   * Nothing is on its way — no reply here or in another tab, no other tab's turn about to answer: edit, regenerate
+   * and version switches are offered (a switch or a new version would wait for that turn, or be refused).
+   */
+  idle: boolean;
+  /** The last message of the path: a user message here has no reply yet, a reply here can be continued. */
+  last: boolean;
+  /** The newest message of its role: its actions are labelled; older messages' are icons, to keep the list quiet. */
+  newest: boolean;
+  /** A reply that another tab is writing: this page follows it, but only that tab can stop it. */
+  elsewhere: boolean;
+  version: Version;
+}
+
+export type Step = -1 | 1;
+
 export interface MessageActions {
-  regenerate(): void;
+  /** A new version of this reply; without one, a reply to the unanswered user message at the end. */
+  regenerate(replyId?: string): void;
   continue(): void;
   edit(message: UserMessage, text: string): void;
+  /** Show the previous (-1) or next (1) version of this message. */
+  switchVersion(message: Message, step: Step): void;
 }
+
+const sameFlags = (a: MessageFlags, b: MessageFlags) =>
+  a.idle === b.idle &&
+  a.last === b.last &&
+  a.newest === b.newest &&
+  a.elsewhere === b.elsewhere &&
+  a.version.index === b.version.index &&
+  a.version.count === b.version.count;
 
 export class MessageView {
   readonly el: HTMLElement;
@@ -56,13 +79,22 @@ export class MessageView {
     const statusChanged = message !== this.#message;
     this.#message = message;
     if (contentChanged && !this.#editing) this.#renderBody();
-    const f = this.#flags;
-    if (statusChanged || !f || f.editable !== flags.editable || f.lastReply !== flags.lastReply || f.unanswered !== flags.unanswered || f.busy !== flags.busy || f.elsewhere !== flags.elsewhere) {
+    if (statusChanged || !this.#flags || !sameFlags(this.#flags, flags)) {
       this.#flags = flags;
       this.#renderFooter();
     }
     const status = message.role === "assistant" ? message.status : "complete";
     this.el.dataset.status = status;
+  }
+
+  /**
+   * Focus this message's previous (-1) or next (1) version button — the other one at an end. Its view replaced the
+   * one whose button was pressed, so keyboard focus stays where the user was instead of falling to the page.
+   */
+  focusVersion(step: Step): void {
+    const [previous, next] = this.#footer.querySelectorAll<HTMLButtonElement>(".versions button");
+    const wanted = step < 0 ? previous : next;
+    (wanted?.disabled ? (step < 0 ? next : previous) : wanted)?.focus();
   }
 
   dispose(): void {
@@ -109,17 +141,20 @@ export class MessageView {
     clear(this.#footer);
     const m = this.#message;
     const flags = this.#flags!;
+    if (m.role === "user" && this.#editing) return;
+    const row = h("div", { class: "message-meta" }, this.#versions());
     if (m.role === "user") {
-      if (this.#editing) return;
-      const row = h("div", { class: "message-meta" });
-      if (flags.unanswered) row.append(iconButton("refresh", "Get a reply", () => this.#actions.regenerate(), { showLabel: true, class: "primary-soft" }));
-      if (flags.editable) row.append(iconButton("pencil", "Edit", () => this.#startEdit(m), { showLabel: true }));
-      if (row.childNodes.length > 0) this.#footer.append(row);
-      return;
+      if (flags.idle && flags.last) row.append(iconButton("refresh", "Get a reply", () => this.#actions.regenerate(), { showLabel: true, class: "primary-soft" }));
+      if (flags.idle) row.append(iconButton("pencil", "Edit", () => this.#startEdit(m), { showLabel: flags.newest }));
+    } else {
+      const notice = statusNotice(m);
+      if (notice) this.#footer.append(noticeBox(notice));
+      this.#replyMeta(row, m, flags);
     }
-    const notice = statusNotice(m);
-    if (notice) this.#footer.append(noticeBox(notice));
-    const row = h("div", { class: "message-meta" });
+    if (row.childNodes.length > 0) this.#footer.append(row);
+  }
+
+  #replyMeta(row: HTMLElement, m: AssistantMessage, flags: MessageFlags): void {
     if (m.status === "streaming") row.append(h("span", { class: "badge streaming", text: flags.elsewhere ? "Writing in another tab…" : "Writing…" }));
     if (m.usage) {
       const cost = m.usage.estimated_cost;
@@ -132,11 +167,33 @@ export class MessageView {
       );
     }
     if (m.content && m.status !== "streaming") row.append(copyButton(() => this.#message.content as string));
-    if (flags.lastReply && !flags.busy) {
-      if (m.status === "interrupted" && m.content !== "") row.append(iconButton("play", "Continue", () => this.#actions.continue(), { showLabel: true, class: "primary-soft" }));
-      row.append(iconButton("refresh", "Regenerate", () => this.#actions.regenerate(), { showLabel: true }));
-    }
-    if (row.childNodes.length > 0) this.#footer.append(row);
+    if (!flags.idle) return;
+    if (flags.last && m.status === "interrupted" && m.content !== "") row.append(iconButton("play", "Continue", () => this.#actions.continue(), { showLabel: true, class: "primary-soft" }));
+    row.append(iconButton("refresh", "Regenerate", () => this.#actions.regenerate(m.id), { showLabel: flags.newest }));
+  }
+
+  /**
+   * "‹ 2/3 ›" for a message with more than one version. Screen readers hear the group's label ("Version 2 of 3"),
+   * also when focus lands on the sibling's buttons after a switch; the short form is for the eye. The buttons wait
+   * while anything is on its way: a switch is refused then.
+   */
+  #versions(): HTMLElement | null {
+    const { version, idle } = this.#flags!;
+    if (version.count < 2) return null;
+    const button = (step: Step, name: "previous" | "next", label: string) => {
+      const b = iconButton(name, label, () => this.#actions.switchVersion(this.#message, step));
+      const to = version.index + step;
+      b.disabled = !idle || to < 0 || to >= version.count;
+      return b;
+    };
+    const position = `${version.index + 1}/${version.count}`;
+    return h(
+      "div",
+      { class: "versions", attrs: { role: "group", "aria-label": `Version ${version.index + 1} of ${version.count}` } },
+      button(-1, "previous", "Previous version"),
+      h("span", { class: "version-position", text: position, attrs: { "aria-hidden": "true" } }),
+      button(1, "next", "Next version"),
+    );
   }
 
   #startEdit(message: UserMessage): void {

@@ -2,8 +2,9 @@
 // in real Chromium, against the demo's own Worker and simulated model (demo/serve.mjs, as `npm run demo` starts it).
 // One conversation, two writers: each tab shows the other's turns as they stream, a send waits for the other tab's
 // turn and says so, the other tab's unanswered question is not offered for a competing reply while its turn runs,
-// this tab's own sends queue, and the cost line counts every reply that was paid for. The tests run in order on
-// one conversation (the first four), like two windows a user keeps open.
+// this tab's own sends queue, the cost line counts every reply that was paid for, and a version switch in one tab
+// is followed in the other. The tests run in order on one conversation (the first four), like two windows a user
+// keeps open.
 import type { Browser, BrowserContext, Page, Response } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningDemo, startDemo } from "../../demo/serve.mjs";
@@ -302,6 +303,37 @@ if (problem) {
       await a.waitForSelector(`${MESSAGES}[data-role="assistant"][data-status="complete"]`, { timeout: TIMEOUT });
       expect(await statuses(a)).toEqual(["user:complete", "assistant:complete"]);
       await check();
+      expect(pageErrors).toEqual([]);
+    });
+
+    it("follows a version switch made in the other tab, both ways, without a reload", async () => {
+      // The conversation of the test above: its reply has two versions (the first, and the one Regenerate made).
+      const reply = `${MESSAGES}[data-role="assistant"]`;
+      const position = (page: Page) => page.textContent(`${reply} .version-position`);
+      const cost = await a.textContent(".meter-cost");
+      await b.bringToFront();
+      await b.click('.conversation-open:has-text("What does this conversation cost?")');
+      await b.waitForFunction((sel) => document.querySelector(sel)?.textContent === "2/2", `${reply} .version-position`, { timeout: TIMEOUT });
+      const second = await b.getAttribute(reply, "data-id");
+      expect(await a.getAttribute(reply, "data-id")).toBe(second);
+      await b.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+
+      await a.bringToFront();
+      await a.click(`${reply} button[aria-label="Previous version"]`);
+      await a.waitForSelector(`${reply}:not([data-id="${second}"])`, { timeout: TIMEOUT });
+      const first = await a.getAttribute(reply, "data-id");
+      expect(await position(a)).toBe("1/2");
+      await b.waitForSelector(`${reply}[data-id="${first}"]`, { timeout: TIMEOUT });
+      expect(await position(b)).toBe("1/2");
+      expect(await statuses(b)).toEqual(["user:complete", "assistant:complete"]);
+
+      await b.bringToFront();
+      await b.click(`${reply} button[aria-label="Next version"]`);
+      await a.waitForSelector(`${reply}[data-id="${second}"]`, { timeout: TIMEOUT });
+      expect(await position(a)).toBe("2/2");
+      // Switching spends nothing: both tabs still count every version's cost.
+      for (const page of [a, b]) expect(await page.textContent(".meter-cost")).toBe(cost);
+      expect(await b.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
       expect(pageErrors).toEqual([]);
     });
   });

@@ -9,7 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningDemo, startDemo } from "../../demo/serve.mjs";
 import { encodePng } from "./helpers/png.ts";
 import { chromiumProblem, launchChromium } from "./page-helpers/browser.ts";
-import { lastReply, meterText, newChat, ready, send, sidebarTitles, statuses, TIMEOUT } from "./page-helpers/demo-page.ts";
+import {
+  COMPLETIONS,
+  focused,
+  lastReply,
+  MESSAGES,
+  meterText,
+  newChat,
+  ready,
+  regenerate,
+  send,
+  showsVersion,
+  sidebarTitles,
+  statuses,
+  streamedCompletion,
+  TIMEOUT,
+} from "./page-helpers/demo-page.ts";
 
 const SHOTS = join(import.meta.dirname, process.env.UPDATE_SCREENSHOTS ? "../../demo/screenshots" : "../../.ci-out/screenshots");
 const problem = chromiumProblem();
@@ -219,7 +234,7 @@ if (problem) {
       expect(await page.isDisabled("button.send")).toBe(true);
     });
 
-    it("edits the last user message and regenerates the reply", async () => {
+    it("edits the last user message and regenerates the reply, each a second version", async () => {
       await page.click('.message[data-role="user"] button[aria-label="Edit"]');
       await page.fill(".edit-input", "Describe this picture in one word.");
       await page.click("text=Save & send");
@@ -227,11 +242,10 @@ if (problem) {
       expect(edited).toContain("6 words");
       expect(edited).toContain(`JPEG`); // the image stayed with the edited message
       expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
-      const replaced = await page.getAttribute('.message[data-role="assistant"]', "data-id");
-      await page.click('.message[data-role="assistant"] button[aria-label="Regenerate"]');
-      await page.waitForSelector(`.message[data-role="assistant"]:not([data-id="${replaced}"])`, { timeout: TIMEOUT });
-      expect(await lastReply(page, "complete")).toContain("6 words");
+      expect(await page.textContent(`${MESSAGES}[data-role="user"] .version-position`)).toBe("2/2");
+      expect(await regenerate(page)).toContain("6 words");
       expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
+      expect(await page.textContent(`${MESSAGES}[data-role="assistant"] .version-position`)).toBe("2/2");
     });
 
     it("explains errors in plain words: a failed stream, a rate limit with a countdown, a context overflow", async () => {
@@ -393,14 +407,9 @@ if (problem) {
         `${">".repeat(400)} deep quote [link](JaVaScRiPt:alert(1))\n`,
       ].join("");
       const deltas = Array.from({ length: 400 }, (_, i) => hostile.slice((i * hostile.length) / 400, ((i + 1) * hostile.length) / 400));
-      const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "meta-llama/Llama-3.2-90B-Vision-Instruct", choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
-      const body =
-        chunk({ role: "assistant", content: "" }) +
-        deltas.map((content) => chunk({ content })).join("") +
-        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 10, completion_tokens: 400, total_tokens: 410, estimated_cost: 0.0002 } })}\n\ndata: [DONE]\n\n`;
+      const response = streamedCompletion(deltas, { prompt_tokens: 10, completion_tokens: 400, total_tokens: 410, estimated_cost: 0.0002 });
       await page.setViewportSize({ width: 1280, height: 820 });
-      await page.route("**/v1/openai/chat/completions", (route) => route.fulfill({ status: 200, headers: { "content-type": "text/event-stream" }, body }));
+      await page.route(COMPLETIONS, (route) => route.fulfill(response));
       try {
         await newChat(page);
         await send(page, "say something enormous");
@@ -413,7 +422,7 @@ if (problem) {
         expect(Date.now() - started).toBeLessThan(5_000);
         await expectInert(page, dialogs);
       } finally {
-        await page.unroute("**/v1/openai/chat/completions");
+        await page.unroute(COMPLETIONS);
       }
     });
 
@@ -464,7 +473,95 @@ if (problem) {
       expect(await shown()).toEqual(Array.from({ length: 160 }, (_, i) => `#${i + 1}`));
       expect(pageErrors).toEqual([]);
     });
+
+    it("keeps every version of a reply: ‹ 3/3 › goes through them by mouse and keyboard, and a reload keeps the one chosen", async () => {
+      await newChat(page);
+      // Each request answers with its own text and price, so the versions can be told apart and the cost added up.
+      let requests = 0;
+      await page.route(COMPLETIONS, (route) => {
+        const n = ++requests;
+        return route.fulfill(streamedCompletion([`Version ${n}`, " of the reply."], { prompt_tokens: 20, completion_tokens: 6, total_tokens: 26, estimated_cost: 0.01 * n }));
+      });
+      const reply = `${MESSAGES}[data-role="assistant"]`;
+      const versions = page.locator(`${reply} .versions`);
+      try {
+        await send(page, "Answer me three times");
+        expect(await lastReply(page, "complete")).toContain("Version 1 of the reply.");
+        expect(await versions.count()).toBe(0); // one version: nothing to switch
+        expect(await regenerate(page)).toContain("Version 2 of the reply.");
+        expect(await regenerate(page)).toContain("Version 3 of the reply.");
+      } finally {
+        await page.unroute(COMPLETIONS);
+      }
+      expect(await versions.locator(".version-position").textContent()).toBe("3/3");
+      expect(await versions.getAttribute("aria-label")).toBe("Version 3 of 3");
+      expect(await versions.getByRole("button", { name: "Next version" }).isDisabled()).toBe(true);
+      expect(await page.textContent(".meter-cost")).toBe("$0.06 so far");
+
+      await versions.getByRole("button", { name: "Previous version" }).click();
+      await showsVersion(page, reply, "2/3", "Version 2 of the reply.");
+      expect(await focused(page)).toBe("Previous version"); // on the version now shown, not lost with the one replaced
+      await versions.getByRole("button", { name: "Previous version" }).click();
+      await showsVersion(page, reply, "1/3", "Version 1 of the reply.");
+      expect(await versions.getByRole("button", { name: "Previous version" }).isDisabled()).toBe(true);
+      // "Previous" is disabled at the first version, so the focus went to "Next": Enter goes on from there.
+      expect(await focused(page)).toBe("Next version");
+      await page.keyboard.press("Enter");
+      await showsVersion(page, reply, "2/3", "Version 2 of the reply.");
+      expect(await focused(page)).toBe("Next version");
+      expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
+      // What was spent is every version's, whichever one is shown.
+      expect(await page.textContent(".meter-cost")).toBe("$0.06 so far");
+      await shot("08-versions");
+
+      await page.reload();
+      await ready(page);
+      await showsVersion(page, reply, "2/3", "Version 2 of the reply.");
+      expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
+      expect(await page.textContent(".meter-cost")).toBe("$0.06 so far");
+      expect(pageErrors).toEqual([]);
+    });
+
+    it("edits an older question as a new version with its own reply, and ‹ 1/2 › brings the original turns back", async () => {
+      await newChat(page);
+      await send(page, "One two three");
+      expect(await lastReply(page, "complete")).toContain("Your last message: 3 words");
+      await send(page, "Four five six seven");
+      expect(await lastReply(page, "complete")).toContain("Your last message: 4 words");
+      const original = await meterTokens(page);
+      const first = page.locator(`${MESSAGES}[data-role="user"]`).first();
+      await first.getByRole("button", { name: "Edit" }).click();
+      await page.fill(".edit-input", "Edited: five words in all");
+      await page.click("text=Save & send");
+      await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 2, MESSAGES, { timeout: TIMEOUT });
+      const edited = await lastReply(page, "complete");
+      expect(edited).toContain("Your last message: 5 words");
+      expect(edited).toContain("The conversation: 1 message"); // the reply saw the new version, not what followed the old one
+      expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
+      await showsVersion(page, `${MESSAGES}[data-role="user"]`, "2/2", "Edited: five words in all");
+      // The meter follows the path shown: one turn now.
+      const shorter = await meterTokens(page);
+      expect(shorter).toBeLessThan(original);
+
+      await first.getByRole("button", { name: "Previous version" }).click();
+      await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 4, MESSAGES, { timeout: TIMEOUT });
+      await showsVersion(page, `${MESSAGES}[data-role="user"]`, "1/2", "One two three");
+      const texts = await page.$$eval(`${MESSAGES} .message-body`, (els) => els.map((el) => el.textContent ?? ""));
+      expect(texts[2]).toBe("Four five six seven");
+      expect(texts[3]).toContain("Your last message: 4 words");
+      // Two turns again: about what it said before the edit (the edit's reply taught the token counter a little more).
+      const back = await meterTokens(page);
+      expect(back).toBeGreaterThan(shorter);
+      expect(Math.abs(back - original) / original).toBeLessThan(0.1);
+      expect(pageErrors).toEqual([]);
+    });
   });
+}
+
+/** The meter's estimate of what the next request would carry, in tokens. */
+async function meterTokens(page: Page): Promise<number> {
+  const text = (await page.textContent(".meter-tokens")) ?? "";
+  return Number(text.split(" / ")[0]!.replace(/,/g, ""));
 }
 
 /** Nothing that model output could smuggle in ran, loaded, linked anywhere but http(s), or covered the page. */

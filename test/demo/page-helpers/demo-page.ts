@@ -52,3 +52,47 @@ export function sidebarTitles(page: Page): Promise<string[]> {
 export function meterText(page: Page): Promise<string> {
   return page.$eval("#meter", (el) => el.textContent ?? "");
 }
+
+/** The chat endpoint as the page calls it (through the demo server's proxy), for `page.route`. */
+export const COMPLETIONS = "**/v1/openai/chat/completions";
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  estimated_cost: number;
+}
+
+/** A streamed chat completion as DeepInfra sends it (server-sent events): `deltas` in order, then `usage`, then [DONE]. */
+export function streamedCompletion(deltas: readonly string[], usage: Usage): { status: number; headers: Record<string, string>; body: string } {
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "meta-llama/Llama-3.2-90B-Vision-Instruct", choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+  const body = chunk({ role: "assistant", content: "" }) + deltas.map((content) => chunk({ content })).join("") + chunk({}, "stop", { usage }) + "data: [DONE]\n\n";
+  return { status: 200, headers: { "content-type": "text/event-stream" }, body };
+}
+
+/** Press Regenerate on the newest reply and wait for the new version to end; returns its text. */
+export async function regenerate(page: Page): Promise<string> {
+  const reply = page.locator(`${MESSAGES}[data-role="assistant"]`).last();
+  const replaced = await reply.getAttribute("data-id");
+  await reply.getByRole("button", { name: "Regenerate" }).click();
+  await page.waitForSelector(`${MESSAGES}[data-role="assistant"]:not([data-id="${replaced}"])`, { timeout: TIMEOUT });
+  return lastReply(page, "complete");
+}
+
+/** Wait until `selector` (a message) shows the version `position` ("2/3") and its text contains `text`. */
+export async function showsVersion(page: Page, selector: string, position: string, text: string): Promise<void> {
+  await page.waitForFunction(
+    ([selector, position, text]) => {
+      const message = document.querySelector(selector!);
+      return message?.querySelector(".version-position")?.textContent === position && message.querySelector(".message-body")?.textContent?.includes(text!);
+    },
+    [selector, position, text] as const,
+    { timeout: TIMEOUT },
+  );
+}
+
+/** The accessible name of the element that has the keyboard focus. */
+export function focused(page: Page): Promise<string | null | undefined> {
+  return page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+}
