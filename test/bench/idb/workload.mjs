@@ -59,9 +59,16 @@ export async function runWorkload(
   if (appends < messages) {
     // A document in the store's own export format, grown to `messages` messages from the appended ones.
     const doc = await store.export(appended.id);
-    const [user, assistant] = doc.messages;
+    const [{ parentId: _, ...user }, assistant] = doc.messages;
     doc.id = `imported-${appends}-${messages}`;
-    doc.messages = Array.from({ length: messages }, (_, i) => ({ ...(i % 2 === 0 ? user : assistant), id: `m${i}`, createdAt: 1764028800000 + i * 1000 }));
+    // A line: each message follows the one before.
+    doc.messages = Array.from({ length: messages }, (_, i) => ({
+      ...(i % 2 === 0 ? user : assistant),
+      id: `m${i}`,
+      createdAt: 1764028800000 + i * 1000,
+      ...(i > 0 ? { parentId: `m${i - 1}` } : {}),
+    }));
+    delete doc.messages[0].parentId;
     const start = now();
     const meta = await store.import(doc);
     out.importMs = now() - start;
