@@ -2,6 +2,7 @@
 // version. After every step the Conversation's path is the store's, each request carried exactly the path, and
 // the versions it reports are the store's forks.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rng } from "../helpers/chunking.ts";
 import { Conversation } from "../../src/conversation/conversation.ts";
 import { createClient } from "../../src/index.ts";
 import { createMemoryStore } from "../../src/store/memory.ts";
@@ -11,21 +12,12 @@ let upstream: Upstream;
 beforeAll(async () => void (upstream = await startUpstream()));
 afterAll(() => upstream.close());
 
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("Conversation versions under random edits, regenerations and switches", () => {
   it("12 sequences of 14 steps: the path in memory is the stored path, and each request carried it", async () => {
     let n = 0;
     upstream.handle((req, res) => streamReply([`r${++n}`])(req, res));
     for (let seed = 1; seed <= 12; seed++) {
-      const next = random(seed);
+      const next = rng(seed);
       const store = createMemoryStore();
       const chat = await Conversation.create(store, { client: createClient({ baseURL: upstream.baseURL, maxRetries: 0 }), model: MODEL });
       for (let step = 0; step < 14; step++) {

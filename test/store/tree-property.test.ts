@@ -2,20 +2,11 @@
 // against a model of the tree kept here — the active path well formed, every version reachable, nothing lost.
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
+import { rng } from "../helpers/chunking.ts";
 import type { Message } from "../../src/messages/types.ts";
 import { createIndexedDBStore } from "../../src/store/idb/store.ts";
 import { createMemoryStore } from "../../src/store/memory.ts";
 import type { ConversationStore } from "../../src/store/types.ts";
-
-/** mulberry32: a seeded generator, so a failing sequence can be replayed from its seed. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Node {
   id: string;
@@ -79,7 +70,7 @@ async function check(store: ConversationStore, id: string, model: Model, what: s
 }
 
 async function run(store: ConversationStore, seed: number, steps: number): Promise<void> {
-  const next = random(seed);
+  const next = rng(seed);
   const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(next() * items.length)];
   const { id } = await store.create({ model: "m" });
   const model = new Model();
