@@ -176,7 +176,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Loc
     return stored.map((m) => restoreImages(m, (hash) => images.get(hash)!));
   }
 
-  const store: ConversationStore = {
+  const store = {
     async list(options = {}) {
       const limit = pageSize(options.limit, "list");
       const order = "ORDER BY updated_at DESC, id DESC LIMIT ?";
@@ -344,8 +344,8 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Loc
         }),
       );
     },
-  };
+  } satisfies Omit<LockingStore, "lockConversation">;
   // Outside the guard: what fn throws is the caller's own error, not a storage failure.
   const lockConversation: LockingStore["lockConversation"] = (id, fn, options) => locks.run(id, fn, options);
-  return { ...(guardStore(store, sqlStorageError) as LockingStore), lockConversation };
+  return { ...guardStore(store, sqlStorageError), lockConversation };
 }
