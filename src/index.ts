@@ -2,7 +2,7 @@
 export { createClient, type ChatCompletions, type Client } from "./client/client.js";
 export { ChatStream } from "./client/chat-stream.js";
 export { BrowserKeyError } from "./client/browser.js";
-export type { ClientOptions, HeaderInput, RequestOptions, RetryInfo } from "./client/options.js";
+export type { ClientOptions, HeaderInput, RequestOptions, ResumeOptions, RetryInfo } from "./client/options.js";
 export type * from "./client/types.js";
 
 // Errors

@@ -1,7 +1,7 @@
 import { EdgeChatError } from "../errors/base.js";
 import { APIError } from "../errors/api.js";
 import { createAPIError } from "../errors/from-response.js";
-import { StreamInterruptedError } from "../errors/transport.js";
+import { StreamInterruptedError, TimeoutError, UserAbortError } from "../errors/transport.js";
 import { createSSEParser } from "../sse/parser.js";
 import type { ServerSentEvent } from "../sse/types.js";
 import { CompletionAccumulator } from "./accumulate.js";
@@ -10,7 +10,7 @@ import { parseJSONOrText } from "./read-text.js";
 import { isErrorPayload, parseReply, redactJSON } from "./reply.js";
 import { bodyReadError, type Sent, transportError } from "./request.js";
 import { chunkSchema, validate } from "./schemas.js";
-import type { ChatCompletion, ChatCompletionChunk } from "./types.js";
+import type { ChatCompletion, ChatCompletionChunk, ResumePoint } from "./types.js";
 
 /** @internal What `chat.completions.create` hands a stream. */
 export interface StreamSource {
@@ -18,6 +18,13 @@ export interface StreamSource {
   call: CallAbort;
   idleTimeout: number;
   apiKey: string | undefined;
+  /** The generation's URL, for a stream opened by `resume`. */
+  url?: string | undefined;
+  lastEventId?: string | undefined;
+  /** GET the generation's events after `lastEventId`: the retry after `error`, counting on from `retry`. */
+  resume(url: string, lastEventId: string, retry: number, error: EdgeChatError): Promise<Sent>;
+  /** DELETE the generation, not waiting for the answer. */
+  cancel(url: string): void;
 }
 
 const noop = () => {};
@@ -26,6 +33,13 @@ const noop = () => {};
  * A streamed chat completion. Iterate it once (`for await`), or read `textStream`, or pipe
  * `toReadableStream()`; `finalCompletion()` gives the whole reply either way. Breaking out of the
  * loop or calling `abort()` cancels the request.
+ *
+ * From a server that relays resumable generations (its answer names one in an `Edgechat-Resume` header, and its
+ * events carry ids), a lost connection — dropped, ended before the last event, or silent past `idleTimeout` or
+ * `timeout` — is picked up by the stream itself: it asks for the events after the last one it read
+ * (`Last-Event-ID`), as a retry (`maxRetries`, backoff, `onRetry`; the count starts again whenever an event
+ * arrives), and goes on as one stream, nothing repeated or missing. A generation the server no longer has is a
+ * `NotFoundError`. Any other server's stream behaves as before: a lost connection is a `StreamInterruptedError`.
  */
 export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
   readonly #source: StreamSource;
@@ -35,6 +49,10 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
   #reject!: (error: unknown) => void;
   #consumed = false;
   #onComment: ((text: string) => void) | undefined;
+  #url: string | undefined;
+  #lastId: string;
+  /** Finished, or failed by itself: nothing to cancel. */
+  #over = false;
 
   /** The HTTP response, once its headers have arrived (after any retries). */
   readonly response: Promise<Response>;
@@ -48,8 +66,15 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     });
     // Marked handled: a caller who never asks for these must not get an unhandled rejection.
     this.#final.catch(noop);
-    this.response = source.sent.then((s) => s.response);
+    this.response = source.sent.then((s) => this.#track(s.response));
     this.response.catch(noop);
+    // A reader leaving only detaches from a relayed generation: stopping it takes a cancel. Registered before the URL
+    // is set, so a signal aborted before the call began cancels nothing.
+    source.call.onAbort(() => {
+      if (this.#url && !this.#over) source.cancel(this.#url);
+    });
+    this.#url = source.url;
+    this.#lastId = source.lastEventId ?? "";
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
@@ -76,13 +101,27 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     return this.#accumulator.content;
   }
 
+  /**
+   * Where this stream can be picked up again, when the server relays a resumable generation (it answered with an
+   * `Edgechat-Resume` header): its URL, absolute, and the id of the last event whose chunk this stream has yielded.
+   * Pass both to `client.chat.completions.resume` (after a reload, say). Undefined from an ordinary server.
+   * A dropped connection is resumed by the stream itself; this is for a reader that is gone.
+   */
+  get resumable(): ResumePoint | undefined {
+    return this.#url ? { url: this.#url, lastEventId: this.#lastId } : undefined;
+  }
+
   /** The whole reply: content, tool calls, finish reason and usage. Consumes the stream if nothing else does. */
   finalCompletion(): Promise<ChatCompletion> {
     if (!this.#consumed) void this.#drain();
     return this.#final;
   }
 
-  /** Stop the request. Iteration ends with a `UserAbortError`; an abort after the reply finished is a no-op. */
+  /**
+   * Stop the request. Iteration ends with a `UserAbortError`; an abort after the reply finished is a no-op. A
+   * resumable generation is cancelled too (a `DELETE` of its URL, sent `keepalive`), as it is when the call's signal
+   * aborts or a loop breaks: a dropped connection only detaches, and the generation would go on without a reader.
+   */
   abort(reason?: unknown): void {
     this.#source.call.abort(reason);
   }
@@ -154,69 +193,110 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     }
   }
 
+  /** Take the generation's URL from a response that offers resuming (relative to the request's URL). */
+  #track(response: Response): Response {
+    const header = response.headers.get("edgechat-resume");
+    if (header) {
+      try {
+        this.#url = new URL(header, response.url || this.#url).href;
+      } catch {
+        this.#url = header;
+      }
+    }
+    return response;
+  }
+
   async *#run(): AsyncGenerator<ChatCompletionChunk, void, undefined> {
-    const { call, idleTimeout, apiKey } = this.#source;
+    const source = this.#source;
+    const { call, idleTimeout, apiKey } = source;
     const accumulator = this.#accumulator;
     let attempt: Sent["attempt"] | undefined;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     let ended = false;
     let bodyHandled = false; // read to its end, or handed to finishBody: nothing to cancel
     try {
-      const sent = await this.#source.sent;
-      attempt = sent.attempt;
-      const body = sent.response.body;
-      if (!body) throw new StreamInterruptedError("The response had no body");
-      reader = body.getReader();
-      attempt.watchIdle(idleTimeout);
-
-      let queue: ChatCompletionChunk[] = [];
-      let failure: EdgeChatError | undefined;
-      let done = false;
-      const onEvent = (event: ServerSentEvent) => {
-        if (done || failure) return;
-        try {
-          const chunk = toChunk(event, apiKey);
-          if (chunk === undefined) done = true;
-          else {
-            accumulator.add(chunk);
-            queue.push(chunk);
-          }
-        } catch (error) {
-          failure = error as EdgeChatError;
-        }
-      };
-      const parser = createSSEParser({ onEvent, onComment: (text) => this.#onComment?.(text) });
-      const decoder = new TextDecoder();
-
+      let sent = await source.sent;
       for (;;) {
-        let read: ReadableStreamReadResult<Uint8Array>;
+        attempt = sent.attempt;
+        this.#track(sent.response);
         try {
-          read = await reader.read();
-        } catch (thrown) {
-          throw bodyReadError(thrown, attempt.signal);
-        }
-        if (attempt.signal.aborted) throw attempt.signal.reason;
-        parser.feed(read.done ? decoder.decode() : decoder.decode(read.value, { stream: true }));
-        if (queue.length > 0) {
-          attempt.markEvent();
-          const chunks = queue;
-          queue = [];
-          for (let i = 0; i < chunks.length; i++) yield chunks[i]!;
-        }
-        if (failure) throw failure;
-        if (done || read.done) {
-          bodyHandled = true;
-          if (!done && !accumulator.finished) throw new StreamInterruptedError();
-          // The body's end is usually a moment behind [DONE]: wait for it briefly, so the connection is free
-          // for the next request; finishBody reads the rest in the background if it is slower.
-          if (!read.done) await finishBody(reader, 100);
+          const body = sent.response.body;
+          if (!body) throw new StreamInterruptedError("The response had no body");
+          reader = body.getReader();
+          bodyHandled = false;
+          attempt.watchIdle(idleTimeout);
+
+          // Each chunk with the id of its event: the position moves as each chunk is handed out, not as it is parsed.
+          let queue: ChatCompletionChunk[] = [];
+          let ids: string[] = [];
+          let failure: EdgeChatError | undefined;
+          let done = false;
+          const onEvent = (event: ServerSentEvent) => {
+            if (done || failure) return;
+            try {
+              const chunk = toChunk(event, apiKey);
+              if (chunk === undefined) done = true;
+              else {
+                accumulator.add(chunk);
+                queue.push(chunk);
+                ids.push(event.id);
+              }
+            } catch (error) {
+              failure = error as EdgeChatError;
+            }
+          };
+          // A parser per connection: an event cut by a drop is discarded with it (its id never arrived).
+          const parser = createSSEParser({ onEvent, onComment: (text) => this.#onComment?.(text) });
+          const decoder = new TextDecoder();
+
+          for (;;) {
+            let read: ReadableStreamReadResult<Uint8Array>;
+            try {
+              read = await reader.read();
+            } catch (thrown) {
+              throw bodyReadError(thrown, attempt.signal);
+            }
+            if (attempt.signal.aborted) throw attempt.signal.reason;
+            parser.feed(read.done ? decoder.decode() : decoder.decode(read.value, { stream: true }));
+            if (queue.length > 0) {
+              attempt.markEvent();
+              // Progress: a later break counts its retries from the start again.
+              sent.retry = 0;
+              const chunks = queue;
+              const chunkIds = ids;
+              queue = [];
+              ids = [];
+              for (let i = 0; i < chunks.length; i++) {
+                this.#lastId = chunkIds[i]!;
+                yield chunks[i]!;
+              }
+            }
+            if (failure) throw failure;
+            if (done || read.done) {
+              bodyHandled = true;
+              if (!done && !accumulator.finished) throw new StreamInterruptedError();
+              // The body's end is usually a moment behind [DONE]: wait for it briefly, so the connection is free
+              // for the next request; finishBody reads the rest in the background if it is slower.
+              if (!read.done) await finishBody(reader, 100);
+              break;
+            }
+          }
           break;
+        } catch (thrown) {
+          const error = transportError(thrown, attempt.signal);
+          // A generation that can be resumed, its connection lost (dropped, ended early, silent past a timeout, which
+          // aborted it): read on after the last event, as the next retry of the retry policy.
+          if (!this.#url || !(error instanceof StreamInterruptedError || error instanceof TimeoutError)) throw error;
+          attempt.dispose();
+          attempt = undefined;
+          sent = await source.resume(this.#url, this.#lastId, sent.retry + 1, error);
         }
       }
-      ended = true;
+      ended = this.#over = true;
       this.#resolve(accumulator.result());
     } catch (error) {
       const typed = attempt ? transportError(error, attempt.signal) : error;
+      this.#over = !(typed instanceof UserAbortError);
       this.#reject(typed);
       throw typed;
     } finally {

@@ -3,8 +3,8 @@ import { CallAbort } from "./attempt.js";
 import { BrowserKeyError, isBrowserLike } from "./browser.js";
 import { ChatStream } from "./chat-stream.js";
 import { readCompletion } from "./complete.js";
-import { type ClientOptions, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, type RequestOptions } from "./options.js";
-import { type ResolvedConfig, send } from "./request.js";
+import { type ClientOptions, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, type RequestOptions, type ResumeOptions } from "./options.js";
+import { requestHeaders, type ResolvedConfig, send, type Target } from "./request.js";
 import type {
   ChatCompletion,
   ChatCompletionCreateParams,
@@ -16,6 +16,12 @@ export interface ChatCompletions {
   create(params: ChatCompletionCreateParamsStreaming, options?: RequestOptions): ChatStream;
   create(params: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
   create(params: ChatCompletionCreateParams, options?: RequestOptions): ChatStream | Promise<ChatCompletion>;
+  /**
+   * Read a relayed generation again from its URL (`stream.resumable.url`), after the event `lastEventId` (absent:
+   * from the start): its stored events, then the live tail. A generation the server no longer has (expired, or
+   * another client's) is a `NotFoundError`.
+   */
+  resume(url: string, options?: ResumeOptions): ChatStream;
 }
 
 export interface Client {
@@ -38,16 +44,33 @@ export function createClient(options: ClientOptions = {}): Client {
   function create(params: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
   function create(params: ChatCompletionCreateParams, options?: RequestOptions): ChatStream | Promise<ChatCompletion>;
   function create(params: ChatCompletionCreateParams, requestOptions: RequestOptions = {}): ChatStream | Promise<ChatCompletion> {
+    const target = { url: config.url, body: JSON.stringify(params) };
+    if (params.stream === true) return stream(target, requestOptions);
     const call = new CallAbort(requestOptions.signal);
-    const stream = params.stream === true;
-    const sent = send(config, JSON.stringify(params), stream, requestOptions, call);
-    if (stream) {
-      return new ChatStream({ sent, call, idleTimeout: requestOptions.idleTimeout ?? config.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, apiKey });
-    }
-    return readCompletion(sent, call, apiKey);
+    return readCompletion(send(config, target, false, requestOptions, call), call, apiKey);
   }
 
-  return { baseURL, chat: { completions: { create } } };
+  const resume = (url: string, { lastEventId, ...options }: ResumeOptions = {}) => stream({ url, lastEventId }, options);
+
+  function stream(target: Target, options: RequestOptions): ChatStream {
+    const call = new CallAbort(options.signal);
+    return new ChatStream({
+      sent: send(config, target, true, options, call),
+      call,
+      idleTimeout: options.idleTimeout ?? config.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+      apiKey,
+      ...(target.body === undefined && { url: target.url, lastEventId: target.lastEventId }),
+      resume: (url, lastEventId, retry, error) => send(config, { url, lastEventId }, true, options, call, retry, error),
+      cancel(url) {
+        const headers = requestHeaders(config, options, true);
+        // keepalive: it still goes out when the page that pressed Stop is closing. Its answer matters to nobody (a
+        // generation nobody stops ends at the relay's caps), and a fetch that throws must not break abort().
+        (async () => (config.fetch ?? fetch)(url, { method: "DELETE", headers, keepalive: true }))().catch(() => {});
+      },
+    });
+  }
+
+  return { baseURL, chat: { completions: { create, resume } } };
 }
 
 function checkKey(apiKey: string, allowBrowser: boolean): void {

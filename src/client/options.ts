@@ -19,12 +19,20 @@ export interface RequestOptions {
   timeout?: number;
   /** Milliseconds a stream may go without an event (keep-alive comments do not count). Default 60 000; 0 disables. */
   idleTimeout?: number;
-  /** Retries after the first attempt, for 408, 409, 429, 5xx and connection failures. Default 2. */
+  /**
+   * Retries after the first attempt, for 408, 409, 429, 5xx and connection failures; and, for a resumable stream,
+   * resumes in a row that bring no event. Default 2.
+   */
   maxRetries?: number;
   /** Extra request headers; they override the client's. */
   headers?: HeaderInput;
   /** Called before each retry, e.g. to show "rate limited — retrying in 3 s". */
   onRetry?: (info: RetryInfo) => void;
+}
+
+export interface ResumeOptions extends RequestOptions {
+  /** The id of the last event already read (`stream.resumable.lastEventId`); absent: read from the start. */
+  lastEventId?: string;
 }
 
 export interface ClientOptions extends Omit<RequestOptions, "signal"> {

@@ -17,42 +17,64 @@ export interface Sent {
   response: Response;
   /** Still running: its timeout covers the body. The reader of the body disposes it. */
   attempt: Attempt;
+  /** Which try answered: 0 the first, n the nth retry. */
+  retry: number;
+}
+
+/** A request of a call: a POST of `body`, or a GET of a stream to resume (`Last-Event-ID`: what was read of it). */
+export interface Target {
+  url: string;
+  body?: string;
+  lastEventId?: string | undefined;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** POST `body`, retrying what may succeed on a second try, until a 2xx response's headers arrive. */
-export async function send(config: ResolvedConfig, body: string, stream: boolean, options: RequestOptions, call: CallAbort): Promise<Sent> {
+/**
+ * Send `target`, retrying what may succeed on a second try, until a 2xx response's headers arrive. `retry` and
+ * `error`: a stream that broke is resumed as the retry after `error`, counting on from the retries already spent.
+ */
+export async function send(
+  config: ResolvedConfig,
+  target: Target,
+  stream: boolean,
+  options: RequestOptions,
+  call: CallAbort,
+  retry = 0,
+  error?: EdgeChatError,
+): Promise<Sent> {
   const maxRetries = options.maxRetries ?? config.maxRetries ?? DEFAULT_MAX_RETRIES;
   const timeout = options.timeout ?? config.timeout ?? DEFAULT_TIMEOUT;
   const onRetry = options.onRetry ?? config.onRetry;
   const headers = requestHeaders(config, options, stream);
-  for (let retry = 0; ; retry++) {
+  if (target.lastEventId) headers.set("last-event-id", target.lastEventId);
+  for (; ; retry++) {
+    if (error) {
+      if (!isRetryable(error) || retry > maxRetries) throw error;
+      const delayMs = retryDelay(retry, (error as APIError).headers);
+      onRetry?.({ attempt: retry, delayMs, error });
+      await sleep(delayMs, call);
+    }
     const attempt = new Attempt(call, timeout);
-    let error: EdgeChatError;
-    let retryHeaders: Headers | undefined;
     try {
       // The global fetch is looked up now, not stored: a stored `this.fetch` throws "Illegal invocation" in Workers.
       const doFetch = config.fetch ?? fetch;
-      const response = await doFetch(config.url, { method: "POST", headers, body, signal: attempt.signal });
-      if (response.ok) return { response, attempt };
-      retryHeaders = response.headers;
+      const { url, body = null } = target;
+      const response = await doFetch(url, { method: body ? "POST" : "GET", headers, body, signal: attempt.signal });
+      if (response.ok) return { response, attempt, retry };
       const text = redact(await readTextCapped(response, MAX_ERROR_BODY), config.apiKey);
       error = createAPIError(response.status, parseJSONOrText(text), response.headers);
     } catch (thrown) {
       error = transportError(thrown, attempt.signal);
     }
     attempt.dispose();
-    if (!isRetryable(error) || retry >= maxRetries) throw error;
-    const delayMs = retryDelay(retry + 1, retryHeaders);
-    onRetry?.({ attempt: retry + 1, delayMs, error });
-    await sleep(delayMs, call);
   }
 }
 
+/** Worth another try: what the server calls retryable, a lost connection, a timeout; a broken stream (resumed). */
 function isRetryable(error: EdgeChatError): boolean {
   if (error instanceof APIError) return error.retryable;
-  return error instanceof ConnectionError || (error instanceof TimeoutError && error.phase === "request");
+  return error instanceof ConnectionError || error instanceof TimeoutError || error instanceof StreamInterruptedError;
 }
 
 /** What a failed fetch or body read means: the abort reason we set (typed), or a lost connection. */
@@ -68,7 +90,7 @@ export function bodyReadError(thrown: unknown, signal: AbortSignal, message?: st
   return error instanceof ConnectionError ? new StreamInterruptedError(message, { cause: thrown }) : error;
 }
 
-function requestHeaders(config: ResolvedConfig, options: RequestOptions, stream: boolean): Headers {
+export function requestHeaders(config: ResolvedConfig, options: RequestOptions, stream: boolean): Headers {
   const headers = new Headers(config.headers);
   if (options.headers) new Headers(options.headers).forEach((value, key) => headers.set(key, value));
   headers.set("content-type", "application/json");

@@ -104,7 +104,8 @@ export interface ChatCompletionCreateParamsNonStreaming extends ChatCompletionCr
 
 export type ChatCompletionCreateParams = ChatCompletionCreateParamsStreaming | ChatCompletionCreateParamsNonStreaming;
 
-export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call" | (string & {});
+/** `cancelled`: a relay ended the generation (a Stop, from any reader, or one of its caps); see `ChatStream.resumable`. */
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call" | "cancelled" | (string & {});
 
 export interface Usage {
   prompt_tokens: number;
@@ -170,4 +171,12 @@ export interface ChatCompletionChunk {
   /** DeepInfra sends usage in the chunk that carries `finish_reason`. */
   usage?: Usage | null;
   [extra: string]: unknown;
+}
+
+/** Where a resumable stream is (`stream.resumable`): its generation's URL, and the id of the last event read. */
+export interface ResumePoint {
+  /** Absolute. */
+  url: string;
+  /** The id of the last event whose chunk was handed out; empty before the first: resuming then starts at the beginning. */
+  lastEventId: string;
 }

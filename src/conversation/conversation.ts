@@ -1,7 +1,8 @@
+import type { ChatStream } from "../client/chat-stream.js";
 import type { Client } from "../client/client.js";
 import type { ChatCompletion } from "../client/types.js";
 import { EdgeChatError } from "../errors/base.js";
-import { ContextLengthError } from "../errors/api.js";
+import { ContextLengthError, NotFoundError } from "../errors/api.js";
 import { StreamInterruptedError, TimeoutError, UserAbortError } from "../errors/transport.js";
 import { type ContentInput, normalizeContent, normalizeContentSync } from "../images/input.js";
 import { type Calibration, UNCALIBRATED } from "../messages/calibration.js";
@@ -39,9 +40,10 @@ interface Turn {
   content?: Promise<MessageContent>;
   /**
    * Under the lock, on the up-to-date history: make this turn's change to it. Returns the index of the reply to
-   * carry on (continue), or undefined for a new reply. Throws when the history no longer allows it.
+   * carry on (continue, or re-attach to its generation), or undefined for a new reply, or the reply as another writer
+   * finished it (nothing to do). Throws when the history no longer allows it.
    */
-  apply(content: MessageContent | undefined): number | undefined;
+  apply(content: MessageContent | undefined): number | undefined | AssistantMessage;
 }
 
 /** Content as a message holds it: bad content throws here, at once; content with Blobs is read later. */
@@ -99,6 +101,9 @@ export class Conversation {
   #seen: number | undefined;
   /** Waiting for another writer's turn to end, to settle a reply it left streaming. */
   #watching: AbortController | undefined;
+  /** The latest re-attached reply, and every reply this object has tried to re-attach (once each). */
+  #resuming: Reply | undefined;
+  readonly #resumed = new Set<string>();
   #summary: { key: string; message: SummaryMessage } | undefined;
   #lastContext: ContextReport | undefined;
   #persist: Persistence | undefined;
@@ -157,6 +162,19 @@ export class Conversation {
       await this.#pull();
     };
     await (store.lockConversation ? store.lockConversation(this.id, change) : change());
+  }
+
+  /**
+   * A reply re-attached to its generation: one that a closed page, a crash or a lost connection left `streaming`
+   * with a `resume` point, found by `open()` (or while following another tab whose page went away). It streams on
+   * into the same message — no new request to the model, the same text — as a turn of its own, so it waits for the
+   * lock while its writer (another tab) is still at work, and then finds the reply finished: nothing to do, its
+   * `done` resolves with the message as that writer left it. If the generation is gone (expired: a 404) or cannot be
+   * read, the message ends `interrupted`, its text kept, and `continue()` carries it on. Iterating it yields the text
+   * from where it picked up. Kept after it ends (`state`); undefined until a reply is re-attached.
+   */
+  get resuming(): Reply | undefined {
+    return this.#resuming;
   }
 
   /** True while a reply is unfinished: queued, waiting for another tab's turn, or streaming. */
@@ -286,7 +304,8 @@ export class Conversation {
   /**
    * Open a stored conversation. Reads only the newest pages — enough to fill the context window — not
    * the whole history (`loadOlder()` reads more for display). A reply left `streaming` by a page that
-   * closed or crashed mid-reply is marked `interrupted`, keeping its partial text.
+   * closed or crashed mid-reply is marked `interrupted`, keeping its partial text; one that can be resumed (its
+   * server relays the generation) is re-attached instead, and completes as if nothing happened (`resuming`).
    */
   static async open(store: ConversationStore, id: string, options: Omit<ConversationOptions, "id" | "model" | "system"> & { model?: string }): Promise<Conversation> {
     const meta = await store.get(id);
@@ -395,8 +414,7 @@ export class Conversation {
   }
 
   /** Queue a turn under the `whileBusy` policy, and start it if nothing runs. */
-  #schedule(options: SendOptions, content: Promise<MessageContent> | undefined, apply: Turn["apply"]): Reply {
-    const policy = this.#options.whileBusy ?? "queue";
+  #schedule(options: SendOptions, content: Promise<MessageContent> | undefined, apply: Turn["apply"], policy = this.#options.whileBusy ?? "queue"): Reply {
     if (this.busy) {
       if (policy === "reject") throw new EdgeChatError("A reply is still streaming: await reply.done, or call abort() first");
       if (policy === "replace") this.abort();
@@ -468,6 +486,7 @@ export class Conversation {
       await this.#pulling;
       await this.#pull();
       const continueAt = turn.apply(content);
+      if (typeof continueAt === "object") return () => turn.reply.finish(continueAt);
       turn.reply.setState("streaming");
       const settle = await this.#stream(turn.controller, turn.options, continueAt, (delta) => turn.reply.push(delta));
       // Still holding the lock, everything in the store is ours: the next turn need not read it again.
@@ -544,6 +563,16 @@ export class Conversation {
     if (!store) return;
     for (const m of this.#messages) {
       if (m.role !== "assistant" || m.status !== "streaming") continue;
+      // A relayed reply: re-attach to its generation, as a turn (behind its writer's, should that still be at work).
+      if (m.resume && store.lockConversation && !this.#resumed.has(m.id)) {
+        this.#resumed.add(m.id);
+        this.#resuming = this.#schedule({}, undefined, () => {
+          const at = this.#indexOf(m.id, "assistant");
+          const now = this.#messages[at] as AssistantMessage;
+          return now.status === "streaming" && now.resume ? at : now;
+        }, "queue");
+        continue;
+      }
       const now = store.interruptStale ? await store.interruptStale(this.id, m.id) : { ...m, status: "interrupted" as const };
       const at = this.#messages.findIndex((x) => x.id === m.id);
       if (now && at !== -1 && now.role === "assistant" && now.status !== m.status) {
@@ -562,9 +591,13 @@ export class Conversation {
     const watching = (this.#watching = new AbortController());
     store
       .lockConversation(this.id, () => {}, { signal: watching.signal })
-      .then(() => {
+      .then(async () => {
         this.#watching = undefined;
-        if (!watching.signal.aborted && !this.#running) return this.#settleOthers().then(() => this.#follow());
+        if (watching.signal.aborted || this.#running) return;
+        // What the writer left, first (unless writes of ours wait): a reply it finished needs nothing; one still
+        // streaming was left by a page that went away.
+        if (!this.#persist?.pending) await this.#pull();
+        await this.#settleOthers();
       })
       .catch(() => {})
       .finally(() => {
@@ -680,9 +713,10 @@ export class Conversation {
   }
 
   /**
-   * Stream one reply. With `continueAt`, the reply at that index (interrupted) is carried on: the request
-   * ends with CONTINUE_PROMPT (sent, never stored) and the new text is appended to the same message. Returns how
-   * to settle the reply, which the turn does once the lock is released.
+   * Stream one reply. With `continueAt`, the reply at that index is carried on: an interrupted one by asking the model
+   * to continue (the request ends with CONTINUE_PROMPT, sent, never stored), one left streaming with a `resume` point
+   * by reading the rest of its generation; the new text is appended to the same message. Returns how to settle the
+   * reply, which the turn does once the lock is released.
    */
   async #stream(controller: AbortController, options: SendOptions, continueAt: number | undefined, push: (delta: string) => void): Promise<(reply: Reply) => void> {
     const params: ConversationParams = { ...this.#options.params, ...options.params };
@@ -690,9 +724,13 @@ export class Conversation {
     let message: AssistantMessage | undefined = continueAt === undefined ? undefined : (this.#messages[continueAt] as AssistantMessage);
     const previous = message;
     const previousUsage = message?.usage;
+    const resume = previous?.status === "streaming" ? previous.resume : undefined;
     let received = "";
     let contextRetry = false;
+    let stream: ChatStream | undefined;
     const update = (next: AssistantMessage) => {
+      // Where to resume belongs to a streaming reply only.
+      if (next.status !== "streaming") delete next.resume;
       message = next;
       if (index === -1) {
         index = this.#messages.length;
@@ -700,31 +738,36 @@ export class Conversation {
       } else this.#replace(index, next);
     };
     const fresh = (status: ReplyStatus): AssistantMessage => ({ id: newId(), role: "assistant", content: "", status, createdAt: Date.now() });
+    const requestOptions = { ...this.#options.requestOptions, signal: controller.signal };
     try {
       // The user's message is in the store before the request goes out; if it cannot be saved, nothing is sent.
       await this.#persist?.flush();
       for (;;) {
-        const fit = await this.#fit(params, continueAt !== undefined);
-        const maxOutput = this.#maxOutput(params);
-        this.#lastContext = {
-          tokens: fit.tokens,
-          budget: fit.budget,
-          contextWindow: this.#contextWindow,
-          droppedTurns: fit.droppedTurns,
-          droppedMessages: fit.dropped.length,
-          summarized: fit.summarized,
-        };
-        const stream = this.#client.chat.completions.create(
-          {
-            ...params,
-            model: this.model,
-            messages: toAPIMessages(this.system, fit.messages as readonly (Message | SummaryMessage)[]),
-            max_tokens: maxOutput,
-            stream: true,
-            stream_options: { include_usage: true, ...params.stream_options },
-          },
-          { ...this.#options.requestOptions, signal: controller.signal },
-        );
+        let fit: FitResult<Message> | undefined;
+        if (resume) stream = this.#client.chat.completions.resume(resume.url, { ...requestOptions, lastEventId: resume.lastEventId });
+        else {
+          fit = await this.#fit(params, continueAt !== undefined);
+          const maxOutput = this.#maxOutput(params);
+          this.#lastContext = {
+            tokens: fit.tokens,
+            budget: fit.budget,
+            contextWindow: this.#contextWindow,
+            droppedTurns: fit.droppedTurns,
+            droppedMessages: fit.dropped.length,
+            summarized: fit.summarized,
+          };
+          stream = this.#client.chat.completions.create(
+            {
+              ...params,
+              model: this.model,
+              messages: toAPIMessages(this.system, fit.messages as readonly (Message | SummaryMessage)[]),
+              max_tokens: maxOutput,
+              stream: true,
+              stream_options: { include_usage: true, ...params.stream_options },
+            },
+            requestOptions,
+          );
+        }
         let completion: ChatCompletion;
         try {
           for await (const chunk of stream) {
@@ -732,15 +775,21 @@ export class Conversation {
             if (message === undefined || message === previous || delta !== "") {
               const base = message ?? fresh("streaming");
               received += delta;
-              update({ ...base, content: base.content + delta, status: "streaming", ...(contextRetry && { contextRetry }) });
+              const next: AssistantMessage = { ...base, content: base.content + delta, status: "streaming", ...(contextRetry && { contextRetry }) };
+              // Taken with the text it goes with, so a stored reply can always be resumed where its text ends (and
+              // a continued one never keeps the point of the generation it continues).
+              const point = stream.resumable;
+              if (point) next.resume = point;
+              else delete next.resume;
+              update(next);
               if (delta) push(delta);
             }
           }
           completion = await stream.finalCompletion();
         } catch (error) {
           // Once, and only before any text: trim to what the server says fits, then send again.
-          if (error instanceof ContextLengthError && !contextRetry && received === "") {
-            const learned = learnFromContextError(error, { calibration: this.#calibration, window: this.#contextWindow }, fit.estimate, maxOutput);
+          if (fit && error instanceof ContextLengthError && !contextRetry && received === "") {
+            const learned = learnFromContextError(error, { calibration: this.#calibration, window: this.#contextWindow }, fit.estimate, this.#maxOutput(params));
             this.#contextWindow = learned.window;
             if (learned.calibration !== this.#calibration) this.#setCalibration(learned.calibration);
             contextRetry = true;
@@ -755,8 +804,9 @@ export class Conversation {
         const final: AssistantMessage = {
           ...base,
           content: (previous?.content ?? "") + (choice?.message.content ?? received),
-          // Cut off at max_tokens: partial, and continuable, like an interrupted reply.
-          status: finishReason === "length" ? "interrupted" : "complete",
+          // Cut off at max_tokens, or cancelled by the relay (a Stop elsewhere, a cap): partial, and continuable,
+          // like an interrupted reply.
+          status: finishReason === "length" || finishReason === "cancelled" ? "interrupted" : "complete",
           ...(usage && { usage }),
           ...(finishReason && { finishReason }),
           ...(contextRetry && { contextRetry }),
@@ -764,7 +814,8 @@ export class Conversation {
         delete (final as { error?: unknown }).error;
         update(final);
         if (completion.usage) {
-          this.#setCalibration(calibrate(this.#calibration, fit.estimate, completion.usage.prompt_tokens));
+          // A re-attached reply's request was fitted by another page: nothing to calibrate against here.
+          if (fit) this.#setCalibration(calibrate(this.#calibration, fit.estimate, completion.usage.prompt_tokens));
           this.#spend(completion.usage);
         }
         // The final state is stored before the lock is released (a failed write is reported, and flush() retries).
@@ -774,8 +825,15 @@ export class Conversation {
     } catch (error) {
       // A store failure before sending: nothing was sent, so there is no reply to record.
       if (!(error instanceof StorageError)) {
+        // Stopped, dropped, silent; or its generation lost (gone from the relay: a 404): partial, and continuable.
         const status: ReplyStatus =
-          error instanceof UserAbortError || error instanceof StreamInterruptedError || error instanceof TimeoutError ? "interrupted" : "error";
+          resume ||
+          error instanceof UserAbortError ||
+          error instanceof StreamInterruptedError ||
+          error instanceof TimeoutError ||
+          (stream?.resumable && error instanceof NotFoundError)
+            ? "interrupted"
+            : "error";
         const base = message ?? fresh(status);
         const err = error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
         update({ ...base, status, error: err, ...(contextRetry && { contextRetry }) });

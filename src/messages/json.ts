@@ -62,6 +62,7 @@ const messageSchema = v.variant("role", [
     finishReason: v.exactOptional(v.string()),
     error: v.exactOptional(v.object({ name: v.string(), message: v.string() })),
     contextRetry: flag,
+    resume: v.exactOptional(v.object({ url: v.string(), lastEventId: v.string() })),
   }),
 ]);
 
@@ -116,8 +117,10 @@ export function parseConversationJSON(input: unknown): ParsedConversation {
     const prior = data.messages[i - 1];
     if (data.version === 1 && prior) m = { ...m, parentId: prior.id };
     if (m.role === "assistant") {
-      // A reply still "streaming" in a saved document was cut off by a closed page or a crash.
-      return m.status === "streaming" ? { ...m, status: "interrupted" } : m;
+      // A reply still "streaming" in a saved document was cut off by a closed page or a crash: nothing is writing it
+      // any more, so nothing re-attaches to its generation either.
+      const { resume: _, ...rest } = m;
+      return m.status === "streaming" ? { ...rest, status: "interrupted" } : m;
     }
     const { content, ...rest } = m;
     return { ...rest, content: typeof content === "string" ? content : content.map(partFromJSON) };

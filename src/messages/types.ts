@@ -1,4 +1,4 @@
-import type { Usage } from "../client/types.js";
+import type { ResumePoint, Usage } from "../client/types.js";
 
 export interface TextContent {
   type: "text";
@@ -50,6 +50,12 @@ export interface AssistantMessage extends MessageBase {
   error?: { name: string; message: string };
   /** The server rejected the first request as too long; the history was trimmed further and sent again. */
   contextRetry?: boolean;
+  /**
+   * While the reply streams from a server that relays resumable generations: where to pick it up again (a reload
+   * re-attaches to it, `Conversation.open`). `content` holds exactly the text of the events up to `lastEventId`.
+   * A finished reply has none.
+   */
+  resume?: ResumePoint;
 }
 
 export type Message = UserMessage | AssistantMessage;

@@ -1,0 +1,439 @@
+// A Conversation over a relay that makes replies resumable (helpers/relay-server.ts): the streaming message carries
+// where it can be resumed, and a page opened after the writer's page went away re-attaches to the same generation.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Conversation, CONTINUE_PROMPT } from "../../src/conversation/conversation.ts";
+import { ValidationError } from "../../src/errors/validation.ts";
+import { createClient, NotFoundError } from "../../src/index.ts";
+import type { AssistantMessage, Message } from "../../src/messages/types.ts";
+import { isMessageRecord } from "../../src/store/idb/records.ts";
+import { createMemoryStore } from "../../src/store/memory.ts";
+import type { ConversationStore } from "../../src/store/types.ts";
+import { type Generation, type Relay, startRelay } from "../helpers/relay-server.ts";
+import { chunk, gate, MODEL, sse, startSSE, startUpstream, type Upstream, usage, wait } from "../helpers/upstream.ts";
+
+let upstream: Upstream;
+let relay: Relay;
+beforeAll(async () => {
+  upstream = await startUpstream();
+  relay = await startRelay(upstream.baseURL);
+});
+afterAll(async () => {
+  await relay.close();
+  await upstream.close();
+});
+beforeEach(() => relay.reset());
+
+const WORDS = 80;
+const words = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `w${from + i} `).join("");
+const FULL = words(WORDS);
+
+/** The upstream streams WORDS words, one every `gap` ms (until its client goes), then its usage and [DONE]. */
+function slowUpstream(gap = 8) {
+  upstream.handle(async (req, res) => {
+    startSSE(res);
+    let open = true;
+    void req.closed.then(() => (open = false));
+    res.write(sse(chunk({ role: "assistant", content: "" })));
+    // A continue request gets a short, different text.
+    if (req.body.messages.at(-1)?.content === CONTINUE_PROMPT) {
+      res.end(sse(chunk({ content: "…and the rest." })) + sse(chunk({ content: "" }, { finish_reason: "stop", usage: usage(30, 4) })) + sse("[DONE]"));
+      return;
+    }
+    for (let i = 0; open && i < WORDS; i++) {
+      res.write(sse(chunk({ content: `w${i} ` })));
+      await wait(gap);
+    }
+    if (open) res.end(sse(chunk({ content: "" }, { finish_reason: "stop", usage: usage(20, WORDS) })) + sse("[DONE]"));
+  });
+}
+
+const client = () => createClient({ baseURL: relay.baseURL, apiKey: "client-a-key" });
+const stored = async (store: ConversationStore, id: string): Promise<Message[]> => (await store.loadMessages(id, { limit: 100 })).messages;
+const relayed = (method: string) => relay.requests.filter((r) => r.method === method);
+const generationOf = (m: Message) => relay.generation((m as AssistantMessage).resume!.url)!;
+
+/**
+ * A page: the client and the store handle one tab has, and `close()`, which does to them what closing the tab does:
+ * the locks it holds are released (the browser releases a closed page's Web Locks), its connections are cut, and
+ * nothing of it reaches the store or the network any more. The page's code is never told: it cannot send a cancel,
+ * and whatever it still tries is lost. What stays is the store as the page left it.
+ */
+function page(store: ConversationStore) {
+  let closed = false;
+  const gone = gate();
+  const sent: { method: string; url: string }[] = [];
+  const connections = new AbortController();
+  const never = new Promise<never>(() => {});
+  const pageFetch: typeof fetch = (input, init = {}) => {
+    sent.push({ method: init.method ?? "GET", url: String(input) });
+    if (closed) return Promise.reject(new TypeError("Failed to fetch"));
+    const signal = init.signal ? AbortSignal.any([init.signal, connections.signal]) : connections.signal;
+    return fetch(input, { ...init, signal });
+  };
+  const handle = new Proxy(store, {
+    get(target, key: string) {
+      const value = (target as unknown as Record<string, unknown>)[key];
+      if (typeof value !== "function") return value;
+      if (key === "lockConversation") {
+        // The page's turn holds the lock until the page closes; then the lock is free, and the page never hears back.
+        return (id: string, fn: () => unknown, options?: object) =>
+          closed ? never : target.lockConversation!(id, () => Promise.race([fn(), gone.opened]), options).then((value) => (closed ? never : value));
+      }
+      if (key === "onChange") return (listener: (c: unknown) => void) => target.onChange!((c) => !closed && listener(c));
+      return (...args: unknown[]) => (closed ? never : (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  }) as ConversationStore;
+  return {
+    store: handle,
+    client: createClient({ baseURL: relay.baseURL, apiKey: "client-a-key", fetch: pageFetch }),
+    sent,
+    close() {
+      closed = true;
+      connections.abort();
+      // Released the way a closed page's locks are: the holder's work is simply gone.
+      gone.open();
+    },
+  };
+}
+
+/** Every message written to `store`, as written. */
+function recordWrites(store: ConversationStore) {
+  const writes: Message[] = [];
+  const handle = new Proxy(store, {
+    get(target, key: string) {
+      const value = (target as unknown as Record<string, unknown>)[key];
+      if (typeof value !== "function") return value;
+      if (key === "updateMessage" || key === "appendMessage") {
+        return (id: string, message: Message) => {
+          writes.push(structuredClone(message));
+          return (value as (...a: unknown[]) => unknown).call(target, id, message);
+        };
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  }) as ConversationStore;
+  return { store: handle, writes };
+}
+
+/** A streaming message's text is exactly that of the events up to its resume point. */
+function expectConsistent(message: Message, what: string): Generation {
+  const m = message as AssistantMessage;
+  expect(m.resume, what).toBeDefined();
+  expect(m.resume!.url, what).toMatch(new RegExp(`^${relay.origin}/generations/`));
+  const g = generationOf(m);
+  expect(m.content, `${what} at ${m.resume!.lastEventId}`).toBe(relay.textUpTo(g, m.resume!.lastEventId));
+  return g;
+}
+
+/** Send, let the reply stream for a while, and close the page mid-reply (after its last throttled write landed). */
+async function closeMidReply(store: ConversationStore, gap = 8) {
+  slowUpstream(gap);
+  const first = page(store);
+  const chat = await Conversation.create(first.store, { client: first.client, model: MODEL });
+  const reply = chat.send("tell me a long story");
+  let n = 0;
+  for await (const _ of reply) if (++n === 20) break;
+  await wait(300);
+  first.close();
+  const left = (await stored(store, chat.id))[1] as AssistantMessage;
+  expect(left.status).toBe("streaming");
+  const g = expectConsistent(left, "the reply the page left");
+  expect(left.content.length).toBeGreaterThan(0);
+  expect(left.content).not.toBe(FULL);
+  return { id: chat.id, first, left, g };
+}
+
+describe("the streaming message knows where to resume", () => {
+  it("every stored copy and every update carries a resume point consistent with its text; the final message has none", async () => {
+    slowUpstream(8);
+    const { store, writes } = recordWrites(createMemoryStore());
+    const chat = await Conversation.create(store, { client: client(), model: MODEL });
+    const updates: AssistantMessage[] = [];
+    chat.onChange((c) => c.type === "update" && c.message.role === "assistant" && updates.push(c.message));
+    const done = await chat.send("count").done;
+    expect(done).toMatchObject({ status: "complete", content: FULL });
+    expect(done.resume).toBeUndefined();
+    const streamingWrites = writes.filter((m) => m.role === "assistant" && m.status === "streaming" && m.content !== "");
+    expect(streamingWrites.length).toBeGreaterThanOrEqual(1);
+    for (const m of streamingWrites) expectConsistent(m, "stored copy");
+    for (const m of updates.filter((u) => u.status === "streaming")) expectConsistent(m, "update");
+    const final = (await stored(store, chat.id))[1] as AssistantMessage;
+    expect(final).toMatchObject({ status: "complete", content: FULL });
+    expect("resume" in final).toBe(false);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("from an ordinary server no resume point is stored, and a reply left streaming is interrupted on open, as before", async () => {
+    slowUpstream();
+    relay.advertise = false;
+    const store = createMemoryStore();
+    const first = page(store);
+    const chat = await Conversation.create(first.store, { client: first.client, model: MODEL });
+    let n = 0;
+    for await (const _ of chat.send("plain")) if (++n === 10) break;
+    await wait(300);
+    first.close();
+    const left = (await stored(store, chat.id))[1] as AssistantMessage;
+    expect(left).toMatchObject({ status: "streaming" });
+    expect(left.resume).toBeUndefined();
+    const reopened = await Conversation.open(store, chat.id, { client: client() });
+    expect(reopened.resuming).toBeUndefined();
+    expect(reopened.messages[1]).toMatchObject({ status: "interrupted", content: left.content });
+    expect(relayed("GET")).toHaveLength(0);
+    reopened.close();
+  });
+});
+
+describe("a reopened page re-attaches to the reply its predecessor left streaming", () => {
+  it("the same reply completes, byte-identical, with one upstream request and no cancel", async () => {
+    const store = createMemoryStore();
+    const { id, first, left, g } = await closeMidReply(store);
+    const reopened = await Conversation.open(store, id, { client: client() });
+    const reply = reopened.resuming!;
+    expect(reply).toBeDefined();
+    const states: string[] = [];
+    const seen: string[] = [];
+    reopened.onChange((c) => c.type === "reply" && c.reply === reply && states.push(c.reply.state));
+    reopened.onChange((c) => c.type === "update" && c.message.role === "assistant" && c.message.status === "streaming" && seen.push(c.message.content));
+    let tail = "";
+    for await (const t of reply) tail += t;
+    const done = await reply.done;
+    expect(done).toMatchObject({ id: left.id, status: "complete", content: FULL, finishReason: "stop", usage: usage(20, WORDS) });
+    expect(done.content).toBe(relay.textUpTo(g, String(g.events.length)));
+    expect(left.content + tail).toBe(FULL);
+    expect("resume" in done).toBe(false);
+    expect(states.at(-1)).toBe("complete");
+    expect(seen.length).toBeGreaterThan(0);
+    expect(reopened.messages[1]).toEqual(done);
+    expect((await stored(store, id))[1]).toEqual(done);
+    expect((await store.get(id))!.usage).toMatchObject({ promptTokens: 20, completionTokens: WORDS });
+    expect(reopened.busy).toBe(false);
+    // One model call; the resume read on after the stored point; nobody cancelled.
+    expect(upstream.requests).toHaveLength(1);
+    expect(relayed("GET").map((r) => r.headers["last-event-id"])).toEqual([left.resume!.lastEventId]);
+    expect(relayed("DELETE")).toHaveLength(0);
+    expect(first.sent.filter((s) => s.method === "DELETE")).toHaveLength(0);
+    // And the conversation goes on from there.
+    slowUpstream(0);
+    await reopened.send("thanks").done;
+    expect(upstream.requests[0]!.body.messages.slice(-2)).toEqual([
+      { role: "assistant", content: FULL },
+      { role: "user", content: "thanks" },
+    ]);
+    reopened.close();
+  });
+
+  it("while streaming again, its stored copies stay consistent with their resume points", async () => {
+    const { store: inner, writes } = recordWrites(createMemoryStore());
+    // Slow enough that the rest streams for a while (a streaming write is due every 250 ms).
+    const { id, left } = await closeMidReply(inner, 25);
+    writes.length = 0;
+    const reopened = await Conversation.open(inner, id, { client: client() });
+    await reopened.resuming!.done;
+    const streaming = writes.filter((m) => m.id === left.id && m.role === "assistant" && m.status === "streaming");
+    expect(streaming.length).toBeGreaterThanOrEqual(1);
+    for (const m of streaming) expectConsistent(m, "stored while re-attached");
+    reopened.close();
+  });
+
+  it("a generation the server no longer has (404): the reply becomes interrupted, its text kept, and continue() carries it on", async () => {
+    const store = createMemoryStore();
+    const { id, left, g } = await closeMidReply(store);
+    relay.expire(g.id);
+    const reopened = await Conversation.open(store, id, { client: client() });
+    const error = await reopened.resuming!.done.catch((e) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(reopened.resuming!.state).toBe("interrupted");
+    const interrupted = reopened.messages[1] as AssistantMessage;
+    expect(interrupted).toMatchObject({ id: left.id, status: "interrupted", content: left.content, error: { name: "NotFoundError" } });
+    expect(interrupted.resume).toBeUndefined();
+    expect((await stored(store, id))[1]).toEqual(interrupted);
+    expect(upstream.requests).toHaveLength(1);
+    const done = await reopened.continue().done;
+    expect(done).toMatchObject({ id: left.id, status: "complete", content: `${left.content}…and the rest.` });
+    expect(upstream.requests).toHaveLength(2);
+    expect(upstream.requests[1]!.body.messages.at(-1)).toEqual({ role: "user", content: CONTINUE_PROMPT });
+    reopened.close();
+  });
+
+  it("a generation that cannot be read (the relay down) also ends interrupted", async () => {
+    const store = createMemoryStore();
+    const { id, left } = await closeMidReply(store);
+    relay.fault = () => ({ status: 503 });
+    const reopened = await Conversation.open(store, id, { client: createClient({ baseURL: relay.baseURL, apiKey: "client-a-key", maxRetries: 0 }) });
+    await expect(reopened.resuming!.done).rejects.toMatchObject({ status: 503 });
+    expect(reopened.messages[1]).toMatchObject({ status: "interrupted", content: left.content });
+    reopened.close();
+  });
+
+  it("while the writer's page is still open, the new page waits for its turn, then finds the reply finished: nothing to do", async () => {
+    slowUpstream();
+    const store = createMemoryStore();
+    const writer = await Conversation.create(store, { client: client(), model: MODEL });
+    const reply = writer.send("long one");
+    let n = 0;
+    for await (const _ of reply) if (++n === 10) break;
+    await wait(300);
+    expect((await stored(store, writer.id))[1]).toMatchObject({ status: "streaming", resume: expect.anything() });
+    const other = await Conversation.open(store, writer.id, { client: client() });
+    const waiting = other.resuming!;
+    await wait(10);
+    expect(waiting.state).toBe("waiting");
+    const finished = await reply.done;
+    expect(await waiting.done).toEqual(finished);
+    expect(waiting.state).toBe("complete");
+    expect(other.messages[1]).toEqual(finished);
+    expect(upstream.requests).toHaveLength(1);
+    expect(relayed("GET")).toHaveLength(0);
+    writer.close();
+    other.close();
+  });
+
+  it("a page watching the writer's takes the generation over when the writer's page closes", async () => {
+    const store = createMemoryStore();
+    slowUpstream();
+    const first = page(store);
+    const writer = await Conversation.create(first.store, { client: first.client, model: MODEL });
+    let n = 0;
+    for await (const _ of writer.send("hand it over")) if (++n === 10) break;
+    await wait(300);
+    const other = await Conversation.open(store, writer.id, { client: client() });
+    await wait(10);
+    expect(other.resuming!.state).toBe("waiting");
+    first.close();
+    const done = await other.resuming!.done;
+    expect(done).toMatchObject({ status: "complete", content: FULL });
+    expect((await stored(store, writer.id))[1]).toEqual(done);
+    expect(upstream.requests).toHaveLength(1);
+    expect(relayed("DELETE")).toHaveLength(0);
+    other.close();
+  });
+
+  it("Stop on a re-attached reply cancels the generation (one DELETE) and leaves it interrupted", async () => {
+    const store = createMemoryStore();
+    // Slow enough that the generation is still running when Stop is pressed.
+    const { id, g } = await closeMidReply(store, 40);
+    const reopened = await Conversation.open(store, id, { client: client() });
+    const reply = reopened.resuming!;
+    for await (const _ of reply) break;
+    reopened.abort();
+    await reply.done.catch(() => {});
+    expect(reply.state).toBe("interrupted");
+    await wait(50);
+    expect(relayed("DELETE")).toHaveLength(1);
+    expect(g.cancelled).toBe(true);
+    const m = reopened.messages[1] as AssistantMessage;
+    expect(m).toMatchObject({ status: "interrupted" });
+    expect(m.resume).toBeUndefined();
+    expect(FULL.startsWith(m.content)).toBe(true);
+    reopened.close();
+  });
+});
+
+describe("a live page", () => {
+  it("a connection dropped mid-reply is picked up by the stream: the reply completes, byte-identical, one upstream request", async () => {
+    slowUpstream(2);
+    relay.fault = (_g, n) => (n === 1 ? { dropAfter: 30, partial: 25 } : undefined);
+    const store = createMemoryStore();
+    const chat = await Conversation.create(store, { client: client(), model: MODEL });
+    let text = "";
+    const reply = chat.send("keep going");
+    for await (const t of reply) text += t;
+    expect(await reply.done).toMatchObject({ status: "complete", content: FULL });
+    expect(text).toBe(FULL);
+    expect(upstream.requests).toHaveLength(1);
+    expect(relayed("GET").map((r) => r.headers["last-event-id"])).toEqual(["30"]);
+  });
+
+  it("a generation gone when the stream resumes it: the reply is interrupted (not an error), its text kept; continue() works", async () => {
+    slowUpstream(2);
+    relay.fault = (_g, n) => (n === 1 ? { dropAfter: 30, expire: true } : undefined);
+    const store = createMemoryStore();
+    const chat = await Conversation.create(store, { client: client(), model: MODEL });
+    const reply = chat.send("expire me");
+    await expect(reply.done).rejects.toBeInstanceOf(NotFoundError);
+    const m = chat.messages[1] as AssistantMessage;
+    expect(m).toMatchObject({ status: "interrupted", content: words(29), error: { name: "NotFoundError" } });
+    expect(m.resume).toBeUndefined();
+    expect(await chat.continue().done).toMatchObject({ status: "complete", content: `${words(29)}…and the rest.` });
+  });
+});
+
+describe("Stop and the relay's own end", () => {
+  it("chat.abort() sends one DELETE; the reply is interrupted with its text", async () => {
+    slowUpstream();
+    const store = createMemoryStore();
+    const chat = await Conversation.create(store, { client: client(), model: MODEL });
+    const reply = chat.send("stop me");
+    let n = 0;
+    for await (const _ of reply) if (++n === 5) break;
+    chat.abort();
+    await reply.done.catch(() => {});
+    await wait(50);
+    expect(relayed("DELETE")).toHaveLength(1);
+    const m = (await stored(store, chat.id))[1] as AssistantMessage;
+    expect(m).toMatchObject({ status: "interrupted", error: { name: "UserAbortError" } });
+    expect(m.resume).toBeUndefined();
+    expect(relay.generation(relayed("DELETE")[0]!.path)!.cancelled).toBe(true);
+  });
+
+  it('finish_reason "cancelled" (a Stop elsewhere, a cap) makes the reply interrupted, its text kept; continue() works', async () => {
+    slowUpstream();
+    const store = createMemoryStore();
+    const chat = await Conversation.create(store, { client: client(), model: MODEL });
+    const reply = chat.send("cancel me elsewhere");
+    let n = 0;
+    let url = "";
+    chat.onChange((c) => c.type === "update" && c.message.role === "assistant" && c.message.resume && (url = c.message.resume.url));
+    for await (const _ of reply) if (++n === 5) break;
+    // Another page, or the relay itself, ends the generation.
+    expect((await fetch(url, { method: "DELETE", headers: { authorization: "Bearer client-a-key" } })).status).toBe(204);
+    const done = await reply.done;
+    expect(done).toMatchObject({ status: "interrupted", finishReason: "cancelled" });
+    expect(done.content.length).toBeGreaterThan(0);
+    expect(FULL.startsWith(done.content)).toBe(true);
+    expect(done.resume).toBeUndefined();
+    expect(reply.state).toBe("interrupted");
+    const continued = await chat.continue().done;
+    expect(continued).toMatchObject({ status: "complete", content: `${done.content}…and the rest.` });
+    expect(upstream.requests).toHaveLength(2);
+  });
+});
+
+describe("the resume point in documents and records", () => {
+  const doc = (status: string, resume: unknown) => ({
+    format: "edgechat.conversation",
+    version: 2,
+    id: "c1",
+    model: MODEL,
+    createdAt: 1,
+    messages: [
+      { id: "q", role: "user", content: "hi", createdAt: 1 },
+      { id: "r", role: "assistant", content: "Hel", status, createdAt: 2, parentId: "q", resume },
+    ],
+  });
+
+  it("a document keeps it; read back, a reply left streaming is interrupted without it (nothing writes it any more)", async () => {
+    const conv = Conversation.fromJSON(doc("streaming", { url: "https://relay.example/g/1", lastEventId: "3" }), { client: client() });
+    const reply = conv.messages[1] as AssistantMessage;
+    expect(reply).toMatchObject({ status: "interrupted", content: "Hel" });
+    expect("resume" in reply).toBe(false);
+    const store = createMemoryStore();
+    await store.import(doc("streaming", { url: "https://relay.example/g/1", lastEventId: "3" }));
+    expect((await stored(store, "c1"))[1]).toMatchObject({ status: "interrupted" });
+    expect(() => Conversation.fromJSON(doc("streaming", { url: 1, lastEventId: "3" }), { client: client() })).toThrow(ValidationError);
+    expect(() => Conversation.fromJSON(doc("streaming", { url: "u" }), { client: client() })).toThrow(ValidationError);
+  });
+
+  it("export keeps a streaming reply's resume point; the memory store and IndexedDB records keep it as written", async () => {
+    const store = createMemoryStore();
+    const { id } = await store.create({ model: MODEL });
+    const q: Message = { id: "q", role: "user", content: "hi", createdAt: 1 };
+    const r: Message = { id: "r", role: "assistant", content: "Hel", status: "streaming", createdAt: 2, resume: { url: "https://relay.example/g/1", lastEventId: "3" } };
+    await store.appendMessage(id, q);
+    await store.appendMessage(id, r);
+    expect((await stored(store, id))[1]).toEqual({ ...r, parentId: "q" });
+    expect((await store.export(id)).messages[1]).toMatchObject({ resume: r.resume });
+    expect(isMessageRecord({ conversationId: id, seq: 1, message: { ...r, parentId: "q" } })).toBe(true);
+  });
+});
