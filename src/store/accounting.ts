@@ -65,3 +65,9 @@ export function newMeta(init: { id: string; title?: string; model: string; syste
   if (init.system !== undefined) meta.system = init.system;
   return meta;
 }
+
+/** A reply nobody is writing any more, as `interruptStale` stores it: its text kept, nothing left to resume. */
+export function interrupted<M extends { status: string; resume?: unknown }>(message: M): M {
+  const { resume: _, ...rest } = message;
+  return { ...rest, status: "interrupted" } as M;
+}

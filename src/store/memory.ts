@@ -3,7 +3,7 @@ import type { Calibration } from "../messages/calibration.js";
 import { newId } from "../messages/id.js";
 import { parseConversationJSON } from "../messages/json.js";
 import type { Message } from "../messages/types.js";
-import { adjustUsage, countIn, countTree, newMeta } from "./accounting.js";
+import { adjustUsage, countIn, countTree, newMeta, interrupted } from "./accounting.js";
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "./errors.js";
 import { createLocalLocks } from "./local-lock.js";
 import { beforeCursor, nextCursor, pageSize, parseCursor } from "./paging.js";
@@ -195,7 +195,7 @@ export function createMemoryStore(): ConversationStore {
       const record = entry(id).byId.get(messageId);
       const message = record?.message;
       if (message?.role === "assistant" && message.status === "streaming" && !locks.held(id)) {
-        record!.message = { ...message, status: "interrupted" };
+        record!.message = interrupted(message);
         touch(entry(id), "update");
       }
       return record && clone(record.message);

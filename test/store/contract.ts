@@ -501,18 +501,20 @@ function lockContract(host: ContractHost): void {
   define("interruptStale: a streaming reply nobody writes becomes interrupted, text kept; anything else is left alone", async () => {
     const [a, b] = await pair();
     const { id } = await a.create({ model: "m" });
-    const [question, stale, done] = linked<Message>(userMessage("q"), assistantMessage("half a rep", { status: "streaming" }), assistantMessage("whole", { usage: usage(3, 1, 0.01) })) as [
+    const resume = { url: "https://relay.example/generations/g1", lastEventId: "7" };
+    const [question, stale, done] = linked<Message>(userMessage("q"), assistantMessage("half a rep", { status: "streaming", resume }), assistantMessage("whole", { usage: usage(3, 1, 0.01) })) as [
       UserMessage,
       AssistantMessage,
       AssistantMessage,
     ];
     for (const m of [question, stale, done]) await a.appendMessage(id, m);
-    equal(await b.interruptStale(id, stale.id), { ...stale, status: "interrupted" }, "the stale reply, as stored now");
-    equal(await b.interruptStale(id, stale.id), { ...stale, status: "interrupted" }, "a second call changes nothing");
+    const { resume: _, ...settled } = { ...stale, status: "interrupted" as const };
+    equal(await b.interruptStale(id, stale.id), settled, "the stale reply, as stored now: nothing left to resume");
+    equal(await b.interruptStale(id, stale.id), settled, "a second call changes nothing");
     equal(await b.interruptStale(id, done.id), done, "a complete reply is left alone");
     equal(await b.interruptStale(id, question.id), question, "a user message is left alone");
     equal(await b.interruptStale(id, "not-stored"), undefined, "a message not stored");
-    equal((await a.loadMessages(id)).messages, [question, { ...stale, status: "interrupted" }, done], "stored");
+    equal((await a.loadMessages(id)).messages, [question, settled, done], "stored");
     await rejects(b.interruptStale("no-such-conversation", stale.id), errors.ConversationNotFoundError, "unknown conversation");
   });
 

@@ -2,7 +2,7 @@ import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import { newId } from "../../messages/id.js";
 import { parseConversationJSON } from "../../messages/json.js";
 import type { Message } from "../../messages/types.js";
-import { adjustUsage, countIn, countTree, newMeta } from "../accounting.js";
+import { adjustUsage, countIn, countTree, newMeta, interrupted } from "../accounting.js";
 import { guardStore } from "../guard.js";
 import { beforeCursor, nextCursor, pageSize, parseCursor } from "../paging.js";
 import { hashesOf, restoreImages, type StoredMessage } from "../../messages/stored.js";
@@ -465,7 +465,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
             if (held || leases.holds(id) || running(lock)) return { value: message, skip: true };
             // The message needs no check of its own: the conversation's record, checked, changes with it.
             op.check(lock);
-            const encoded = await encode({ ...message, status: "interrupted" });
+            const encoded = await encode(interrupted(message));
             return { value: encoded.message, freed: await rewrite(op, staging, tree, node, message, encoded) };
           });
         });

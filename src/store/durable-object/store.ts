@@ -2,7 +2,7 @@ import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import { newId } from "../../messages/id.js";
 import { parseConversationJSON } from "../../messages/json.js";
 import type { Message } from "../../messages/types.js";
-import { adjustUsage, countIn, countTree, newMeta } from "../accounting.js";
+import { adjustUsage, countIn, countTree, newMeta, interrupted } from "../accounting.js";
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
 import type { ConversationMeta, ConversationStore, MessagePage } from "../types.js";
 import { sqlStorageError } from "./errors.js";
@@ -338,7 +338,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Loc
           const stored = parseStored(String(old.body));
           if (stored.role !== "assistant" || stored.status !== "streaming" || locks.held(id)) return decode([old])[0];
           // A reply has no images: its encoding needs no hashing, so check and write stay in this one transaction.
-          const message = { ...stored, status: "interrupted" as const };
+          const message = interrupted(stored);
           replaceMessage(found, old, { message, json: JSON.stringify(message), hashes: [], images: new Map() });
           return message;
         }),

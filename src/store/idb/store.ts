@@ -2,7 +2,7 @@ import { exportDocument, importedMeta, spentOnImport } from "../document.js";
 import type { IDBPTransaction } from "idb";
 import { newId } from "../../messages/id.js";
 import type { Message } from "../../messages/types.js";
-import { adjustUsage, countIn, countTree, newMeta } from "../accounting.js";
+import { adjustUsage, countIn, countTree, newMeta, interrupted } from "../accounting.js";
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
 import { createLocalLocks } from "../local-lock.js";
 import { beforeCursor, nextCursor, pageSize, parseCursor } from "../paging.js";
@@ -232,7 +232,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
       if (!found) return undefined;
       let stored = found.message;
       if (interrupt && stored.role === "assistant" && stored.status === "streaming") {
-        stored = { ...stored, status: "interrupted" };
+        stored = interrupted(stored);
         await messages.put(record(id, old.seq, stored));
         await save(tx, conversation);
       }
