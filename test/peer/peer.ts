@@ -1,0 +1,46 @@
+// What every peer case shares: the running llama-server (from global-setup.mjs), a client for it, and the
+// server's own counts: its /apply-template renders the chat template, its /tokenize counts the tokens.
+import { inject } from "vitest";
+import { createClient, type ChatMessage, type Client, type ClientOptions } from "../../src/index.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    peer: { baseURL: string; contextSize: number };
+  }
+}
+
+export const peer = () => inject("peer");
+
+/** llama-server serves one model whatever `model` says; the SDK still needs a name. */
+export const MODEL = "tiny-llama";
+
+/** A client for the server's OpenAI-compatible API, no key (llama-server runs without one). */
+export function peerClient(options: ClientOptions = {}): Client {
+  return createClient({ baseURL: `${peer().baseURL}/v1`, ...options });
+}
+
+/** POST JSON to one of the server's own endpoints and read its JSON answer. */
+export async function serverPost<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${peer().baseURL}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** The prompt the server makes of these messages: its chat template, rendered by itself (without the BOS token, which tokenizing adds). */
+export async function renderPrompt(messages: ChatMessage[]): Promise<string> {
+  return (await serverPost<{ prompt: string }>("/apply-template", { messages })).prompt;
+}
+
+/** Tokens of a text as the server's tokenizer counts them (special tokens written as text are parsed; `bos` adds <|begin_of_text|>). */
+export async function countTokens(text: string, bos = false): Promise<number> {
+  return (await serverPost<{ tokens: unknown[] }>("/tokenize", { content: text, add_special: bos, parse_special: true })).tokens.length;
+}
+
+/** The prompt tokens the server will count for these messages, by its own template and tokenizer. */
+export const serverPromptTokens = async (messages: ChatMessage[]) => countTokens(await renderPrompt(messages), true);
+
+/** The raw HTTP exchange, for comparing what the SDK made of it with what the server sent. */
+export async function rawPost(path: string, body: string, headers: Record<string, string> = { "content-type": "application/json" }) {
+  const response = await fetch(`${peer().baseURL}${path}`, { method: "POST", headers, body });
+  return { status: response.status, text: await response.text() };
+}
