@@ -52,6 +52,9 @@ function readContent(content: ContentInput): Promise<MessageContent> {
   return sync !== undefined ? Promise.resolve(sync) : normalizeContent(content);
 }
 
+/** Not the system message (leading system messages are never dropped). */
+const isMessage = (m: Message | SummaryMessage): m is Message => m.role !== "system";
+
 const isFinished = (reply: Reply) => reply.state === "complete" || reply.state === "interrupted" || reply.state === "error";
 
 /** Messages read to bring the history up to date before a turn: the tail another writer may have changed. */
@@ -105,6 +108,7 @@ export class Conversation {
   #resuming: Reply | undefined;
   readonly #resumed = new Set<string>();
   #summary: { key: string; message: SummaryMessage } | undefined;
+  #system: SummaryMessage | undefined;
   #lastContext: ContextReport | undefined;
   #persist: Persistence | undefined;
   #store: ConversationStore | undefined;
@@ -116,6 +120,8 @@ export class Conversation {
     this.model = options.model;
     this.id = options.id ?? newId();
     this.system = options.system;
+    // One object for the conversation's life: token counts are cached per message object.
+    if (options.system !== undefined) this.#system = { role: "system", content: options.system };
     this.createdAt = Date.now();
     this.#preset = presetFor(options.model);
     const window = options.contextWindow ?? this.#preset?.contextWindow;
@@ -283,9 +289,10 @@ export class Conversation {
     this.#watching?.abort();
   }
 
-  /** What the next request would carry, without sending it. */
+  /** What the next request would carry, without sending it (the system message counted in `tokens`, not listed). */
   fit(): FitResult<Message> {
-    return this.#fitNow(undefined);
+    const fit = this.#fitNow(undefined);
+    return { ...fit, messages: fit.messages.filter(isMessage), dropped: fit.dropped.filter(isMessage) };
   }
 
   /** Make a new conversation in `store`; every message is saved as it happens. */
@@ -678,13 +685,13 @@ export class Conversation {
     return params.max_tokens ?? this.#options.maxOutputTokens ?? Math.min(DEFAULT_MAX_OUTPUT, Math.floor(this.#contextWindow / 4));
   }
 
-  #fitNow(summary: SummaryMessage | undefined, params: ConversationParams = {}, continuing = false): FitResult<Message> {
+  /** What to send, fitted: the system message first (it counts against the window like the rest), then the path. */
+  #fitNow(summary: SummaryMessage | undefined, params: ConversationParams = {}, continuing = false): FitResult<Message | SummaryMessage> {
     const o = this.#options;
     const preset = this.#preset;
-    const messages: readonly Message[] = continuing
-      ? [...this.#messages, { id: "continue", role: "user", content: CONTINUE_PROMPT, createdAt: Date.now() }]
-      : this.#messages;
-    return fitToContext<Message>(messages, {
+    const messages: (Message | SummaryMessage)[] = [...(this.#system ? [this.#system] : []), ...this.#messages];
+    if (continuing) messages.push({ id: "continue", role: "user", content: CONTINUE_PROMPT, createdAt: Date.now() });
+    return fitToContext<Message | SummaryMessage>(messages, {
       contextWindow: this.#contextWindow,
       maxOutputTokens: this.#maxOutput(params),
       ...(o.countTokens && { countTokens: o.countTokens }),
@@ -693,18 +700,18 @@ export class Conversation {
       ...(preset && { image: preset.image, template: preset.template }),
       ...(o.safetyMargin !== undefined && { safetyMargin: o.safetyMargin }),
       scale: { text: this.#calibration.text, image: this.#calibration.image },
-      // The summary is sent as a system message; fitToContext only needs its role and content.
-      ...(summary && { summary: summary as unknown as Message }),
+      ...(summary && { summary }),
     });
   }
 
-  async #fit(params: ConversationParams, continuing = false): Promise<FitResult<Message>> {
+  async #fit(params: ConversationParams, continuing = false): Promise<FitResult<Message | SummaryMessage>> {
     let fit = this.#fitNow(undefined, params, continuing);
     const summarize = this.#options.summarize;
-    if (summarize && fit.dropped.length > 0) {
-      const key = fit.dropped[fit.dropped.length - 1]!.id;
+    const dropped = fit.dropped.filter(isMessage);
+    if (summarize && dropped.length > 0) {
+      const key = dropped[dropped.length - 1]!.id;
       if (this.#summary?.key !== key) {
-        const text = await summarize(fit.dropped);
+        const text = await summarize(dropped);
         this.#summary = { key, message: { role: "system", content: `Summary of the earlier conversation: ${text}` } };
       }
       fit = this.#fitNow(this.#summary.message, params, continuing);
@@ -743,7 +750,7 @@ export class Conversation {
       // The user's message is in the store before the request goes out; if it cannot be saved, nothing is sent.
       await this.#persist?.flush();
       for (;;) {
-        let fit: FitResult<Message> | undefined;
+        let fit: FitResult<Message | SummaryMessage> | undefined;
         if (resume) stream = this.#client.chat.completions.resume(resume.url, { ...requestOptions, lastEventId: resume.lastEventId });
         else {
           fit = await this.#fit(params, continueAt !== undefined);
@@ -760,7 +767,7 @@ export class Conversation {
             {
               ...params,
               model: this.model,
-              messages: toAPIMessages(this.system, fit.messages as readonly (Message | SummaryMessage)[]),
+              messages: toAPIMessages(fit.messages),
               max_tokens: maxOutput,
               stream: true,
               stream_options: { include_usage: true, ...params.stream_options },

@@ -2,10 +2,10 @@ import type { ChatMessage, ContentPart } from "../client/types.js";
 import { imageURL } from "../images/data-url.js";
 import type { Message, MessageContent } from "../messages/types.js";
 
-/** Conversation messages → the API's. Image bytes become data: URLs only here. */
-export function toAPIMessages(system: string | undefined, messages: readonly (Message | SummaryMessage)[]): ChatMessage[] {
+/** Conversation messages (the system message and a summary among them) → the API's. Image bytes become data: URLs only here. */
+export function toAPIMessages(messages: readonly (Message | SummaryMessage)[]): ChatMessage[] {
   const out: ChatMessage[] = [];
-  let systemText = system ?? "";
+  let systemText = "";
   for (const m of messages) {
     // A summary joins the system message: Llama's template expects at most one, first.
     if (m.role === "system") systemText = systemText ? `${systemText}\n\n${m.content}` : m.content;
@@ -20,7 +20,7 @@ export function toAPIMessages(system: string | undefined, messages: readonly (Me
   return out;
 }
 
-/** The summary of dropped turns, as fitToContext places it. */
+/** The system message, or the summary of dropped turns (as fitToContext places it): sent as system text. */
 export interface SummaryMessage {
   role: "system";
   content: string;

@@ -367,6 +367,23 @@ describe("images", () => {
   });
 });
 
+describe("the system message counts against the window", () => {
+  it("fit() counts it (without listing it), and a long one leaves less room for the history", async () => {
+    upstream.handle(streamReply(["ok"]));
+    const system = "Answer about river shipping: schedules, fares, luggage and harbours. ".repeat(60);
+    const plain = conversation({ contextWindow: 2048, maxOutputTokens: 48 });
+    const instructed = conversation({ contextWindow: 2048, maxOutputTokens: 48, system });
+    for (const chat of [plain, instructed]) for (let i = 0; i < 6; i++) await chat.send(`question ${i}: ${"words ".repeat(250)}`).done;
+    const [a, b] = [plain.fit(), instructed.fit()];
+    expect(b.messages.every((m) => m.role !== ("system" as string))).toBe(true);
+    expect(b.tokens).toBeLessThanOrEqual(b.budget);
+    expect(b.droppedTurns).toBeGreaterThan(a.droppedTurns); // the system text took the room of older turns
+    const sent = upstream.requests.at(-1)!.body.messages;
+    expect(sent[0]).toEqual({ role: "system", content: system });
+    expect(sent.filter((m: { role: string }) => m.role === "system")).toHaveLength(1);
+  });
+});
+
 describe("fitting and calibration against a server that counts with the real Llama 3 tokenizer", () => {
   it("trims old turns to the window and reports what it left out", async () => {
     upstream.handle(llamaServer());

@@ -1,6 +1,6 @@
 // Conversations against llama-server's real context window (-c 2048): an overflow the SDK did not foresee is
 // trimmed and sent again without the user seeing it; a long conversation in the right window is never refused,
-// with the default estimate or exact Llama 3 counts. Two known issues are marked `it.fails`.
+// with the default estimate or exact Llama 3 counts. A known issue is marked `it.fails`.
 import { beforeAll, describe, expect, it } from "vitest";
 import { type AssistantMessage, Conversation, type ConversationOptions, createMemoryStore } from "../../src/index.ts";
 import { countTokensLlama3 } from "../../src/tokens/llama3.ts";
@@ -113,12 +113,10 @@ describe("a long Conversation in the server's window, exact Llama 3 counts (edge
 });
 
 describe("a Conversation with a long system prompt, in the server's window", () => {
-  // Known issue: `Conversation` fits only its messages to the window; its `system` text, sent with every request,
-  // is not counted. Calibration absorbs a short one, but one of 1,212 tokens (here) exceeds what it may learn
-  // (its factor stops at 1.5): from the third turn every request is 2,163–2,438 tokens, llama.cpp refuses it,
-  // the trim-and-retry sends the very same prompt again, and the user gets ContextLengthError. Expected to fail
-  // until the system prompt is part of the fit; then drop `.fails`.
-  it.fails("known issue: is counted, so no request overflows and no error reaches the user", async () => {
+  // Once a bug: `Conversation` fitted only its messages to the window, and its `system` text (1,212 tokens here)
+  // was sent on top: from the third turn every request was 2,163–2,438 tokens, llama.cpp refused it, and the
+  // trim-and-retry sent the very same prompt again. The system message is part of the fit now.
+  it("is counted, so no request overflows and no error reaches the user", async () => {
     const system =
       "You are the support assistant of a river shipping company. " +
       "Answer questions about schedules, fares, luggage and harbours politely and precisely. ".repeat(80);
