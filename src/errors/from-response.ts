@@ -18,7 +18,7 @@ import {
 /** Build the typed error for a status and a body (already parsed, or text). */
 export function createAPIError(status: number | undefined, body: unknown, headers: Headers | undefined): APIError {
   const serverMessage = messageOf(body);
-  const init: APIErrorInit = { status, headers, body, serverMessage, retryable: isRetryable(status, headers) };
+  const init: APIErrorInit = { status, headers, body, serverMessage, retryable: isRetryable(status, headers, serverMessage) };
   const context = parseContextLength(serverMessage ?? "", body);
   if (context) return new ContextLengthError(init, context);
   const Class = status === undefined ? APIError : (BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError));
@@ -36,13 +36,20 @@ const BY_STATUS: Record<number, typeof APIError | undefined> = {
   429: RateLimitError,
 };
 
-function isRetryable(status: number | undefined, headers: Headers | undefined): boolean {
+/**
+ * A 5xx is retried unless the server says it is for good: `x-should-retry: false`, 501, or words that name the
+ * request itself as unsupported (llama.cpp answers an image sent to a text-only model with a 500 "image input is
+ * not supported"): another try gives the same answer a second later.
+ */
+function isRetryable(status: number | undefined, headers: Headers | undefined, message = ""): boolean {
   const hint = headers?.get("x-should-retry");
   if (hint === "true") return true;
   if (hint === "false") return false;
-  if (status === undefined) return false;
+  if (status === undefined || status === 501 || (status >= 500 && PERMANENT.test(message))) return false;
   return status === 408 || status === 409 || status === 429 || status >= 500;
 }
+
+const PERMANENT = /\b(?:not supported|unsupported|not implemented)\b/i;
 
 const MAX_MESSAGE = 2000;
 

@@ -32,6 +32,9 @@ describe("status → error class", () => {
     [500, "InternalServerError", { error: { message: "boom" } }, true],
     [502, "InternalServerError", "<html>bad gateway</html>", true],
     [503, "InternalServerError", { detail: "Model is loading" }, true],
+    // What a server says is for good is not retried: llama.cpp's answer to an image sent to a text-only model, a 501.
+    [500, "InternalServerError", { error: { code: 500, message: "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj", type: "server_error" } }, false],
+    [501, "InternalServerError", { error: { message: "Not Implemented" } }, false],
   ];
   for (const [status, name, body, retryable] of table) {
     it(`${status} → ${name}`, async () => {
