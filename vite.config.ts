@@ -10,6 +10,7 @@ export const entries = {
   "store/idb/index": "src/store/idb/index.ts",
   "store/durable-object/index": "src/store/durable-object/index.ts",
   "store/deno-kv/index": "src/store/deno-kv/index.ts",
+  "relay/index": "src/relay/index.ts",
   "tokens/llama3": "src/tokens/llama3.ts",
 };
 

@@ -3,7 +3,7 @@ import type { Miniflare } from "miniflare";
 import type { Env } from "./platform.ts";
 
 /** The Worker's vars and secret (its Env less the bindings); any left out come from wrangler.jsonc (no token: simulated). */
-export type WorkerEnv = Omit<Env, "RATE_LIMITER" | "SIMULATOR">;
+export type WorkerEnv = Omit<Env, "RATE_LIMITER" | "SIMULATOR" | "GENERATIONS">;
 
 export interface StartWorkerOptions {
   /** Default 8787; 0 picks a free port. */

@@ -51,6 +51,8 @@ export function bundleWorker() {
       root: here,
       logLevel: "warn",
       plugins: [forbidNode],
+      // edgechat's relay from source, under the name the package exports it by (tsconfig.json has the same path).
+      resolve: { alias: { "edgechat/relay": join(here, "../../src/relay/index.ts") } },
       build: {
         write: false,
         target: "es2022",

@@ -43,4 +43,6 @@ export interface Env {
   SIMULATED_TOKENS_PER_SECOND?: string | number;
   RATE_LIMITER: DurableObjectNamespace;
   SIMULATOR: DurableObjectNamespace;
+  /** edgechat/relay's objects, one per streamed generation (proxy/generations.ts). */
+  GENERATIONS: DurableObjectNamespace;
 }

@@ -16,6 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   tokens: [],
   images: ["client", "errors", "messages", "models"],
   store: ["errors", "messages"],
+  relay: ["sse"],
   conversation: ["client", "errors", "images", "messages", "models", "store", "tokens"],
 };
 

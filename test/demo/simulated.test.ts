@@ -6,13 +6,16 @@ import {
   type ChatCompletionChunk,
   type ChatMessage,
   type Client,
+  CONTINUE_PROMPT,
   ContextLengthError,
+  Conversation,
   createClient,
   InternalServerError,
   RateLimitError,
   UnprocessableEntityError,
   UserAbortError,
 } from "../../src/index.ts";
+import { CONTINUE_PROMPT as SIMULATOR_CONTINUE_PROMPT, LOST_PLACE } from "../../demo/worker/simulated/continue.ts";
 import { parseSSE } from "../../src/sse/index.ts";
 import { type Fixture, fixtures } from "./fixtures/images.ts";
 import { dataURL, encodePng } from "./helpers/png.ts";
@@ -297,5 +300,64 @@ describe("errors on command, in DeepInfra's shapes, typed by the SDK", () => {
   it("/help lists every command", async () => {
     const content = (await client.chat.completions.create({ model: M90, messages: [user("/help")] })).choices[0]!.message.content!;
     for (const usage of ["`/help`", "`/ratelimit [n]`", "`/context`", "`/error [vllm]`", "`/slow`", "`/xss`"]) expect(content).toContain(usage);
+  });
+});
+
+describe("continue(): the simulator carries the reply on instead of starting over", () => {
+  const question = user("Tell me about this request, please.");
+  /** A streamed reply's text and its number of deltas, read through the relay. */
+  const streamed = async (messages: ChatMessage[], max_tokens?: number) => {
+    const final = await client.chat.completions.create({ model: M90, messages, stream: true, ...(max_tokens && { max_tokens }) }).finalCompletion();
+    return { text: final.choices[0]!.message.content!, usage: final.usage!, finish: final.choices[0]!.finish_reason };
+  };
+
+  it("recognises the SDK's own CONTINUE_PROMPT", () => {
+    expect(SIMULATOR_CONTINUE_PROMPT).toBe(CONTINUE_PROMPT);
+  });
+
+  it("sends the rest after the partial text (cut inside a word): partial + rest is the whole reply, usage counts the rest", async () => {
+    const whole = await streamed([question]);
+    for (const cut of [1, 37, 120, whole.text.length - 3]) {
+      const partial = whole.text.slice(0, cut);
+      const rest = await streamed([question, { role: "assistant", content: partial }, user(CONTINUE_PROMPT)]);
+      expect(partial + rest.text, `cut at ${cut}`).toBe(whole.text);
+      expect(rest.finish).toBe("stop");
+      expect(rest.usage.completion_tokens).toBeLessThanOrEqual(whole.usage.completion_tokens - (cut > 20 ? 5 : 0));
+      expect(rest.usage.prompt_tokens).toBe(estimate([question.content as string, partial, CONTINUE_PROMPT]));
+    }
+  });
+
+  it("carries a stopped /slow reply on at the usual pace (the slowness is there to leave time for Stop)", async () => {
+    const started = Date.now();
+    const slow = user("/slow");
+    const whole = await streamed([slow, { role: "assistant", content: "" }, user(CONTINUE_PROMPT)]);
+    expect(whole.text).toContain("That was all 60 lines.");
+    const partial = whole.text.slice(0, whole.text.indexOf("Line 2 of 60"));
+    const rest = await streamed([slow, { role: "assistant", content: partial }, user(CONTINUE_PROMPT)]);
+    expect(partial + rest.text).toBe(whole.text);
+    expect(Date.now() - started).toBeLessThan(10_000); // at 10 tokens/s the 60 lines take minutes
+  });
+
+  it("says so when the text so far is not the start of its reply, rather than guess", async () => {
+    const rest = await streamed([question, { role: "assistant", content: "Something it never said" }, user(CONTINUE_PROMPT)]);
+    expect(rest.text).toBe(LOST_PLACE);
+  });
+
+  it("Conversation: a reply stopped mid-way, then continue(), ends as the whole reply, not a restart", async () => {
+    const whole = await streamed([user("Hello there")], 1000);
+    const chat = new Conversation({ client, model: M90, params: { max_tokens: 1000 } });
+    const reply = chat.send("Hello there");
+    let deltas = 0;
+    await (async () => {
+      for await (const _ of reply) if (++deltas === 4) chat.abort();
+    })().catch(() => undefined);
+    await reply.done.catch(() => undefined);
+    const stopped = chat.messages.at(-1);
+    expect(stopped).toMatchObject({ role: "assistant", status: "interrupted" });
+    const partial = stopped!.content as string;
+    expect(whole.text.startsWith(partial) && partial.length < whole.text.length).toBe(true);
+    const continued = chat.continue();
+    for await (const _ of continued) {}
+    expect(await continued.done).toMatchObject({ status: "complete", content: whole.text });
   });
 });

@@ -260,7 +260,7 @@ describe("forwarding", () => {
     expect(forwarded?.body).toEqual(params);
   });
 
-  it("streams upstream's SSE through unbuffered and unchanged (lockstep: event 2 is held until the test has read event 1)", async () => {
+  it("streams upstream's SSE through the relay unbuffered, each event with its id and its payload unchanged (lockstep: event 2 is held until the test has read event 1)", async () => {
     const events = replyEvents(["Hel", "lo", " world"]);
     const released = gate();
     upstream.handle(async (_req, res) => {
@@ -280,6 +280,7 @@ describe("forwarding", () => {
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     expect(response.headers.get("x-request-id")).toBe("req-123");
     expect(response.headers.get("access-control-allow-origin")).toBe(PAGE);
+    expect(response.headers.get("edgechat-resume")).toMatch(/^\/v1\/openai\/generations\/[A-Za-z0-9_-]{22}$/);
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     let text = "";
@@ -290,7 +291,7 @@ describe("forwarding", () => {
       if (text.includes('"Hel"')) released.open();
     }
     expect(text).not.toContain("TIMEOUT");
-    expect(text).toBe(events.join(""));
+    expect(text).toBe(events.map((e, i) => `id: ${i + 1}\n${e}`).join(""));
     expect(text).not.toContain(TOKEN);
     expect(upstream.requests[0]?.headers.accept).toBe("text/event-stream");
     expect(upstream.requests[0]?.body.stream).toBe(true);
@@ -319,6 +320,128 @@ describe("forwarding", () => {
     expect(echoed.response.status).toBe(401);
     expect(echoed.body).toEqual({ error: { message: "Invalid token: [redacted]" } });
     expect(echoed.response.headers.get("set-cookie")).toBeNull();
+  });
+});
+
+describe("resumable replies (edgechat/relay)", () => {
+  /** A streamed chat request as a page sends it, from one client. */
+  const stream = (ip: string, origin = PAGE) =>
+    fetch(`${worker.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin, "cf-connecting-ip": ip },
+      body: chatBody({ stream: true }),
+    });
+  const generation = (url: string, ip: string, init: RequestInit = {}, origin = PAGE) =>
+    fetch(new URL(url, worker.url), { ...init, headers: { origin, "cf-connecting-ip": ip, ...(init.headers as Record<string, string>) } });
+
+  it("lets a page read Edgechat-Resume, and allows GET and DELETE with Last-Event-ID on a generation", async () => {
+    const preflight = await call("/v1/openai/generations/AAAAAAAAAAAAAAAAAAAAAA", {
+      method: "OPTIONS",
+      headers: { origin: PAGE, "access-control-request-method": "DELETE", "access-control-request-headers": "last-event-id" },
+    });
+    expect(preflight.response.status).toBe(204);
+    expect(preflight.response.headers.get("access-control-allow-methods")).toBe("GET, POST, DELETE, OPTIONS");
+    expect(preflight.response.headers.get("access-control-allow-headers")?.split(", ")).toContain("last-event-id");
+    upstream.handle(streamReply(["Bon", "jour"]));
+    const response = await stream(nextIP());
+    expect(response.headers.get("access-control-expose-headers")).toContain("edgechat-resume");
+    await response.text();
+    const wrong = await call("/v1/openai/generations/AAAAAAAAAAAAAAAAAAAAAA", { method: "POST", headers: { origin: PAGE } });
+    expectOpenAIError(wrong, 405, "method_not_allowed");
+    expect(wrong.response.headers.get("allow")).toBe("GET, DELETE, OPTIONS");
+  });
+
+  it("a reader that drops resumes the same reply with Last-Event-ID, from one upstream request; another client (or page) gets a 404", async () => {
+    const events = replyEvents(["One ", "reply, ", "resumed."]);
+    const released = gate();
+    upstream.handle(async (_req, res) => {
+      startSSE(res);
+      res.write(events.slice(0, 3).join(""));
+      await released.opened;
+      for (const event of events.slice(3)) res.write(event);
+      res.end();
+    });
+    const ip = nextIP();
+    const controller = new AbortController();
+    const first = await fetch(`${worker.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: PAGE, "cf-connecting-ip": ip },
+      body: chatBody({ stream: true }),
+      signal: controller.signal,
+    });
+    const url = first.headers.get("edgechat-resume")!;
+    const reader = first.body!.getReader();
+    let seen = "";
+    while (!seen.includes("id: 3\n")) seen += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    released.open();
+
+    const foreign = await generation(url, "203.0.113.200");
+    expect(foreign.status).toBe(404);
+    expect(await foreign.json()).toEqual({ error: { message: expect.any(String), type: "invalid_request_error", code: "generation_not_found" } });
+    expect((await generation(url, ip, {}, "https://other-page.example")).status).toBe(404);
+
+    // A same-origin GET carries no Origin (browsers send it on cross-origin requests and non-GET ones only): the
+    // page is then known by its Referer. Neither: not that page.
+    const sameOrigin = await fetch(new URL(url, worker.url), { headers: { "cf-connecting-ip": ip, referer: `${PAGE}/chat/42`, "last-event-id": "5" } });
+    expect(sameOrigin.status).toBe(200);
+    await sameOrigin.text();
+    expect((await fetch(new URL(url, worker.url), { headers: { "cf-connecting-ip": ip } })).status).toBe(404);
+
+    const again = await generation(url, ip, { headers: { "last-event-id": "3" } });
+    expect(again.status).toBe(200);
+    expect(again.headers.get("access-control-allow-origin")).toBe(PAGE);
+    expect(again.headers.get("edgechat-resume")).toBe(url);
+    const rest = await again.text();
+    expect(rest).toBe(events.slice(3).map((e, i) => `id: ${i + 4}\n${e}`).join(""));
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("DELETE cancels the generation upstream: DeepInfra sees its connection close, the reader ends with finish_reason cancelled", async () => {
+    upstream.handle(async (req, res) => {
+      startSSE(res);
+      for (let i = 0; !res.closed && i < 500; i++) {
+        res.write(sse({ ...JSON.parse(replyEvents([`w${i} `])[1]!.slice(6)) }));
+        await wait(10);
+      }
+      res.end();
+      void req;
+    });
+    const ip = nextIP();
+    const response = await stream(ip);
+    const url = response.headers.get("edgechat-resume")!;
+    const reader = response.body!.getReader();
+    let text = "";
+    while (!text.includes("w3 ")) text += new TextDecoder().decode((await reader.read()).value);
+    const cancelled = await generation(url, ip, { method: "DELETE" });
+    expect(cancelled.status).toBe(204);
+    expect(cancelled.headers.get("access-control-allow-origin")).toBe(PAGE);
+    await upstream.requests[0]!.closed;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toMatch(/"finish_reason":"cancelled"\}\],"edgechat_reason":"cancelled"\}\n\nid: \d+\ndata: \[DONE\]\n\n$/);
+    expect(text).not.toContain(TOKEN);
+  });
+
+  it("passes a streamed request's refusal (429 and its Retry-After) through as it came, without Edgechat-Resume", async () => {
+    upstream.handle(json(429, { detail: "Rate limited" }, { "retry-after": "2" }));
+    const response = await stream(nextIP());
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("2");
+    expect(response.headers.get("edgechat-resume")).toBeNull();
+    expect(await response.json()).toEqual({ detail: "Rate limited" });
+  });
+
+  it("works with the SDK pointed at the proxy", async () => {
+    upstream.handle(streamReply(["Through ", "the relay"]));
+    const client = createClient({ baseURL: worker.baseURL, headers: { "cf-connecting-ip": nextIP() } });
+    const result = client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Hi" }], stream: true });
+    const final = await result.finalCompletion();
+    expect(final.choices[0]!.message.content).toBe("Through the relay");
+    expect(upstream.requests).toHaveLength(1);
   });
 });
 

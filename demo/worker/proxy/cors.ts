@@ -1,8 +1,12 @@
 import { errorResponse } from "./errors.js";
 
-/** Response headers a page may read besides the CORS-safelisted ones: the SDK honours Retry-After on 429. */
-const EXPOSED = "retry-after, retry-after-ms, x-request-id, x-should-retry";
-const METHODS = "GET, POST, OPTIONS";
+/**
+ * Response headers a page may read besides the CORS-safelisted ones: the SDK honours Retry-After on 429, and
+ * resumes a streamed reply at the URL Edgechat-Resume names.
+ */
+const EXPOSED = "retry-after, retry-after-ms, x-request-id, x-should-retry, edgechat-resume";
+/** DELETE cancels a generation; GET reads one (and /info). */
+const METHODS = "GET, POST, DELETE, OPTIONS";
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
 
 /**
@@ -30,14 +34,17 @@ export function withCors(response: Response, origin: string | null): Response {
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
-/** Answer a preflight from an allowed origin: POST/GET with the headers it asks for (none of them is forwarded). */
+/**
+ * Answer a preflight from an allowed origin: the methods above with the headers it asks for (none of them is
+ * forwarded), Last-Event-ID always among them (a resume sends it).
+ */
 export function preflight(request: Request, origin: string | null): Response {
   const headers = new Headers({ "access-control-allow-methods": METHODS, "access-control-max-age": "600", vary: "Origin, Access-Control-Request-Headers" });
   const asked = (request.headers.get("access-control-request-headers") ?? "")
     .split(",")
     .map((h) => h.trim().toLowerCase())
     .filter((h) => TOKEN.test(h));
-  headers.set("access-control-allow-headers", [...new Set(["content-type", "accept", ...asked])].join(", "));
+  headers.set("access-control-allow-headers", [...new Set(["content-type", "accept", "last-event-id", ...asked])].join(", "));
   if (origin !== null) headers.set("access-control-allow-origin", origin);
   return new Response(null, { status: 204, headers });
 }

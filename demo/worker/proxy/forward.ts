@@ -9,9 +9,9 @@ const MAX_ERROR_BODY = 64 * 1024;
  * POST the checked body to DeepInfra with the Worker's token. Only what the proxy builds is sent: no header
  * of the browser's (its Authorization, cookies, Origin, Referer) goes upstream. A 2xx body is returned
  * as the same stream, unbuffered and unchanged (SSE stays SSE); an error body is small and read, so that
- * the token can be cut out of it should upstream ever echo it.
+ * the token can be cut out of it should upstream ever echo it. `signal` (the relay's) aborts the request.
  */
-export async function forward(upstreamURL: string, token: string, body: Record<string, unknown>): Promise<Response> {
+export async function forward(upstreamURL: string, token: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
   const headers = new Headers({
     authorization: `Bearer ${token}`,
     "content-type": "application/json",
@@ -19,7 +19,7 @@ export async function forward(upstreamURL: string, token: string, body: Record<s
   });
   let upstream: Response;
   try {
-    upstream = await fetch(`${upstreamURL}/chat/completions`, { method: "POST", headers, body: JSON.stringify(body) });
+    upstream = await fetch(`${upstreamURL}/chat/completions`, { method: "POST", headers, body: JSON.stringify(body), ...(signal && { signal }) });
   } catch {
     return errorResponse(502, "server_error", "upstream_unreachable", "The proxy could not reach the model server");
   }

@@ -2,6 +2,7 @@ import type { Config } from "../proxy/config.js";
 import { json } from "../proxy/errors.js";
 import type { DurableObjectNamespace } from "../platform.js";
 import { parseCommand } from "./commands.js";
+import { continuation, LOST_PLACE, piecesAfter } from "./continue.js";
 import { gatherFacts } from "./facts.js";
 import { type PacedEvent, pacedStream, sleep } from "./pace.js";
 import { describeRequest, errorPrelude, helpText, slowText, xssText } from "./reply.js";
@@ -24,22 +25,29 @@ export interface SimulateContext {
   state: DurableObjectNamespace;
 }
 
-/** Answer a checked chat request as DeepInfra would, with a reply built from facts about the request. */
+/**
+ * Answer a checked chat request as DeepInfra would, with a reply built from facts about the request. A continue
+ * request gets the rest of the reply to the history before it (continue.ts).
+ */
 export async function simulate(body: Record<string, unknown>, { rawBody, maxTokensDefaulted, config, state }: SimulateContext): Promise<Response> {
   const read = readRequest(body, maxTokensDefaulted);
   if (!read.ok) return json(422, { detail: read.detail });
   const request = read.request;
-  const facts = await gatherFacts(request);
+  const continued = continuation(request);
+  // The reply describes the request it answers (the original one, when continuing); usage counts what was sent.
+  const sent = await gatherFacts(request);
+  const facts = continued ? await gatherFacts(continued.original) : sent;
   const command = parseCommand(facts.lastUser?.text ?? "");
 
-  if (command?.name === "/ratelimit") {
+  // A continuation carries on a reply that already went through.
+  if (command?.name === "/ratelimit" && !continued) {
     const failures = Math.min(10, Math.max(1, Number.parseInt(command.args[0] ?? "1", 10) || 1));
     if ((await countAttempt(state, rawBody)) <= failures) {
       return json(429, { detail: "Rate limited" }, { "retry-after": String(RETRY_AFTER_SECONDS) });
     }
   }
   // DeepInfra's context overflow (HTTP 500, recognised by its message). /context adds a full window to the estimate.
-  const requested = facts.promptTokens + (command?.name === "/context" ? facts.contextWindow : 0);
+  const requested = sent.promptTokens + (command?.name === "/context" && !continued ? facts.contextWindow : 0);
   if (requested > facts.contextWindow) {
     return json(500, { error: { message: `Requested input length ${requested} exceeds maximum input length ${facts.contextWindow}` } });
   }
@@ -54,7 +62,8 @@ export async function simulate(body: Record<string, unknown>, { rawBody, maxToke
       break;
     case "/slow":
       text = slowText();
-      pace = Math.min(pace, SLOW_TOKENS_PER_SECOND);
+      // Slow so that there is time to press Stop; carrying on after a Stop (continue) goes at the usual pace.
+      if (!continued) pace = Math.min(pace, SLOW_TOKENS_PER_SECOND);
       break;
     case "/xss":
       text = xssText();
@@ -74,10 +83,10 @@ export async function simulate(body: Record<string, unknown>, { rawBody, maxToke
       text = describeRequest(facts, command && !command.known ? command.name : undefined);
   }
 
-  const all = toTokens(text);
+  const all = continued ? (piecesAfter(toTokens(text), continued.partial) ?? toTokens(LOST_PLACE)) : toTokens(text);
   const pieces = all.slice(0, request.maxTokens);
   const finishReason = pieces.length < all.length ? "length" : "stop";
-  const u = usage(request.model, facts.promptTokens, pieces.length);
+  const u = usage(request.model, sent.promptTokens, pieces.length);
 
   if (!request.stream) {
     await sleep(Math.min(MAX_NON_STREAMING_WAIT_MS, (pieces.length / pace) * 1000));
