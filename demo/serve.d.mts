@@ -28,3 +28,7 @@ export interface RunningDemo {
 
 export function startDemo(options?: StartDemoOptions): Promise<RunningDemo>;
 export function freePort(preferred: number, host?: string): Promise<number>;
+/** Where the Deno chat looks for the Worker when given no --base-url. */
+export const DEFAULT_API: string;
+/** The command that starts the Deno terminal chat against the Worker at `baseURL` (demo/README.md's, for the default). */
+export function denoCommand(baseURL: string): string;

@@ -10,6 +10,18 @@ import { envFromProcess, startWorker } from "./worker/dev.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const HOST = "127.0.0.1";
+/** Where the Deno chat looks for the Worker when given no --base-url (DEMO_WORKER in deno/options.ts). */
+export const DEFAULT_API = "http://127.0.0.1:8787/v1/openai";
+
+/**
+ * The command that starts the Deno terminal chat against the Worker at `baseURL`. For the default port it is the
+ * command demo/README.md shows, word for word; on another port it names that port and passes --base-url.
+ */
+export function denoCommand(baseURL) {
+  const { host } = new URL(baseURL);
+  const base = baseURL === DEFAULT_API ? "" : ` --base-url ${baseURL}`;
+  return `npx deno run --allow-net=${host} --allow-read=.edgechat --allow-write=.edgechat --allow-env demo/deno/chat.ts${base}`;
+}
 
 /** `preferred` if it is free on `host` (0: any free port), else a free one. */
 export async function freePort(preferred, host = HOST) {
@@ -83,7 +95,7 @@ async function main() {
   Open      ${bold(demo.url)}
   Model     ${simulated ? "simulated (no DEEPINFRA_TOKEN: replies are computed, not generated; type /help in the chat)" : "DeepInfra (DEEPINFRA_TOKEN is set; the Worker holds it, the page never sees it)"}
   API       ${demo.worker.baseURL}  (the Worker; the page reaches it through ${demo.url}v1/openai)
-  Deno CLI  npx deno run --allow-net=127.0.0.1 --allow-read=.edgechat --allow-write=.edgechat --allow-env demo/deno/chat.ts --base-url ${demo.worker.baseURL}
+  Deno CLI  ${denoCommand(demo.worker.baseURL)}
 
   Ctrl-C to stop.
 `);

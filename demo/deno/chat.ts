@@ -7,7 +7,8 @@ import { createDenoKvStore } from "../../src/store/deno-kv/index.ts";
 import { describeError, describeStoredError, type ErrorText, retryText } from "../src/errors-text.ts";
 import { formatBytes, formatCost, formatInt, modelLabel, plural, relativeTime } from "../src/format.ts";
 import { DEFAULT_MODEL, type Options, parseOptions, USAGE } from "./options.ts";
-import { bold, cyan, dim, interactive, line, lines, red, write, yellow } from "./terminal.ts";
+import { createTerminalMarkdown, terminalMarkdown } from "./markdown.ts";
+import { bold, cyan, dim, interactive, line, lines, markdownStyles, red, write, yellow } from "./terminal.ts";
 
 /** What the demo Worker says about itself (`GET /info`); other servers have no such route. */
 interface ServerInfo {
@@ -134,15 +135,19 @@ async function main(): Promise<void> {
       return;
     }
     write(cyan("model › "));
+    // The reply's markdown, styled for the terminal as it streams (plain text without colour).
+    const markdown = createTerminalMarkdown(markdownStyles);
     try {
-      for await (const delta of reply) write(delta);
+      for await (const delta of reply) write(markdown.push(delta));
+      write(markdown.end());
       const final = await reply.done;
       line();
       printUsage(conversation, final);
     } catch (error) {
+      write(markdown.end());
       line();
       if (error instanceof UserAbortError) line(yellow("[stopped — :continue carries on, :retry asks again]"));
-      else printError(describeError(error));
+      else printError(describeError(error, { droppedTurns: conversation.lastContext?.droppedTurns }));
     }
   };
 
@@ -227,7 +232,7 @@ function printMessage(message: Message): void {
     line(`${bold("you › ")}${text}`);
     return;
   }
-  line(`${cyan("model › ")}${message.content}`);
+  line(`${cyan("model › ")}${terminalMarkdown(message.content, markdownStyles)}`);
   const status = statusOf(message);
   if (status) line(status.tone === "error" ? red(`[${status.title}]`) : yellow(`[${status.title}]`));
 }

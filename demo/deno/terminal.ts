@@ -1,5 +1,7 @@
 // Writing to the terminal (colour only on a TTY without NO_COLOR) and reading stdin line by line.
 
+import { ANSI, PLAIN, type TerminalStyles } from "./markdown.ts";
+
 const encoder = new TextEncoder();
 
 function colourAllowed(): boolean {
@@ -11,6 +13,8 @@ function colourAllowed(): boolean {
 }
 
 const colour = colourAllowed();
+/** How replies' markdown is shown: ANSI styles, or plain text without the markers. */
+export const markdownStyles: TerminalStyles = colour ? ANSI : PLAIN;
 const style = (open: number, close: number) => (text: string) => (colour ? `\x1b[${open}m${text}\x1b[${close}m` : text);
 export const dim = style(2, 22);
 export const bold = style(1, 22);

@@ -3,6 +3,7 @@
 // while another is on screen. An open Conversation follows what other tabs do to it (their turns, their streaming
 // text, their version switches); this page only renders it, and drops a conversation another tab deletes.
 // A conversation is a tree: Edit and Regenerate add a version of a message, and the page shows the active path.
+// The URL's hash names the open conversation: links, Back and Forward switch conversations.
 import {
   type ContentInput,
   Conversation,
@@ -20,10 +21,14 @@ import { renderBanner } from "./banner.ts";
 import { createChatView } from "./chat-view.ts";
 import { createComposer } from "./composer.ts";
 import { byId, h } from "./dom.ts";
+import { createDrawer } from "./drawer.ts";
 import { modelLabel } from "./format.ts";
+import { plainText } from "./markdown/plain.ts";
 import { createMeter } from "./meter.ts";
+import { type Draft, EMPTY_DRAFT, refusedAt } from "./next-request.ts";
 import { createNotices } from "./notices.ts";
 import type { ServerInfo } from "./server-info.ts";
+import { createRoute } from "./route.ts";
 import { createSidebar } from "./sidebar.ts";
 import { openStore } from "./store.ts";
 import { renderWelcome } from "./welcome.ts";
@@ -39,8 +44,9 @@ export function startApp(info: ServerInfo, baseURL: string): void {
   let metas: ConversationMeta[] = [];
   let current: Conversation | undefined;
   let model = info.defaultModel;
-  let draft = "";
+  let draft: Draft = EMPTY_DRAFT;
   let creating = false;
+  const route = createRoute((id) => follow(id));
 
   const windowOf = (m: string) => info.contextWindows[m] ?? info.contextWindow;
   const options = (m: string): ConversationOptions => ({
@@ -49,15 +55,34 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     contextWindow: windowOf(m),
     requestOptions: { onRetry: (retry) => notices.retry(retry) },
   });
+  // A new chat's meter measures with a conversation of the chosen model that holds nothing and is never stored.
+  const blanks = new Map<string, Conversation>();
+  const blank = (m: string) => {
+    let conversation = blanks.get(m);
+    if (!conversation) blanks.set(m, (conversation = new Conversation(options(m))));
+    return conversation;
+  };
+  const updateMeter = () => meter.update(current ?? blank(model), draft);
+  const announcer = byId("announcer");
+  const announce = (text: string) => {
+    // Emptied first, so the same words said twice are read twice.
+    announcer.textContent = "";
+    requestAnimationFrame(() => (announcer.textContent = text));
+  };
 
   // --- the parts of the page ---
   const sidebar = createSidebar(byId("sidebar-content"), {
     onNew: () => newChat(),
-    onSelect: (id) => void open(id),
+    // The link changes the hash, and the hash opens the conversation (route.ts): here, only close the drawer.
+    onSelect: (_id, byKeyboard) => {
+      drawer.close(false);
+      // Chosen from the keyboard: the next thing to do is to type.
+      if (byKeyboard) composer.focus();
+    },
     onRename: (id, title) => void rename(id, title),
     onDelete: (id) => void remove(id),
   });
-  const meter = createMeter(byId("meter"), () => windowOf(model));
+  const meter = createMeter(byId("meter"));
   const chat = createChatView(byId("messages"), byId("empty-state"), {
     regenerate: (replyId) => current && run(current, (c) => c.regenerate(replyId)),
     continue: () => current && run(current, (c) => c.continue()),
@@ -68,36 +93,44 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     },
     switchTo: (messageId) => (current ? switchVersion(current, messageId) : Promise.resolve(false)),
     loadOlder: () => void current?.loadOlder().catch((error) => notices.error(error)),
-  }, { turnRunning: (id) => store.isConversationLocked(id) });
+  }, { turnRunning: (id) => store.isConversationLocked(id), announce, jump: byId<HTMLButtonElement>("jump-latest"), focusLost: () => composer.focus() });
   const composer = createComposer(byId<HTMLFormElement>("composer"), byId("drop-overlay"), {
     send,
     stop: () => current?.abort(),
     error: (error) => notices.error(error),
-    draft: (text) => {
-      draft = text;
-      meter.update(current, draft);
+    draft: (next) => {
+      draft = next;
+      updateMeter();
     },
   });
   renderBanner(byId("banner"), info, (text) => composer.insert(text));
   renderWelcome(byId("empty-state"), info, (text) => composer.insert(text));
 
   const title = byId<HTMLButtonElement>("chat-title");
+  const topbar = title.closest<HTMLElement>(".topbar")!;
+  const modelPicker = byId("model-picker");
+  const modelWhy = byId("model-why");
   const modelSelect = byId<HTMLSelectElement>("model-select");
   for (const m of info.models) modelSelect.append(h("option", { text: modelLabel(m), attrs: { value: m } }));
   modelSelect.value = model;
   modelSelect.addEventListener("change", () => {
     model = modelSelect.value;
-    meter.update(current, draft);
+    updateMeter();
+  });
+  const drawer = createDrawer({
+    drawer: byId("sidebar"),
+    page: byId("main"),
+    button: byId<HTMLButtonElement>("menu-button"),
+    scrim: byId("scrim"),
+    closeButton: byId<HTMLButtonElement>("drawer-close"),
   });
   title.addEventListener("click", () => {
     if (!current) return;
-    document.body.classList.add("sidebar-open");
+    drawer.open(false);
     sidebar.rename(current.id);
   });
-  byId("menu-button").addEventListener("click", () => document.body.classList.toggle("sidebar-open"));
-  byId("scrim").addEventListener("click", () => document.body.classList.remove("sidebar-open"));
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && current?.busy) current.abort();
+    if (event.key === "Escape" && !event.defaultPrevented && current?.busy) current.abort();
   });
   byId("mode").textContent = info.mode === "simulated" ? "Simulated model" : "DeepInfra";
   byId("mode").dataset.mode = info.mode;
@@ -133,11 +166,18 @@ export function startApp(info: ServerInfo, baseURL: string): void {
   const renderHeader = () => {
     const meta = current && metas.find((m) => m.id === current!.id);
     // Until the list catches up, a new conversation is named after its first message, as the store will name it.
-    title.textContent = current ? meta?.title || firstLine(current) || "New conversation" : "New chat";
+    const named = current ? plainText(meta?.title || firstLine(current)) : "";
+    title.textContent = current ? named || "New conversation" : "New chat";
     title.disabled = !current;
+    title.title = current ? "Rename" : "";
+    topbar.dataset.chat = current ? "open" : "new";
     modelSelect.value = current?.model ?? model;
+    // A conversation keeps the model it was started with: say so, rather than leave a disabled control unexplained.
     modelSelect.disabled = current !== undefined;
-    document.title = current && meta?.title ? `${meta.title} · edgechat` : "edgechat demo";
+    const why = current ? "A conversation keeps the model it was started with. Start a new chat to pick another model." : "";
+    modelWhy.textContent = why;
+    modelPicker.title = why || "The model for this new chat";
+    document.title = current && named ? `${named} · edgechat` : "edgechat demo";
   };
 
   // --- conversations ---
@@ -159,7 +199,7 @@ export function startApp(info: ServerInfo, baseURL: string): void {
       // Not on every streamed token: when the history's shape changes or a reply ends (here or in another tab,
       // which is when what was spent grows).
       const streaming = change.type === "update" && change.message.role === "assistant" && change.message.status === "streaming";
-      if (!streaming) meter.update(current, draft);
+      if (!streaming) updateMeter();
     });
     live.set(conversation.id, { conversation, unsubscribe });
     return conversation;
@@ -169,14 +209,17 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     current = conversation;
     chat.show(conversation);
     composer.setBusy(conversation?.busy ?? false);
-    meter.update(conversation, draft);
+    updateMeter();
     sidebar.render(metas, conversation?.id);
     renderHeader();
-    history.replaceState(null, "", conversation ? `#${encodeURIComponent(conversation.id)}` : location.pathname + location.search);
-    document.body.classList.remove("sidebar-open");
+    // The URL says what is shown. A user's own choice was already pushed as a history entry (a link, New chat).
+    route.replace(conversation?.id);
+    drawer.close(false);
   }
 
   function newChat(): void {
+    // A history entry of its own, so Back returns to the conversation that was open.
+    route.push(undefined);
     show(undefined);
     composer.focus();
   }
@@ -195,6 +238,8 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     }
     try {
       const conversation = await pending;
+      // The URL moved on meanwhile (Back, another link): that one is shown instead.
+      if (route.current() !== id) return;
       if (conversation) show(conversation);
       else {
         notices.show({ tone: "warning", title: "That conversation no longer exists", detail: "It may have been deleted in another tab." });
@@ -240,23 +285,30 @@ export function startApp(info: ServerInfo, baseURL: string): void {
   // Sending while a reply is on its way queues the message (whileBusy "queue", the default): it goes out when the
   // replies before it are done, and another tab's turn is waited for the same way.
   function send(text: string, image: Attachment | undefined): boolean {
+    // The box keeps its text (and the focus) meanwhile: a second Enter just waits.
     if (creating) return false;
     const content: ContentInput = image ? [...(text ? [{ type: "text" as const, text }] : []), image.image] : text;
     const unsent = { content: content as MessageContent, text, image };
-    if (current) return run(current, (c) => c.send(content), unsent);
+    if (current) {
+      // A message refused as too long was never sent: the next one takes its place (a new version of it), so the
+      // history before it goes with the request, as the meter said.
+      const refused = current.busy ? -1 : refusedAt(current.messages);
+      if (refused !== -1) {
+        const id = current.messages[refused]!.id;
+        return run(current, (c) => c.edit(id, content), unsent);
+      }
+      return run(current, (c) => c.send(content), unsent);
+    }
     creating = true;
-    composer.setEnabled(false);
     Conversation.create(store, options(model)).then(
       (conversation) => {
         creating = false;
-        composer.setEnabled(true);
         show(track(conversation));
         run(conversation, (c) => c.send(content), unsent);
       },
       (error) => {
         creating = false;
-        composer.setEnabled(true);
-        composer.insert(text);
+        composer.restore(text, image);
         notices.error(error);
       },
     );
@@ -305,7 +357,7 @@ export function startApp(info: ServerInfo, baseURL: string): void {
         notices.clearRetry();
         if (conversation === current) {
           composer.setBusy(conversation.busy);
-          meter.update(conversation, draft);
+          updateMeter();
         }
         chat.refresh();
         refreshSoon();
@@ -327,17 +379,16 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     }
   }
 
-  // --- start ---
-  void refreshList().then(() => {
-    const id = decodeURIComponent(location.hash.slice(1));
+  // --- the URL ---
+  // #id opens that conversation; no hash, a new chat. Links to #id, Back and Forward all land here.
+  function follow(id: string | undefined): void {
+    if (id === current?.id) return;
     if (id) void open(id);
     else show(undefined);
-  });
-  // A link to a conversation (#id) followed within the page.
-  addEventListener("hashchange", () => {
-    const id = decodeURIComponent(location.hash.slice(1));
-    if (id && id !== current?.id) void open(id);
-  });
+  }
+
+  // --- start ---
+  void refreshList().then(() => follow(route.current()));
   composer.focus();
 }
 

@@ -1,4 +1,5 @@
-// Says plainly when no real model is behind the page, and offers the simulator's commands.
+// Says plainly when no real model is behind the page, and offers the simulator's commands — in a conversation only:
+// on the empty chat the welcome cards offer them (styles.css hides this row while they are shown).
 import { h } from "./dom.ts";
 import type { ServerInfo } from "./server-info.ts";
 
@@ -14,7 +15,9 @@ export function renderBanner(root: HTMLElement, info: ServerInfo, insert: (text:
       "div",
       { class: "banner-text" },
       h("strong", { text: "Simulated model", title: "Set DEEPINFRA_TOKEN and restart npm run demo to talk to the real model" }),
-      h("span", { text: " — no DeepInfra token set; replies are computed, not generated." }),
+      " — ",
+      h("span", { class: "banner-why", text: "no DeepInfra token set; " }),
+      "replies are computed, not generated.",
     ),
     h(
       "div",

@@ -4,9 +4,12 @@
 // A message this tab sent that has not gone out yet (queued behind this tab's reply, or waiting for another tab's)
 // is shown at the end, with its state in words. The list is the conversation's active path: a version switch, here
 // or in another tab, arrives as messages leaving it (`remove`) and joining it (`append`), like any other change.
-import type { Conversation, Message, MessageContent, Reply, UserMessage } from "edgechat";
+// At the bottom, the view follows what arrives (text, and images that load late); scrolled up, it stays put and
+// offers "Jump to latest". Screen readers hear a reply once, when it ends (the list is not a live region).
+import type { AssistantMessage, Conversation, Message, MessageContent, Reply, UserMessage } from "edgechat";
 import { clear, h, icon } from "./dom.ts";
-import { type MessageActions, MessageView, ONLY_VERSION, type Step, type Version } from "./message-view.ts";
+import { createFollow } from "./follow.ts";
+import { type MessageActions, MessageView, ONLY_VERSION, type Step, statusNotice, type Version } from "./message-view.ts";
 
 export interface ChatActions {
   regenerate(replyId?: string): void;
@@ -23,6 +26,15 @@ export interface ChatViewOptions {
    * reply has not begun: its question is on screen, and offering "Get a reply" for it would replace that reply.
    */
   turnRunning?(conversationId: string): Promise<boolean>;
+  /** Say something to screen readers (a polite live region): a reply that ended, a send that waits. */
+  announce?(text: string): void;
+  /** The "Jump to latest" button, shown while the view is scrolled away from the bottom. */
+  jump?: HTMLButtonElement;
+  /**
+   * A keyboard user's focus was on something the list just replaced (Regenerate, Continue, Get a reply: their row
+   * goes while the reply streams): where it should go instead, rather than to the page.
+   */
+  focusLost?(): void;
 }
 
 export interface ChatView {
@@ -37,8 +49,8 @@ export interface ChatView {
   track(conversation: Conversation, reply: Reply, content?: MessageContent): void;
 }
 
-/** Pixels from the bottom within which the view keeps following a streaming reply. */
-const STICKY = 80;
+/** Characters of a finished reply read out to screen readers; the rest is on the page. */
+const ANNOUNCED = 600;
 
 /** What a reply that has not begun says, by its state. */
 export const WAITING_TEXT = "Waiting for the other tab to finish its reply…";
@@ -63,10 +75,10 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
   const list = h("div", { class: "messages-inner" });
   const older = h("button", { class: "load-older button", text: "Load earlier messages", attrs: { type: "button" }, on: { click: () => actions.loadOlder() } });
   // Before the first chunk of this tab's reply arrives, a typing indicator stands in for it.
-  const typing = placeholder();
+  const typing = placeholder(options.announce);
   typing.set("sending", SENDING_TEXT, undefined);
   // Another tab's question, its reply not begun yet.
-  const elsewhere = placeholder();
+  const elsewhere = placeholder(undefined); // read out when it appears (below), not when made
   elsewhere.set("elsewhere", ELSEWHERE_TEXT, undefined);
   scroller.append(emptyState, list);
 
@@ -75,7 +87,6 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
   let conversation: Conversation | undefined;
   let unsubscribe: (() => void) | undefined;
   let frame = 0;
-  let stick = true;
   // For a question at the end with no reply while this tab is idle: whose turn is it? Known for `probed` (a message
   // id) once the lock was looked at; `elsewhereTurn` is the answer.
   let probed: string | undefined;
@@ -85,6 +96,10 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
   // A version switch on its way (further presses wait for it), and the version whose view takes the focus when it
   // appears: the pressed button went with the view it was in.
   let switching = false;
+  // Replies already read out (or there before), and when the conversation was shown.
+  const settled = new Set<string>();
+  const streamed = new Set<string>();
+  let shownAt = 0;
   let refocus: { id: string; step: Step } | undefined;
 
   const switchVersion = (message: Message, step: Step) => {
@@ -121,9 +136,7 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
     );
   };
 
-  scroller.addEventListener("scroll", () => {
-    stick = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STICKY;
-  });
+  const follow = createFollow(scroller, list, options.jump, () => (conversation?.messages.length ?? 0) > 0);
 
   const schedule = () => {
     if (frame) return;
@@ -134,6 +147,14 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
   };
 
   const sync = () => {
+    const focused = document.activeElement;
+    const keyboardFocus = focused !== null && list.contains(focused) && focused.matches(":focus-visible");
+    render();
+    // (Not while a version switch is on its way: the focus goes to the version shown, when it arrives.)
+    if (keyboardFocus && !refocus && (document.activeElement === document.body || document.activeElement === null)) options.focusLost?.();
+  };
+
+  const render = () => {
     const messages: readonly Message[] = conversation?.messages ?? [];
     const busy = conversation?.busy ?? false;
     const own = (conversation && turns.get(conversation)) ?? [];
@@ -174,7 +195,9 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
       if (el !== cursor) list.insertBefore(el, cursor);
       else cursor = cursor.nextSibling;
     };
+    let usersBefore = 0;
     messages.forEach((m, i) => {
+      if (m.role === "user") usersBefore++;
       let view = views.get(m.id);
       if (!view) {
         view = new MessageView(m, messageActions);
@@ -187,7 +210,9 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
         newest: i === (m.role === "user" ? lastUser : lastAssistant),
         elsewhere: m.role === "assistant" && m.status === "streaming" && !(ownStreaming && last),
         version: versionOf(conversation!, m.id),
+        firstTurn: m.role === "assistant" && !conversation!.hasOlder && usersBefore === 1,
       });
+      settle(m, view);
       place(view.el);
       if (refocus?.id === m.id) {
         // Only if the focus fell to the page with the old view: not if the user has moved on meanwhile.
@@ -196,13 +221,16 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
       }
     });
     if (ownStreaming && messages[messages.length - 1]?.role === "user") place(typing.el);
-    if (question !== undefined && probed === question && elsewhereTurn) place(elsewhere.el);
+    if (question !== undefined && probed === question && elsewhereTurn) {
+      if (!elsewhere.el.isConnected) options.announce?.(ELSEWHERE_TEXT);
+      place(elsewhere.el);
+    }
     unsent.forEach((turn, i) => {
       if (turn.content !== undefined) {
         turn.bubble ??= unsentBubble(turn.content, messageActions);
         place(turn.bubble.el);
       }
-      const p = (turn.placeholder ??= placeholder());
+      const p = (turn.placeholder ??= placeholder(options.announce));
       const state = turn.reply.state;
       // The first of this tab's turns is "queued" only for the moment it takes to ask for the lock.
       if (state === "waiting") p.set("waiting", WAITING_TEXT, () => turn.reply.abort());
@@ -215,7 +243,22 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
       cursor.remove();
       cursor = next;
     }
-    if (stick) scroller.scrollTop = scroller.scrollHeight;
+    // The welcome screen opens at its top; a conversation at its newest message.
+    follow.settle(!emptyState.hidden);
+  };
+
+  /**
+   * A reply is read out once, when it has ended: one that ends (or arrives ended) while the conversation is shown.
+   * What was there when it was opened, loaded from further back, or brought back by a version switch is not news.
+   */
+  const settle = (m: Message, view: MessageView) => {
+    if (m.role !== "assistant" || settled.has(m.id)) return;
+    if (m.status === "streaming") {
+      streamed.add(m.id);
+      return;
+    }
+    settled.add(m.id);
+    if (m.createdAt >= shownAt || streamed.delete(m.id)) options.announce?.(announcement(m, view.text()));
   };
 
   return {
@@ -226,7 +269,11 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
       views.clear();
       clear(list);
       conversation = next;
-      stick = true;
+      follow.resume();
+      settled.clear();
+      streamed.clear();
+      shownAt = Date.now();
+      for (const m of next?.messages ?? []) if (m.role === "assistant" && m.status !== "streaming") settled.add(m.id);
       probed = probing = undefined;
       clearTimeout(probeTimer);
       refocus = undefined;
@@ -234,9 +281,8 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
         unsubscribe = next.onChange((change) => {
           // Loading older messages must not yank the view to the bottom.
           if (change.type === "prepend") {
-            const before = scroller.scrollHeight - scroller.scrollTop;
-            sync();
-            scroller.scrollTop = scroller.scrollHeight - before;
+            for (const m of next.messages) if (m.role === "assistant" && m.status !== "streaming") settled.add(m.id);
+            follow.keepAbove(sync);
             return;
           }
           schedule();
@@ -246,6 +292,8 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
     },
     refresh: schedule,
     track(target, reply, content) {
+      // What the reader just asked for: show it, and follow its reply.
+      if (target === conversation) follow.resume();
       const turn: OwnTurn = { reply, content };
       const own = turns.get(target) ?? [];
       turns.set(target, own);
@@ -268,8 +316,8 @@ interface Placeholder {
   set(state: "sending" | "waiting" | "queued" | "elsewhere", text: string, cancel: (() => void) | undefined): void;
 }
 
-/** The reply to come: typing dots and, in words, why it has not started (read out: #messages is a live region). */
-function placeholder(): Placeholder {
+/** The reply to come: typing dots and, in words, why it has not started (read out when that changes). */
+function placeholder(announce: ((text: string) => void) | undefined): Placeholder {
   const text = h("span", { class: "pending-text" });
   const cancel = h("button", { class: "button small pending-cancel", text: "Cancel", attrs: { type: "button", "aria-label": "Cancel this message" } });
   let onCancel: (() => void) | undefined;
@@ -283,7 +331,10 @@ function placeholder(): Placeholder {
   return {
     el,
     set(state, words, next) {
-      if (el.dataset.state !== state) el.dataset.state = state;
+      if (el.dataset.state !== state) {
+        el.dataset.state = state;
+        if (state !== "sending") announce?.(words);
+      }
       if (text.textContent !== words) text.textContent = words;
       // Plain "waiting for the reply" is said to screen readers only: the dots say it to everyone else.
       text.classList.toggle("visually-hidden", state === "sending");
@@ -301,10 +352,19 @@ function versionOf(conversation: Conversation, messageId: string): Version {
 /** A message this tab sent that is not in the conversation yet: shown as it will be, marked unsent. */
 function unsentBubble(content: MessageContent, actions: MessageActions): MessageView {
   const view = new MessageView({ id: "unsent", role: "user", content, createdAt: 0 }, actions);
-  view.update(view.message, { idle: false, last: false, newest: false, elsewhere: false, version: ONLY_VERSION });
+  view.update(view.message, { idle: false, last: false, newest: false, elsewhere: false, version: ONLY_VERSION, firstTurn: false });
   view.el.classList.add("unsent");
   view.el.removeAttribute("data-id");
   view.el.removeAttribute("data-role");
   view.el.removeAttribute("data-status");
   return view;
+}
+
+/** What a screen reader hears when a reply ends: its text (the start of it), or why it stopped. */
+function announcement(m: AssistantMessage, shown: string): string {
+  const text = shown.replace(/\s+/g, " ").trim();
+  const said = text.length > ANNOUNCED ? `${text.slice(0, ANNOUNCED)}…` : text;
+  const notice = statusNotice(m);
+  if (m.status === "complete") return said ? `Reply: ${said}` : "The reply is empty.";
+  return `${notice?.title ?? "The reply ended"}.${said ? ` Reply so far: ${said}` : ""}`;
 }

@@ -4,14 +4,15 @@
 import { type Attachment, type AttachmentState, createAttachments } from "./attachments.ts";
 import { clear, h, icon, iconButton } from "./dom.ts";
 import { formatBytes } from "./format.ts";
+import type { Draft } from "./next-request.ts";
 
 export interface ComposerActions {
   /** Return false to keep the text (the send did not start). */
   send(text: string, image: Attachment | undefined): boolean;
   stop(): void;
   error(error: unknown): void;
-  /** The draft changed (for the context meter's estimate). */
-  draft(text: string): void;
+  /** The draft changed: its text or its image (for the context meter's estimate). */
+  draft(draft: Draft): void;
 }
 
 export interface Composer {
@@ -71,7 +72,10 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
       );
     }
     updateButton();
+    notifyDraft();
   }
+
+  const notifyDraft = () => actions.draft({ text: input.value, image: attachments.state.kind === "ready" ? attachments.state.attachment.image : undefined });
 
   const hasContent = () => input.value.trim() !== "" || attachments.state.kind === "ready";
 
@@ -96,7 +100,7 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
     if (image) attachments.take();
     input.value = "";
     grow();
-    actions.draft("");
+    notifyDraft();
     updateButton();
   };
 
@@ -113,7 +117,7 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
   input.addEventListener("input", () => {
     grow();
     updateButton();
-    actions.draft(input.value);
+    notifyDraft();
   });
   input.addEventListener("paste", (event) => {
     const image = pick(event.clipboardData?.files);
@@ -179,7 +183,7 @@ export function createComposer(form: HTMLFormElement, dropOverlay: HTMLElement, 
       input.value = text;
       grow();
       updateButton();
-      actions.draft(input.value);
+      notifyDraft();
       input.focus();
       input.setSelectionRange(text.length, text.length);
     },

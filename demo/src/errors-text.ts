@@ -28,6 +28,12 @@ import {
 } from "../../src/index.ts";
 import { formatInt } from "./format.ts";
 
+/** What is known of the request that failed. */
+export interface ErrorContext {
+  /** Older turns it left out: 0 for a conversation's first question (there were none). */
+  droppedTurns?: number | undefined;
+}
+
 export interface ErrorText {
   title: string;
   detail?: string;
@@ -115,7 +121,7 @@ function kindOf(error: unknown): Kind {
 /** Only the server's own words from an SDK message ("500 Internal Server Error: …" → "…"). */
 const serverWords = (message: string) => message.replace(/^(?:\d{3} [A-Za-z ]+|Stream error): /, "");
 
-function text(kind: Kind, message: string, error?: unknown): ErrorText {
+function text(kind: Kind, message: string, error?: unknown, context: ErrorContext = {}): ErrorText {
   switch (kind) {
     case "stopped":
       return { tone: "info", title: "Stopped", detail: "You stopped this reply. Continue picks up where it left off." };
@@ -133,6 +139,15 @@ function text(kind: Kind, message: string, error?: unknown): ErrorText {
       const said = /(\d+)\D+?(\d+)\s*(?:tokens)?\s*$/.exec(serverWords(message));
       const requested = live?.requested ?? (said ? Number(said[1]) : undefined);
       const limit = live?.limit ?? (said ? Number(said[2]) : undefined);
+      const counted = requested !== undefined && limit !== undefined ? `The server counted ${formatInt(requested)} tokens against a limit of ${formatInt(limit)}. ` : "";
+      if (context.droppedTurns === 0) {
+        // Nothing older to leave out: the message itself is what does not fit.
+        return {
+          tone: "error",
+          title: "This message is too long for the model's context window",
+          detail: `${counted || "The server said the prompt is too long. "}Shorten your message, or send it without the image.`,
+        };
+      }
       return {
         tone: "error",
         title: "This conversation no longer fits; older turns were dropped",
@@ -147,9 +162,10 @@ function text(kind: Kind, message: string, error?: unknown): ErrorText {
       return {
         tone: "error",
         title: "This message is too long for the model",
-        detail: e
-          ? `It needs about ${formatInt(e.needed)} tokens; only ${formatInt(e.available)} fit next to the space kept for the reply. Shorten it.`
-          : "Even on its own it does not fit the model's context window. Shorten it.",
+        detail:
+          (e
+            ? `It needs about ${formatInt(e.needed)} tokens; only ${formatInt(e.available)} fit next to the space kept for the reply. `
+            : "Even on its own it does not fit the model's context window. ") + "Nothing was sent: edit it, or send a shorter message in its place.",
       };
     }
     case "rate-limit":
@@ -188,14 +204,14 @@ function text(kind: Kind, message: string, error?: unknown): ErrorText {
 }
 
 /** A live error (a rejected reply, a failed store call). */
-export function describeError(error: unknown): ErrorText {
+export function describeError(error: unknown, context?: ErrorContext): ErrorText {
   const message = error instanceof Error ? error.message : String(error);
-  return text(kindOf(error), message, error);
+  return text(kindOf(error), message, error, context);
 }
 
 /** The error stored with a reply: only its name and message survive a reload. */
-export function describeStoredError(stored: { name: string; message: string }): ErrorText {
-  return text(NAMES[stored.name] ?? "other", stored.message);
+export function describeStoredError(stored: { name: string; message: string }, context?: ErrorContext): ErrorText {
+  return text(NAMES[stored.name] ?? "other", stored.message, undefined, context);
 }
 
 /** A line for the retry countdown: "Rate limited — retrying in 3 s". */

@@ -27,6 +27,8 @@ export interface MessageFlags {
   /** A reply that another tab is writing: this page follows it, but only that tab can stop it. */
   elsewhere: boolean;
   version: Version;
+  /** A reply to the first question of the conversation: no older turns could have been left out of its request. */
+  firstTurn: boolean;
 }
 
 export type Step = -1 | 1;
@@ -45,6 +47,7 @@ const sameFlags = (a: MessageFlags, b: MessageFlags) =>
   a.last === b.last &&
   a.newest === b.newest &&
   a.elsewhere === b.elsewhere &&
+  a.firstTurn === b.firstTurn &&
   a.version.index === b.version.index &&
   a.version.count === b.version.count;
 
@@ -97,6 +100,11 @@ export class MessageView {
     (wanted?.disabled ? (step < 0 ? next : previous) : wanted)?.focus();
   }
 
+  /** The text shown, as a reader would see it (for a screen reader's announcement). */
+  text(): string {
+    return this.#body.innerText;
+  }
+
   dispose(): void {
     for (const url of this.#urls) URL.revokeObjectURL(url);
     this.#urls = [];
@@ -110,7 +118,7 @@ export class MessageView {
       if (m.status === "streaming") {
         if (m.content === "") this.#body.append(typing());
         else caretTarget(this.#body).append(h("span", { class: "caret", attrs: { "aria-hidden": "true" } }));
-      }
+      } else addCodeCopyButtons(this.#body);
       return;
     }
     for (const url of this.#urls) URL.revokeObjectURL(url);
@@ -129,10 +137,12 @@ export class MessageView {
       src = URL.createObjectURL(new Blob([image.data as Uint8Array<ArrayBuffer>], { type: image.mimeType }));
       this.#urls.push(src);
     } else src = image.url;
+    // Its size is known before it loads: the space is kept, so nothing below moves when it arrives.
+    const dims = image.width !== undefined && image.height !== undefined ? { width: String(image.width), height: String(image.height) } : {};
     return h(
       "figure",
       { class: "message-image" },
-      h("img", { attrs: { src, alt: size ? `Attached image, ${size} pixels` : "Attached image", loading: "lazy", referrerpolicy: "no-referrer" } }),
+      h("img", { attrs: { src, alt: size ? `Attached image, ${size} pixels` : "Attached image", loading: "lazy", referrerpolicy: "no-referrer", ...dims } }),
       size ? h("figcaption", { text: size }) : null,
     );
   }
@@ -147,7 +157,7 @@ export class MessageView {
       if (flags.idle && flags.last) row.append(iconButton("refresh", "Get a reply", () => this.#actions.regenerate(), { showLabel: true, class: "primary-soft" }));
       if (flags.idle) row.append(iconButton("pencil", "Edit", () => this.#startEdit(m), { showLabel: flags.newest }));
     } else {
-      const notice = statusNotice(m);
+      const notice = statusNotice(m, flags.firstTurn);
       if (notice) this.#footer.append(noticeBox(notice));
       this.#replyMeta(row, m, flags);
     }
@@ -166,8 +176,10 @@ export class MessageView {
         }),
       );
     }
-    if (m.content && m.status !== "streaming") row.append(copyButton(() => this.#message.content as string));
+    if (m.content && m.status !== "streaming") row.append(copyButton("Copy", () => this.#message.content as string));
     if (!flags.idle) return;
+    // Asking again cannot help a message that is too long for the model: Edit (on the question) can.
+    if (tooLong(m, flags.firstTurn)) return;
     if (flags.last && m.status === "interrupted" && m.content !== "") row.append(iconButton("play", "Continue", () => this.#actions.continue(), { showLabel: true, class: "primary-soft" }));
     row.append(iconButton("refresh", "Regenerate", () => this.#actions.regenerate(m.id), { showLabel: flags.newest }));
   }
@@ -238,9 +250,12 @@ export class MessageView {
   }
 }
 
-/** Why a reply is not a plain, complete one: stopped, dropped, cut off, failed, or trimmed to fit. */
-export function statusNotice(m: AssistantMessage): ErrorText | undefined {
-  if (m.status === "error") return m.error ? describeStoredError(m.error) : { tone: "error", title: "The reply failed" };
+/**
+ * Why a reply is not a plain, complete one: stopped, dropped, cut off, failed, or trimmed to fit. `firstTurn`: it
+ * answers the conversation's first question, so no older turn was left out of its request.
+ */
+export function statusNotice(m: AssistantMessage, firstTurn = false): ErrorText | undefined {
+  if (m.status === "error") return m.error ? describeStoredError(m.error, firstTurn ? { droppedTurns: 0 } : {}) : { tone: "error", title: "The reply failed" };
   if (m.status === "interrupted") {
     if (m.error) return describeStoredError(m.error);
     if (m.finishReason === "length") return { tone: "warning", title: "Cut off at the length limit", detail: "Continue asks for the rest." };
@@ -252,10 +267,17 @@ export function statusNotice(m: AssistantMessage): ErrorText | undefined {
   return undefined;
 }
 
+/** Refused as too long (nothing was sent), or too long for the server with nothing older to leave out. */
+function tooLong(m: AssistantMessage, firstTurn: boolean): boolean {
+  const name = m.error?.name;
+  return m.status === "error" && (name === "ContextBudgetError" || (name === "ContextLengthError" && firstTurn));
+}
+
+// Not a live region: a notice is part of the message, read with it (a reply that ends is announced by the list).
 function noticeBox(notice: ErrorText): HTMLElement {
   return h(
     "div",
-    { class: `status-notice ${notice.tone}`, attrs: { role: notice.tone === "error" ? "alert" : "status" } },
+    { class: `status-notice ${notice.tone}` },
     icon(notice.tone === "info" ? "stop" : "alert"),
     h("div", {}, h("strong", { text: notice.title }), notice.detail ? h("span", { text: ` ${notice.detail}` }) : null),
   );
@@ -281,16 +303,40 @@ function typing(): HTMLElement {
   return h("span", { class: "typing", attrs: { "aria-label": "The model is writing" } }, h("i"), h("i"), h("i"));
 }
 
-function copyButton(text: () => string): HTMLButtonElement {
-  const button = iconButton("copy", "Copy", async () => {
-    try {
-      await navigator.clipboard.writeText(text());
-      button.classList.add("done");
-      setTimeout(() => button.classList.remove("done"), 1200);
-    } catch {
-      // Clipboard access denied: nothing to do.
-    }
-  });
+/** Copies text (never HTML) to the clipboard; says "Copied" for a moment. */
+function copyButton(label: string, text: () => string, options: { class?: string; showLabel?: boolean } = {}): HTMLButtonElement {
+  const button = iconButton(
+    "copy",
+    label,
+    async () => {
+      try {
+        await navigator.clipboard.writeText(text());
+        button.classList.add("done");
+        button.setAttribute("aria-label", "Copied");
+        if (shown) shown.textContent = "Copied";
+        setTimeout(() => {
+          button.classList.remove("done");
+          button.setAttribute("aria-label", label);
+          if (shown) shown.textContent = label;
+        }, 1500);
+      } catch {
+        // Clipboard access denied: nothing to do.
+      }
+    },
+    options,
+  );
+  const shown = button.querySelector("span");
   return button;
+}
+
+/** A "Copy" button on each code block of a finished reply: it copies the block's text, as shown. */
+function addCodeCopyButtons(body: HTMLElement): void {
+  for (const pre of Array.from(body.querySelectorAll("pre"))) {
+    const code = pre.querySelector("code");
+    if (!code) continue;
+    const block = h("div", { class: "code-block" });
+    pre.replaceWith(block);
+    block.append(pre, copyButton("Copy code", () => code.textContent ?? "", { class: "code-copy", showLabel: true }));
+  }
 }
 

@@ -1,8 +1,21 @@
-// The empty state of a new chat: what this is, and a few things to try.
+// The empty state of a new chat: what this is, and a few things to try. With the simulated model, the cards are its
+// commands, each said in a few whole words (the server's own summary, which can be long, is the card's tooltip);
+// the banner's "Try:" row is hidden while they are on screen, so the two never repeat each other.
 import { h } from "./dom.ts";
 import { modelLabel } from "./format.ts";
 import { appendInline } from "./markdown/inline.ts";
+import { plainText } from "./markdown/plain.ts";
 import type { ServerInfo } from "./server-info.ts";
+
+/** What each simulator command shows, short enough for a card. */
+const COMMAND_BLURBS: Record<string, string> = {
+  "/help": "Lists the simulator's commands.",
+  "/ratelimit": "A 429 rate limit: watch the client wait and retry.",
+  "/context": "The server's context-overflow error, in plain words.",
+  "/error": "A reply that fails mid-stream.",
+  "/slow": "A long, slow reply: try Stop, then Continue.",
+  "/xss": "Hostile HTML and markdown, shown as inert text.",
+};
 
 const PROMPTS = [
   { title: "Explain streaming", text: "Explain in three short paragraphs how server-sent events stream a chat reply." },
@@ -14,8 +27,8 @@ const PROMPTS = [
 export function renderWelcome(root: HTMLElement, info: ServerInfo, insert: (text: string) => void): void {
   const simulated = info.mode === "simulated";
   const cards = simulated
-    ? (info.simulated?.commands ?? []).map((c) => ({ title: c.name, text: `${c.name} `, detail: c.summary }))
-    : PROMPTS.map((p) => ({ ...p, detail: p.text }));
+    ? (info.simulated?.commands ?? []).map((c) => ({ title: c.name, text: `${c.name} `, detail: COMMAND_BLURBS[c.name] ?? c.summary, tooltip: c.summary }))
+    : PROMPTS.map((p) => ({ ...p, detail: p.text, tooltip: p.text }));
   root.append(
     h("div", { class: "welcome-mark", attrs: { "aria-hidden": "true" } }, "e"),
     h("h1", { class: "welcome-title", text: "What can I help with?" }),
@@ -29,7 +42,7 @@ export function renderWelcome(root: HTMLElement, info: ServerInfo, insert: (text
       "div",
       { class: "welcome-cards" },
       ...cards.map((c) =>
-        h("button", { class: "welcome-card", attrs: { type: "button" }, on: { click: () => insert(c.text) } }, h("strong", { text: c.title }), inline(c.detail)),
+        h("button", { class: "welcome-card", title: plainText(c.tooltip), attrs: { type: "button" }, on: { click: () => insert(c.text) } }, h("strong", { text: c.title }), inline(c.detail)),
       ),
     ),
   );

@@ -1,11 +1,14 @@
 // The Deno terminal chat (demo/deno/chat.ts) run by the real deno binary against the demo Worker with its
-// simulated model: streamed output, Ctrl-C (SIGINT) stopping a reply without quitting, two Ctrl-C when idle
-// quitting, and the conversation kept in Deno KV across two runs.
+// simulated model: streamed output with its markdown rendered for a terminal (no raw "**"), Ctrl-C (SIGINT)
+// stopping a reply without quitting, two Ctrl-C when idle quitting, and the conversation kept in Deno KV across two
+// runs. And `npm run demo` prints the command demo/README.md shows.
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_WORKER } from "../../demo/deno/options.ts";
+import { DEFAULT_API, denoCommand } from "../../demo/serve.mjs";
 import { type RunningWorker, startWorker } from "../../demo/worker/dev.mjs";
 import { runtimeAvailable } from "../runtimes/shared/runtime-available.ts";
 
@@ -119,7 +122,10 @@ if (runtimeAvailable("Deno", problem, "npm ci (deno is a devDependency; its bina
       await chat.waitFor("Try: /help  /ratelimit  /context  /error  /slow  /xss");
 
       chat.send("hello from the test");
-      await chat.waitFor(/model › \*\*Simulated reply\.\*\*[^]*\*\*1 message\*\*[^]*so far\)/);
+      // The reply's markdown is rendered: without colour (NO_COLOR), its words without the markers.
+      await chat.waitFor(/model › Simulated reply\. No language model ran[^]*\n• The conversation: 1 message[^]*so far\)/);
+      expect(chat.output()).not.toContain("**");
+      expect(chat.output()).not.toMatch(/`DEEPINFRA_TOKEN`|^- /m);
 
       // /slow: partial text arrives and keeps growing while the reply is still going.
       let mark = chat.output().length;
@@ -137,7 +143,7 @@ if (runtimeAvailable("Deno", problem, "npm ci (deno is a devDependency; its bina
       // Still running, and the stopped reply is part of the history the next request carries.
       mark = chat.output().length;
       chat.send("still there?");
-      await chat.waitFor(/\*\*5 messages\*\* \(3 user, 2 assistant\)[^]*so far\)/, mark);
+      await chat.waitFor(/5 messages \(3 user, 2 assistant\)[^]*so far\)/, mark);
 
       mark = chat.output().length;
       chat.child.kill("SIGINT");
@@ -159,7 +165,8 @@ if (runtimeAvailable("Deno", problem, "npm ci (deno is a devDependency; its bina
 
       const mark = chat.output().length;
       chat.send("and once more");
-      await chat.waitFor(/\*\*7 messages\*\* \(4 user, 3 assistant\)[^]*so far\)/, mark);
+      await chat.waitFor(/7 messages \(4 user, 3 assistant\)[^]*so far\)/, mark);
+      expect(chat.output()).not.toContain("**");
 
       chat.send(":list");
       await chat.waitFor(/\* {2}1\. hello from the test · 8 messages/, mark);
@@ -168,3 +175,38 @@ if (runtimeAvailable("Deno", problem, "npm ci (deno is a devDependency; its bina
     });
   });
 }
+
+describe("npm run demo", { timeout: 60_000 }, () => {
+  it("prints the Deno command demo/README.md shows (for the default port), and one naming its port otherwise", async () => {
+    const readme = readFileSync(join(ROOT, "demo/README.md"), "utf8");
+    expect(DEFAULT_API).toBe(DEMO_WORKER);
+    expect(readme).toContain(`\n${denoCommand(DEFAULT_API)}\n`);
+    expect(denoCommand("http://127.0.0.1:9000/v1/openai")).toBe(
+      "npx deno run --allow-net=127.0.0.1:9000 --allow-read=.edgechat --allow-write=.edgechat --allow-env demo/deno/chat.ts --base-url http://127.0.0.1:9000/v1/openai",
+    );
+
+    // What `npm run demo` itself prints (on free ports: 5173 and 8787 may be taken here).
+    const env: NodeJS.ProcessEnv = { ...process.env, DEMO_PORT: "0", WORKER_PORT: "0", NO_COLOR: "1" };
+    delete env.DEEPINFRA_TOKEN;
+    const demo = spawn(process.execPath, [join(ROOT, "demo/serve.mjs")], { cwd: ROOT, env });
+    try {
+      let out = "";
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`npm run demo printed no banner:\n${out}`)), 45_000);
+        demo.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+          out += chunk;
+          if (out.includes("Ctrl-C to stop.")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        demo.on("exit", (code) => reject(new Error(`npm run demo exited (${code}):\n${out}`)));
+      });
+      const api = /^ {2}API {7}(\S+)/m.exec(out)?.[1];
+      expect(api).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/openai$/);
+      expect(out).toContain(`  Deno CLI  ${denoCommand(api!)}\n`);
+    } finally {
+      demo.kill("SIGTERM");
+    }
+  });
+});

@@ -1,14 +1,14 @@
 // The demo page end to end in real Chromium, started exactly as `npm run demo` starts it (demo/serve.mjs: the
 // Worker in workerd with the simulated model, and vite serving the page with /v1/openai proxied to it).
-// The tests run in order on one page, like a user's session. Screenshots go to .ci-out/screenshots/, or with
-// UPDATE_SCREENSHOTS=1 to demo/screenshots/ (the committed ones the README shows), so a test run leaves git clean.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+// The tests run in order on one page, like a user's session. Screenshots are compared with the committed ones in
+// demo/screenshots/ (the README shows them; page-helpers/screenshots.ts: a pixel-difference threshold), and go to
+// .ci-out/screenshots/; UPDATE_SCREENSHOTS=1 rewrites the committed ones instead, so a test run leaves git clean.
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningDemo, startDemo } from "../../demo/serve.mjs";
 import { encodePng } from "./helpers/png.ts";
 import { chromiumProblem, launchChromium } from "./page-helpers/browser.ts";
+import { assertMatches, boxes, comparePngs, matchScreenshot } from "./page-helpers/screenshots.ts";
 import {
   COMPLETIONS,
   focused,
@@ -26,7 +26,6 @@ import {
   TIMEOUT,
 } from "./page-helpers/demo-page.ts";
 
-const SHOTS = join(import.meta.dirname, process.env.UPDATE_SCREENSHOTS ? "../../demo/screenshots" : "../../.ci-out/screenshots");
 const problem = chromiumProblem();
 
 if (problem) {
@@ -43,13 +42,10 @@ if (problem) {
     const dialogs: string[] = [];
     const pageErrors: string[] = [];
 
-    const shot = async (name: string) => {
-      await page.mouse.move(0, 0); // no hover highlight on whatever was clicked last
-      await page.screenshot({ path: join(SHOTS, `${name}.png`), animations: "disabled" });
-    };
+    // The list's relative times ("just now", "1 min ago") depend on how long the run took: not compared.
+    const shot = (name: string, ignore: Locator[] = []) => matchScreenshot(page, name, { ignore: [page.locator(".conversation-meta"), ...ignore] });
 
     beforeAll(async () => {
-      mkdirSync(SHOTS, { recursive: true });
       // Fast, so ordinary replies take milliseconds; /slow caps itself at 10 tokens/s whatever this says.
       demo = await startDemo({ port: 0, workerPort: 0, env: { SIMULATED_TOKENS_PER_SECOND: 2000, RATE_LIMIT_REQUESTS: 10_000 }, logLevel: "warn", watch: false });
       browser = await launchChromium();
@@ -122,7 +118,7 @@ if (problem) {
       });
       expect(partial).not.toContain("That was all 60 lines");
       expect(await page.isVisible('button.stop[aria-label="Stop"]')).toBe(true);
-      await shot("03-streaming");
+      await shot("03-streaming", [page.locator("#messages")]); // how far the reply got varies from run to run
 
       await page.click('button.stop[aria-label="Stop"]');
       const stopped = await lastReply(page, "interrupted");
@@ -158,23 +154,27 @@ if (problem) {
       expect(await statuses(page)).toEqual(["user:complete", "assistant:complete"]);
     });
 
-    it("marks a reply that was still streaming when the page closed as interrupted, and continues it", async () => {
+    it("picks the same reply up after a reload mid-reply (the Worker's relay): it streams on where it was, and Stop cancels it", async () => {
       await newChat(page);
+      const requests: string[] = [];
+      page.on("request", (r) => r.url().includes("/v1/openai/") && requests.push(`${r.method()} ${new URL(r.url()).pathname.replace(/generations\/.*/, "generations/…")}`));
       await send(page, "/slow");
       await page.waitForFunction(() => document.querySelector('.message[data-status="streaming"]')?.textContent?.includes("Line 1 of 60"), null, { timeout: TIMEOUT });
+      const before = await page.textContent('.message[data-status="streaming"] .message-body');
       await page.reload(); // mid-reply: the page goes away with the reply half written
       await ready(page);
-      const reply = page.locator('.message[data-role="assistant"]');
-      await reply.waitFor({ timeout: TIMEOUT });
-      expect(await statuses(page)).toEqual(["user:complete", "assistant:interrupted"]);
-      expect(await reply.locator(".status-notice").textContent()).toContain("Interrupted");
-      expect(await reply.locator(".message-body").textContent()).toContain("You asked for /slow");
-      await reply.locator('button[aria-label="Continue"]').click();
-      expect(await lastReply(page, "complete")).toContain("You asked for /slow");
+      // The same reply, re-attached to its generation: it goes on from where it was, with no second model call.
+      await page.waitForFunction(() => document.querySelector('.message[data-status="streaming"]')?.textContent?.includes("Line 3 of 60"), null, { timeout: TIMEOUT });
+      const after = await page.textContent('.message[data-status="streaming"] .message-body');
+      expect(after!.startsWith(before!.slice(0, 100))).toBe(true);
+      await page.click('button.stop[aria-label="Stop"]');
+      expect(await lastReply(page, "interrupted")).toContain("Line 3 of 60");
+      expect(requests.filter((r) => r === "POST /v1/openai/chat/completions")).toHaveLength(1);
+      expect(requests).toContain("DELETE /v1/openai/generations/…");
       // Not a conversation of its own in the end: delete it, so the list below stays as it was.
       const item = page.locator(".conversation.active");
       await item.locator('button[aria-label="Delete"]').click();
-      await item.locator('button[aria-label="Click again to delete"]').click();
+      await item.locator('button[aria-label="Confirm delete"]').click();
       await page.waitForSelector("#empty-state:not([hidden])", { timeout: TIMEOUT });
     });
 
@@ -324,7 +324,7 @@ if (problem) {
       const slow = page.locator('.conversation:has-text("/slow")');
       await slow.hover();
       await slow.locator('button[aria-label="Delete"]').click();
-      await slow.locator('button[aria-label="Click again to delete"]').click(); // no confirm() dialog: a second click
+      await slow.locator('button[aria-label="Confirm delete"]').click(); // no confirm() dialog: a second press
       await page.waitForFunction(() => !Array.from(document.querySelectorAll(".conversation-title")).some((el) => el.textContent === "/slow"), null, { timeout: TIMEOUT });
 
       await page.reload();
@@ -554,6 +554,31 @@ if (problem) {
       expect(back).toBeGreaterThan(shorter);
       expect(Math.abs(back - original) / original).toBeLessThan(0.1);
       expect(pageErrors).toEqual([]);
+    });
+
+    it("compares screenshots by their pixels: the same page matches, a changed colour or a moved element does not", async () => {
+      await page.setViewportSize({ width: 1280, height: 820 });
+      await page.emulateMedia({ colorScheme: "light" });
+      await newChat(page);
+      await page.mouse.move(0, 0);
+      const shoot = () => page.screenshot({ animations: "disabled", caret: "hide" });
+      // The list's relative times may turn from "just now" to "1 min ago" meanwhile: not compared, as in every shot.
+      const times = await boxes([page.locator(".conversation-meta")]);
+      const before = await shoot();
+      const same = await comparePngs(browser, before, await shoot(), times);
+      expect(same.changed).toBe(0);
+      expect(() => assertMatches("self-test-same", same)).not.toThrow();
+      // Text a shade darker (less than antialiasing moves a pixel): still the same picture.
+      const darker = await page.addStyleTag({ content: ".welcome-lead { color: #585b66 !important; }" });
+      expect((await comparePngs(browser, before, await shoot(), times)).changed).toBe(0);
+      await darker.evaluate((el) => (el as Element).remove());
+      // Another accent colour, or the welcome cards moved down by a few pixels: a visual change, caught.
+      for (const change of ["--accent: #d0306a !important; --accent-strong: #b0204a !important;", ""]) {
+        const style = await page.addStyleTag({ content: change ? `:root { ${change} }` : ".welcome-cards { margin-top: 6px; }" });
+        const difference = await comparePngs(browser, before, await shoot(), times);
+        expect(() => assertMatches("self-test-changed", difference)).toThrow(/differs from demo\/screenshots\/self-test-changed\.png/);
+        await style.evaluate((el) => (el as Element).remove());
+      }
     });
   });
 }
