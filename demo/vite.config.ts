@@ -28,8 +28,8 @@ export default defineConfig({
     target: "es2022",
     reportCompressedSize: true,
     assetsInlineLimit: 0,
-    // edgechat/idb loads JSON validation lazily so an app that only stores stays small; this page also uses
-    // Conversation, which needs it up front, so the lazy import is moot here — expected, not a problem.
+    // edgechat/idb's import and Conversation.fromJSON load JSON validation lazily, so an app that never reads a
+    // document stays small; where a chunk of this page needs it up front the lazy import is moot — expected.
     rolldownOptions: { checks: { ineffectiveDynamicImport: false } },
   },
 });

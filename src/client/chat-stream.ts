@@ -1,5 +1,5 @@
 import { EdgeChatError } from "../errors/base.js";
-import { APIError } from "../errors/api.js";
+import type { APIError } from "../errors/api.js";
 import { createAPIError } from "../errors/from-response.js";
 import { StreamInterruptedError, TimeoutError, UserAbortError } from "../errors/transport.js";
 import { createSSEParser } from "../sse/parser.js";
@@ -30,9 +30,16 @@ export interface StreamSource {
 const noop = () => {};
 
 /**
- * A streamed chat completion. Iterate it once (`for await`), or read `textStream`, or pipe
- * `toReadableStream()`; `finalCompletion()` gives the whole reply either way. Breaking out of the
- * loop or calling `abort()` cancels the request.
+ * A streamed chat completion, from `client.chat.completions.create({ ..., stream: true })` or `resume(url)`. The
+ * request is on its way when you get it; its body is read as you read the stream.
+ *
+ * - Read it once: `for await (const chunk of stream)`, or `textStream`, or `toSSEStream(stream)`. A second
+ *   iteration throws an `EdgeChatError`.
+ * - `finalChatCompletion()` gives the whole reply, with or without iterating: it reads the stream itself if no loop
+ *   has begun by the next microtask (so a loop begun in the same tick still gets every chunk).
+ * - `break` (or a `throw`) out of the loop cancels the request, as `abort()` does: the loop is the stream's only
+ *   reader. (A `Conversation`'s `Reply` differs here: see `Reply`.)
+ * - A failure ends the loop and rejects `finalChatCompletion()` with the same typed error.
  *
  * From a server that relays resumable generations (its answer names one in an `Edgechat-Resume` header, and its
  * events carry ids), a lost connection — dropped, ended before the last event, or silent past `idleTimeout` or
@@ -41,7 +48,37 @@ const noop = () => {};
  * arrives), and goes on as one stream, nothing repeated or missing. A generation the server no longer has is a
  * `NotFoundError`. Any other server's stream behaves as before: a lost connection is a `StreamInterruptedError`.
  */
-export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
+export interface ChatStream extends AsyncIterable<ChatCompletionChunk> {
+  /** The HTTP response, once its headers have arrived (after any retries). */
+  readonly response: Promise<Response>;
+  /** Content deltas of the first choice only, skipping empty ones. Iterating it is the stream's one iteration. */
+  readonly textStream: AsyncIterable<string>;
+  /** The text received so far (choice 0): useful after an abort or a dropped connection. */
+  readonly currentText: string;
+  /**
+   * Where this stream can be picked up again, when the server relays a resumable generation (it answered with an
+   * `Edgechat-Resume` header): its URL, absolute, and the id of the last event whose chunk this stream has yielded.
+   * Pass both to `client.chat.completions.resume` (after a reload, say). Undefined from an ordinary server.
+   * A dropped connection is resumed by the stream itself; this is for a reader that is gone.
+   */
+  readonly resumable: ResumePoint | undefined;
+  /**
+   * The whole reply: content, tool calls, finish reason and usage (openai-node's name for the same promise). Rejects
+   * with the error that ended the stream. Reads the stream itself unless a loop has begun by the next microtask.
+   */
+  finalChatCompletion(): Promise<ChatCompletion>;
+  /**
+   * Stop the request. Iteration ends with a `UserAbortError`; an abort after the reply finished is a no-op. A
+   * resumable generation is cancelled too (a `DELETE` of its URL, sent `keepalive`), as it is when the call's signal
+   * aborts or a loop breaks: a dropped connection only detaches, and the generation would go on without a reader.
+   */
+  abort(reason?: unknown): void;
+  /** The stream's one iteration; a second throws an `EdgeChatError`. */
+  [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk>;
+}
+
+/** The `ChatStream` that `create` and `resume` return. Not exported from the package: its constructor is ours. */
+export class ChatStreamImpl implements ChatStream {
   readonly #source: StreamSource;
   readonly #accumulator = new CompletionAccumulator();
   readonly #final: Promise<ChatCompletion>;
@@ -54,10 +91,8 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
   /** Finished, or failed by itself: nothing to cancel. */
   #over = false;
 
-  /** The HTTP response, once its headers have arrived (after any retries). */
   readonly response: Promise<Response>;
 
-  /** @internal Use `client.chat.completions.create({ ..., stream: true })`. */
   constructor(source: StreamSource) {
     this.#source = source;
     this.#final = new Promise((resolve, reject) => {
@@ -77,13 +112,17 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     this.#lastId = source.lastEventId ?? "";
   }
 
+  /** For `toSSEStream`: hear the comments (keep-alives) the upstream sends, while it relays this stream. */
+  static onComment(stream: ChatStream, listener: ((text: string) => void) | undefined): void {
+    if (#onComment in stream) stream.#onComment = listener;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
-    if (this.#consumed) throw new EdgeChatError("This ChatStream has already been consumed: iterate it once, or use finalCompletion()");
+    if (this.#consumed) throw new EdgeChatError("This ChatStream has already been iterated: read it once, or await finalChatCompletion()");
     this.#consumed = true;
     return this.#run();
   }
 
-  /** Content deltas of the first choice only, skipping empty ones. */
   get textStream(): AsyncIterable<string> {
     const chunks = this;
     return {
@@ -96,93 +135,21 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     };
   }
 
-  /** The text received so far (choice 0): useful after an abort or a dropped connection. */
   get currentText(): string {
     return this.#accumulator.content;
   }
 
-  /**
-   * Where this stream can be picked up again, when the server relays a resumable generation (it answered with an
-   * `Edgechat-Resume` header): its URL, absolute, and the id of the last event whose chunk this stream has yielded.
-   * Pass both to `client.chat.completions.resume` (after a reload, say). Undefined from an ordinary server.
-   * A dropped connection is resumed by the stream itself; this is for a reader that is gone.
-   */
   get resumable(): ResumePoint | undefined {
     return this.#url ? { url: this.#url, lastEventId: this.#lastId } : undefined;
   }
 
-  /** The whole reply: content, tool calls, finish reason and usage. Consumes the stream if nothing else does. */
-  finalCompletion(): Promise<ChatCompletion> {
-    if (!this.#consumed) void this.#drain();
+  finalChatCompletion(): Promise<ChatCompletion> {
+    queueMicrotask(() => this.#consumed || void this.#drain());
     return this.#final;
   }
 
-  /**
-   * Stop the request. Iteration ends with a `UserAbortError`; an abort after the reply finished is a no-op. A
-   * resumable generation is cancelled too (a `DELETE` of its URL, sent `keepalive`), as it is when the call's signal
-   * aborts or a loop breaks: a dropped connection only detaches, and the generation would go on without a reader.
-   */
   abort(reason?: unknown): void {
     this.#source.call.abort(reason);
-  }
-
-  /**
-   * The stream re-encoded as SSE bytes (`data: {chunk}` … `data: [DONE]`), e.g. to return from a Worker
-   * as `new Response(stream.toReadableStream(), { headers: { "content-type": "text/event-stream" } })`.
-   * A server error mid-stream is forwarded as an `event: error` so the client on the other end gets it typed.
-   * Comments from upstream are forwarded, and a keep-alive comment is sent after `keepAliveMs` of silence:
-   * a relay only notices that its client has gone when it writes (workerd), and proxies cut idle streams.
-   * Cancelling the returned stream aborts the request at once.
-   */
-  toReadableStream(options: { keepAliveMs?: number } = {}): ReadableStream<Uint8Array> {
-    const iterator = this[Symbol.asyncIterator]();
-    const encoder = new TextEncoder();
-    const keepAliveMs = options.keepAliveMs ?? 15_000;
-    let timer: ReturnType<typeof setInterval> | undefined;
-    let lastWrite = Date.now();
-    let write!: (text: string) => void;
-    const stop = () => {
-      clearInterval(timer);
-      this.#onComment = undefined;
-    };
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        write = (text) => {
-          lastWrite = Date.now();
-          controller.enqueue(encoder.encode(text));
-        };
-        this.#onComment = (text) => write(`:${text}\n\n`);
-        if (keepAliveMs > 0 && Number.isFinite(keepAliveMs)) {
-          timer = setInterval(() => {
-            if (Date.now() - lastWrite >= keepAliveMs) write(": keep-alive\n\n");
-          }, Math.max(1, Math.floor(keepAliveMs / 2)));
-        }
-      },
-      pull: async (controller) => {
-        let last: string;
-        try {
-          const { done, value } = await iterator.next();
-          if (!done) return write(`data: ${JSON.stringify(value)}\n\n`);
-          last = "data: [DONE]\n\n";
-        } catch (error) {
-          if (!(error instanceof APIError)) {
-            stop();
-            throw error;
-          }
-          const payload = { error: { message: error.message, type: error.type, code: error.status ?? error.code } };
-          last = `event: error\ndata: ${JSON.stringify(payload)}\n\n`;
-        }
-        stop();
-        write(last);
-        controller.close();
-      },
-      cancel: async (reason) => {
-        stop();
-        // Abort first: return() would queue behind a read that waits for the next event.
-        this.abort(reason);
-        await iterator.return?.();
-      },
-    });
   }
 
   async #drain(): Promise<void> {
@@ -229,7 +196,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
           // Each chunk with the id of its event: the position moves as each chunk is handed out, not as it is parsed.
           let queue: ChatCompletionChunk[] = [];
           let ids: string[] = [];
-          let failure: EdgeChatError | undefined;
+          let failure: { error: unknown } | undefined;
           let done = false;
           const onEvent = (event: ServerSentEvent) => {
             if (done || failure) return;
@@ -242,7 +209,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
                 ids.push(event.id);
               }
             } catch (error) {
-              failure = error as EdgeChatError;
+              failure = { error };
             }
           };
           // A parser per connection: an event cut by a drop is discarded with it (its id never arrived).
@@ -271,7 +238,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
                 yield chunks[i]!;
               }
             }
-            if (failure) throw failure;
+            if (failure) throw failure.error;
             if (done || read.done) {
               bodyHandled = true;
               if (!done && !accumulator.finished) throw new StreamInterruptedError();

@@ -1,7 +1,7 @@
 import { EdgeChatError } from "../errors/base.js";
 import { CallAbort } from "./attempt.js";
 import { BrowserKeyError, isBrowserLike } from "./browser.js";
-import { ChatStream } from "./chat-stream.js";
+import { type ChatStream, ChatStreamImpl } from "./chat-stream.js";
 import { readCompletion } from "./complete.js";
 import { type ClientOptions, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, type RequestOptions, type ResumeOptions } from "./options.js";
 import { requestHeaders, type ResolvedConfig, send, type Target } from "./request.js";
@@ -13,7 +13,9 @@ import type {
 } from "./types.js";
 
 export interface ChatCompletions {
+  /** `stream: true`: a `ChatStream`, at once (the request is on its way). */
   create(params: ChatCompletionCreateParamsStreaming, options?: RequestOptions): ChatStream;
+  /** Without `stream`: the whole completion, once it has arrived. */
   create(params: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
   create(params: ChatCompletionCreateParams, options?: RequestOptions): ChatStream | Promise<ChatCompletion>;
   /**
@@ -54,7 +56,7 @@ export function createClient(options: ClientOptions = {}): Client {
 
   function stream(target: Target, options: RequestOptions): ChatStream {
     const call = new CallAbort(options.signal);
-    return new ChatStream({
+    return new ChatStreamImpl({
       sent: send(config, target, true, options, call),
       call,
       idleTimeout: options.idleTimeout ?? config.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,

@@ -51,7 +51,7 @@ export async function send(
   for (; ; retry++) {
     if (error) {
       if (!isRetryable(error) || retry > maxRetries) throw error;
-      const delayMs = retryDelay(retry, (error as APIError).headers);
+      const delayMs = retryDelay(retry, error instanceof APIError ? error.headers : undefined);
       onRetry?.({ attempt: retry, delayMs, error });
       await sleep(delayMs, call);
     }

@@ -11,7 +11,6 @@ import { learnFromContextError } from "./context-limit.js";
 import { type FitResult, fitToContext } from "./fit.js";
 import { newId } from "../messages/id.js";
 import { loadNewest, PAGE_SIZE } from "./load.js";
-import { parseConversationJSON, parseJSONText } from "../messages/json.js";
 import { type ConversationJSON, type SpentUsage, serializeMessage } from "../messages/serialize.js";
 import { Persistence } from "./persist.js";
 import { ConversationNotFoundError, StorageError } from "../store/errors.js";
@@ -19,7 +18,7 @@ import type { ConversationStore } from "../store/types.js";
 import { estimateTokens } from "../tokens/estimate.js";
 import type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions } from "./options.js";
 import { type ModelPreset, presetFor } from "../models/presets.js";
-import { Reply } from "./reply.js";
+import { type Reply, ReplyImpl } from "./reply.js";
 import { mergeTail } from "./sync.js";
 import { type SummaryMessage, toAPIMessages } from "./to-api.js";
 import { type Forks, forksOf, newestUnder, parentKey, pathTo, ROOT, versionsOf, withVersion } from "../messages/tree.js";
@@ -33,17 +32,17 @@ type Saved = { id: string; model: string; system?: string; createdAt: number; ca
 
 /** One send, regenerate, edit or continue: queued, then run as one critical section under the conversation's lock. */
 interface Turn {
-  reply: Reply;
+  reply: ReplyImpl;
   controller: AbortController;
   options: SendOptions;
   /** The new content (send, edit), read before the lock is taken (a Blob may take a while). */
   content?: Promise<MessageContent>;
   /**
-   * Under the lock, on the up-to-date history: make this turn's change to it. Returns the index of the reply to
-   * carry on (continue, or re-attach to its generation), or undefined for a new reply, or the reply as another writer
-   * finished it (nothing to do). Throws when the history no longer allows it.
+   * Under the lock, on the up-to-date history: make this turn's change to it. Returns the id of the reply to carry on
+   * (continue, or re-attach to its generation), or undefined for a new reply, or the reply as another writer finished
+   * it (nothing to do). Throws when the history no longer allows it.
    */
-  apply(content: MessageContent | undefined): number | undefined | AssistantMessage;
+  apply(content: MessageContent | undefined): string | undefined | AssistantMessage;
 }
 
 /** Content as a message holds it: bad content throws here, at once; content with Blobs is read later. */
@@ -54,6 +53,13 @@ function readContent(content: ContentInput): Promise<MessageContent> {
 
 /** Not the system message (leading system messages are never dropped). */
 const isMessage = (m: Message | SummaryMessage): m is Message => m.role !== "system";
+
+/** A message of `role` ("message": any). */
+const isRole = <R extends Message["role"] | "message">(m: Message | undefined, role: R): m is Of<R> => role === "message" ? !!m : m?.role === role;
+type Of<R> = R extends Message["role"] ? Extract<Message, { role: R }> : Message;
+
+/** A document's first message: it follows nothing in the document. */
+const withoutParent = ({ parentId: _, ...message }: Message): Message => message;
 
 const isFinished = (reply: Reply) => reply.state === "complete" || reply.state === "interrupted" || reply.state === "error";
 
@@ -73,7 +79,7 @@ export class Conversation {
   readonly id: string;
   readonly model: string;
   readonly system: string | undefined;
-  readonly createdAt: number;
+  #createdAt = Date.now();
   readonly #client: Client;
   readonly #options: ConversationOptions;
   readonly #preset: ModelPreset | undefined;
@@ -122,7 +128,6 @@ export class Conversation {
     this.system = options.system;
     // One object for the conversation's life: token counts are cached per message object.
     if (options.system !== undefined) this.#system = { role: "system", content: options.system };
-    this.createdAt = Date.now();
     this.#preset = presetFor(options.model);
     const window = options.contextWindow ?? this.#preset?.contextWindow;
     if (!(typeof window === "number" && window > 0)) {
@@ -131,6 +136,11 @@ export class Conversation {
       );
     }
     this.#contextWindow = window;
+  }
+
+  /** When the conversation was made (ms since the epoch): kept by stores and documents. */
+  get createdAt(): number {
+    return this.#createdAt;
   }
 
   /** The active path, oldest first: the version of each message now chosen (`switchTo`). A live, read-only view. */
@@ -143,7 +153,7 @@ export class Conversation {
    * first, and which one it is. A message never edited or regenerated is its only version.
    */
   versions(messageId: string): { ids: readonly string[]; index: number } {
-    return versionsOf(this.#forks, this.#messages[this.#indexOf(messageId, "message")]!);
+    return versionsOf(this.#forks, this.#find(messageId, "message")[1]);
   }
 
   /**
@@ -234,7 +244,7 @@ export class Conversation {
    */
   regenerate(replyId?: string, options: SendOptions = {}): Reply {
     const at = () => {
-      if (replyId !== undefined) return this.#indexOf(replyId, "assistant");
+      if (replyId !== undefined) return this.#find(replyId, "assistant")[0];
       const last = this.#messages.length - 1;
       if (last === -1) throw new EdgeChatError("Nothing to regenerate: the conversation has no message");
       return this.#messages[last]!.role === "assistant" ? last : last + 1;
@@ -260,20 +270,18 @@ export class Conversation {
    * version; the old one and everything after it stay, a branch away (see `versions`).
    */
   edit(messageId: string, content: ContentInput, options: SendOptions = {}): Reply {
-    this.#indexOf(messageId, "user");
+    this.#find(messageId, "user");
     return this.#schedule(options, readContent(content), (normalized) => {
-      const at = this.#indexOf(messageId, "user");
-      const { id: _, parentId: __, ...old } = this.#messages[at]!;
+      const [at, { id: _, parentId: __, ...old }] = this.#find(messageId, "user");
       this.#branch(at);
-      this.#append({ ...old, id: newId(), content: normalized!, createdAt: Date.now() } as Message);
+      this.#append({ ...old, id: newId(), content: normalized!, createdAt: Date.now() });
       return undefined;
     });
   }
 
   /** Pin or unpin a message: pinned turns are sent however old. */
   pin(messageId: string, pinned = true): void {
-    const index = this.#indexOf(messageId, "message");
-    const { pinned: _, ...rest } = this.#messages[index]!;
+    const [index, { pinned: _, ...rest }] = this.#find(messageId, "message");
     this.#replace(index, pinned ? { ...rest, pinned: true } : rest);
   }
 
@@ -357,8 +365,9 @@ export class Conversation {
    * store's `export` has every branch).
    */
   toJSON(): ConversationJSON {
+    // With a store, the first message loaded may follow one that is not: it is the document's first.
     const [first, ...rest] = this.#tree ? this.#tree.values() : this.#messages;
-    const messages = first ? [{ ...first, parentId: this.#tree ? first.parentId : undefined }, ...rest] : [];
+    const messages = first ? [this.#tree ? first : withoutParent(first), ...rest] : [];
     const json: ConversationJSON = {
       format: "edgechat.conversation",
       version: 2,
@@ -367,7 +376,7 @@ export class Conversation {
       createdAt: this.createdAt,
       calibration: { ...this.#calibration },
       usage: this.usage,
-      messages: messages.map((m) => serializeMessage(m as Message)),
+      messages: messages.map(serializeMessage),
     };
     if (this.system !== undefined) json.system = this.system;
     const leaf = this.#messages.at(-1)?.id;
@@ -376,11 +385,13 @@ export class Conversation {
   }
 
   /**
-   * Rebuild a conversation from `toJSON()` output (or its JSON text). Everything is validated before
-   * anything is built: bad input throws a `ValidationError` naming the path. A reply left `streaming`
-   * (a page closed mid-reply) comes back `interrupted`.
+   * Rebuild a conversation from `toJSON()` output (or its JSON text). Everything is validated before anything is
+   * built: bad input rejects with a `ValidationError` naming the path. A reply left `streaming` (a page closed
+   * mid-reply) comes back `interrupted`. Async because the validator is loaded when first needed (as a store's
+   * `import` loads it), so an app that never reads a document does not carry it.
    */
-  static fromJSON(input: unknown, options: Omit<ConversationOptions, "model" | "id" | "system"> & { model?: string }): Conversation {
+  static async fromJSON(input: unknown, options: Omit<ConversationOptions, "model" | "id" | "system"> & { model?: string }): Promise<Conversation> {
+    const { parseConversationJSON, parseJSONText } = await import("../messages/json.js");
     const data = parseConversationJSON(typeof input === "string" ? parseJSONText(input) : input);
     const forks = forksOf(data.messages);
     const conversation = Conversation.#restore(options, { ...data, usage: data.usage ?? totalUsage(data.messages), ...(forks && { forks }) });
@@ -396,28 +407,27 @@ export class Conversation {
     const base: ConversationOptions = { ...options, id: saved.id, model: options.model ?? saved.model };
     if (saved.system !== undefined) base.system = saved.system;
     const conversation = new Conversation(base);
-    (conversation as { createdAt: number }).createdAt = saved.createdAt;
+    conversation.#createdAt = saved.createdAt;
     if (saved.calibration) conversation.#calibration = saved.calibration;
     if (saved.usage) conversation.#spent = { ...saved.usage };
     conversation.#forks = saved.forks;
     return conversation;
   }
 
-  #continuable(): number {
-    const index = this.#messages.length - 1;
-    const last = this.#messages[index];
+  #continuable(): string {
+    const last = this.#messages.at(-1);
     if (last?.role !== "assistant" || last.status !== "interrupted" || last.content === "") {
       throw new EdgeChatError("Nothing to continue: the last message is not an interrupted reply with text");
     }
-    return index;
+    return last.id;
   }
 
-  /** Where `messageId` is on the active path (loaded); a message not there, or not of `role`, is an error. */
-  #indexOf(messageId: string, role: Message["role"] | "message"): number {
+  /** Where `messageId` is on the active path (loaded), and the message; one not there, or not of `role`, is an error. */
+  #find<R extends Message["role"] | "message">(messageId: string, role: R): [number, Of<R>] {
     const index = this.#messages.findIndex((m) => m.id === messageId);
-    if (role !== "message" && this.#messages[index]?.role !== role) throw new EdgeChatError(`No ${role} message with id "${messageId}" in messages`);
-    if (index === -1) throw new EdgeChatError(`No message with id "${messageId}"`);
-    return index;
+    const message = this.#messages[index];
+    if (!isRole(message, role)) throw new EdgeChatError(`No ${role === "message" ? "" : `${role} `}message with id "${messageId}" in messages`);
+    return [index, message];
   }
 
   /** Queue a turn under the `whileBusy` policy, and start it if nothing runs. */
@@ -430,7 +440,7 @@ export class Conversation {
     const controller = new AbortController();
     if (options.signal?.aborted) controller.abort();
     else options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
-    const reply = new Reply(
+    const reply = new ReplyImpl(
       () => controller.abort(),
       (r) => this.#emit({ type: "reply", reply: r }),
     );
@@ -492,10 +502,10 @@ export class Conversation {
       await this.#persist?.flush();
       await this.#pulling;
       await this.#pull();
-      const continueAt = turn.apply(content);
-      if (typeof continueAt === "object") return () => turn.reply.finish(continueAt);
+      const carryOn = turn.apply(content);
+      if (typeof carryOn === "object") return () => turn.reply.finish(carryOn);
       turn.reply.setState("streaming");
-      const settle = await this.#stream(turn.controller, turn.options, continueAt, (delta) => turn.reply.push(delta));
+      const settle = await this.#stream(turn.controller, turn.options, carryOn, (delta) => turn.reply.push(delta));
       // Still holding the lock, everything in the store is ours: the next turn need not read it again.
       if (this.#store && this.pendingWrites === 0) this.#seen = (await this.#store.get(this.id).catch(() => undefined))?.updatedAt;
       return () => settle(turn.reply);
@@ -574,9 +584,8 @@ export class Conversation {
       if (m.resume && store.lockConversation && !this.#resumed.has(m.id)) {
         this.#resumed.add(m.id);
         this.#resuming = this.#schedule({}, undefined, () => {
-          const at = this.#indexOf(m.id, "assistant");
-          const now = this.#messages[at] as AssistantMessage;
-          return now.status === "streaming" && now.resume ? at : now;
+          const now = this.#find(m.id, "assistant")[1];
+          return now.status === "streaming" && now.resume ? now.id : now;
         }, "queue");
         continue;
       }
@@ -720,15 +729,14 @@ export class Conversation {
   }
 
   /**
-   * Stream one reply. With `continueAt`, the reply at that index is carried on: an interrupted one by asking the model
+   * Stream one reply. With `carryOn`, the reply with that id is carried on: an interrupted one by asking the model
    * to continue (the request ends with CONTINUE_PROMPT, sent, never stored), one left streaming with a `resume` point
    * by reading the rest of its generation; the new text is appended to the same message. Returns how to settle the
    * reply, which the turn does once the lock is released.
    */
-  async #stream(controller: AbortController, options: SendOptions, continueAt: number | undefined, push: (delta: string) => void): Promise<(reply: Reply) => void> {
+  async #stream(controller: AbortController, options: SendOptions, carryOn: string | undefined, push: (delta: string) => void): Promise<(reply: ReplyImpl) => void> {
     const params: ConversationParams = { ...this.#options.params, ...options.params };
-    let index = continueAt ?? -1;
-    let message: AssistantMessage | undefined = continueAt === undefined ? undefined : (this.#messages[continueAt] as AssistantMessage);
+    let [index, message] = carryOn === undefined ? [-1] : this.#find(carryOn, "assistant");
     const previous = message;
     const previousUsage = message?.usage;
     const resume = previous?.status === "streaming" ? previous.resume : undefined;
@@ -753,7 +761,7 @@ export class Conversation {
         let fit: FitResult<Message | SummaryMessage> | undefined;
         if (resume) stream = this.#client.chat.completions.resume(resume.url, { ...requestOptions, lastEventId: resume.lastEventId });
         else {
-          fit = await this.#fit(params, continueAt !== undefined);
+          fit = await this.#fit(params, carryOn !== undefined);
           const maxOutput = this.#maxOutput(params);
           this.#lastContext = {
             tokens: fit.tokens,
@@ -792,7 +800,7 @@ export class Conversation {
               if (delta) push(delta);
             }
           }
-          completion = await stream.finalCompletion();
+          completion = await stream.finalChatCompletion();
         } catch (error) {
           // Once, and only before any text: trim to what the server says fits, then send again.
           if (fit && error instanceof ContextLengthError && !contextRetry && received === "") {
@@ -807,7 +815,8 @@ export class Conversation {
         const choice = completion.choices[0];
         const usage = sumUsage(previousUsage, completion.usage ?? undefined);
         const finishReason = choice?.finish_reason ?? undefined;
-        const base = message ?? fresh("streaming");
+        // What a failed attempt left on a reply carried on (an error) does not outlive this ending.
+        const { error: _, ...base } = message ?? fresh("streaming");
         const final: AssistantMessage = {
           ...base,
           content: (previous?.content ?? "") + (choice?.message.content ?? received),
@@ -818,7 +827,6 @@ export class Conversation {
           ...(finishReason && { finishReason }),
           ...(contextRetry && { contextRetry }),
         };
-        delete (final as { error?: unknown }).error;
         update(final);
         if (completion.usage) {
           // A re-attached reply's request was fitted by another page: nothing to calibrate against here.

@@ -1,3 +1,4 @@
+import { EdgeChatError } from "../errors/base.js";
 import type { AssistantMessage, ReplyStatus } from "../messages/types.js";
 
 /**
@@ -8,14 +9,35 @@ import type { AssistantMessage, ReplyStatus } from "../messages/types.js";
  */
 export type ReplyState = "queued" | "waiting" | ReplyStatus;
 
+/**
+ * The reply to one `send` (or `regenerate`, `edit`, `continue`): async-iterable over its text deltas, and `done`.
+ * It behaves as a `ChatStream` does where they are alike:
+ *
+ * - Read it once: a second iteration throws an `EdgeChatError`.
+ * - Its final value can be awaited with or without iterating, and a failure ends the loop and rejects `done` with
+ *   the same typed error; `abort()` ends both with a `UserAbortError`, and is a no-op once the reply has ended.
+ *
+ * Two differences are deliberate. A reply belongs to its conversation, not to the loop reading it: it runs whether
+ * or not anyone iterates, and the conversation's messages, its `onChange` listeners, the store and other tabs follow
+ * it to the end. So `break` out of the loop stops your reading only — the reply goes on and is stored complete; call
+ * `abort()` (or abort the `signal` of `SendOptions`) to stop it. And for the same reason its final value is a
+ * promise that is always there, `done`, where a `ChatStream`, which reads its body only when asked, has a method
+ * that reads it, `finalChatCompletion()`.
+ */
+export interface Reply extends AsyncIterable<string> {
+  /** The final assistant message when the reply completes; rejects with the typed error that ended it otherwise. */
+  readonly done: Promise<AssistantMessage>;
+  readonly state: ReplyState;
+  /** Stop this reply; its message ends `interrupted` with the text so far. A reply not yet begun never starts. */
+  abort(): void;
+  /** The reply's one iteration: its text deltas from where it began (or was re-attached). */
+  [Symbol.asyncIterator](): AsyncIterator<string>;
+}
+
 const noop = () => {};
 
-/**
- * The reply to one `send`: async-iterable over text deltas (once), and `done` — the final assistant
- * message, or a rejection with the typed error that ended it. The reply runs whether or not anyone iterates.
- */
-export class Reply implements AsyncIterable<string> {
-  /** The final assistant message when the reply completes; rejects with the typed error otherwise. */
+/** The `Reply` a Conversation hands out, and the controls the conversation drives it with. */
+export class ReplyImpl implements Reply {
   readonly done: Promise<AssistantMessage>;
   readonly #abort: () => void;
   readonly #onState: (reply: Reply) => void;
@@ -29,7 +51,6 @@ export class Reply implements AsyncIterable<string> {
   #resolve!: (m: AssistantMessage) => void;
   #reject!: (e: unknown) => void;
 
-  /** @internal */
   constructor(abort: () => void, onState: (reply: Reply) => void = noop) {
     this.#abort = abort;
     this.#onState = onState;
@@ -40,7 +61,6 @@ export class Reply implements AsyncIterable<string> {
     this.done.catch(noop);
   }
 
-  /** Stop this reply; its message ends `interrupted` with the text so far. A reply not yet begun never starts. */
   abort(): void {
     this.#abort();
   }
@@ -49,20 +69,17 @@ export class Reply implements AsyncIterable<string> {
     return this.#state;
   }
 
-  /** @internal */
   setState(state: ReplyState): void {
     if (this.#ended || this.#state === state) return;
     this.#state = state;
     this.#onState(this);
   }
 
-  /** @internal */
   push(delta: string): void {
     this.#queue.push(delta);
     this.#wake?.();
   }
 
-  /** @internal */
   finish(message: AssistantMessage): void {
     this.setState(message.status);
     this.#ended = true;
@@ -70,7 +87,6 @@ export class Reply implements AsyncIterable<string> {
     this.#wake?.();
   }
 
-  /** @internal */
   fail(error: unknown, state: ReplyState = "error"): void {
     this.setState(state);
     this.#ended = true;
@@ -80,9 +96,13 @@ export class Reply implements AsyncIterable<string> {
     this.#wake?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<string, void, undefined> {
-    if (this.#iterated) throw new TypeError("A Reply can be iterated once");
+  [Symbol.asyncIterator](): AsyncIterator<string> {
+    if (this.#iterated) throw new EdgeChatError("This Reply has already been iterated: read it once, or await done");
     this.#iterated = true;
+    return this.#read();
+  }
+
+  async *#read(): AsyncGenerator<string, void, undefined> {
     for (;;) {
       if (this.#queue.length > 0) {
         const batch = this.#queue;

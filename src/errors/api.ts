@@ -16,8 +16,8 @@ export class APIError extends EdgeChatError {
   static override readonly kind: string = "APIError";
   declare readonly status: number | undefined;
   declare readonly headers: Headers | undefined;
-  /** `x-request-id` (or `request-id`) from the response, for support requests. */
-  declare readonly requestId: string | undefined;
+  /** `x-request-id` (or `request-id`) from the response, for support requests (openai-node's name). */
+  declare readonly requestID: string | undefined;
   declare readonly body: unknown;
   /** Whether sending the same request again may succeed (408, 409, 429, 5xx, or `x-should-retry: true`). */
   declare readonly retryable: boolean;
@@ -35,7 +35,7 @@ export class APIError extends EdgeChatError {
     super(own ? `${label}: ${own}` : label);
     this.status = status;
     this.headers = headers;
-    this.requestId = headers?.get("x-request-id") ?? headers?.get("request-id") ?? undefined;
+    this.requestID = headers?.get("x-request-id") ?? headers?.get("request-id") ?? undefined;
     this.body = body;
     this.retryable = init.retryable;
     const inner = errorObject(body);

@@ -2,11 +2,15 @@
 
 const CHUNK = 0x8000;
 
+/**
+ * The characters of these char codes. `fromCharCode` takes any array-like through `Reflect.apply` (as fast as
+ * `apply`; a spread is ~6× slower), which TypeScript types only as `any` for a typed array.
+ */
+const fromCharCodes = (codes: ArrayLike<number>): string => Reflect.apply(String.fromCharCode, null, codes);
+
 export function bytesToBase64(bytes: Uint8Array): string {
   let binary = "";
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
-  }
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += fromCharCodes(bytes.subarray(i, i + CHUNK));
   return btoa(binary);
 }
 

@@ -1,6 +1,11 @@
-// Exact Llama 3 token counts, opt-in (meant for the subpath edgechat/tokenizer/llama3): it pulls in
-// llama3-tokenizer-js, whose vocabulary and merges ship as a ~3 MB module that is decoded when first imported
-// (about a second), so the default bundle uses estimateTokens (./estimate.ts) instead.
+// edgechat/tokenizer/llama3: exact Llama 3 token counts, opt-in: it pulls in llama3-tokenizer-js (an optional peer),
+// whose vocabulary and merges ship as a ~3 MB module that is decoded when first imported (about a second), so the
+// default bundle uses estimateTokens (./estimate.ts, exported by edgechat) instead.
+//
+// The subpath is named for what an app opts into — the Llama 3 tokenizer — not for this folder (tokens/, which holds
+// both counters): `tokenizer/<family>` leaves room for another model family's exact counter beside it, and the name
+// users already import stays. Deliberately not exported: the tokenizer itself (encode/decode: import
+// llama3-tokenizer-js for those) and the chat template's per-message cost (that is `ModelPreset.template`).
 import llama3Tokenizer from "llama3-tokenizer-js";
 
 const PIECE = 16_384;

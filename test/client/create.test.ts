@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChatCompletionChunk, ChatStream, createClient } from "../../src/index.ts";
+import { type ChatCompletionChunk, createClient, toSSEStream } from "../../src/index.ts";
 import { parseSSE } from "../../src/sse/index.ts";
 import { chunk, completion, gate, json, MODEL, replyEvents, sse, startSSE, startUpstream, streamReply, type Upstream, usage } from "../helpers/upstream.ts";
 
@@ -75,7 +75,8 @@ describe("streaming create", () => {
     upstream.handle(streamReply(["Hel", "lo", " wörld"], usage(9, 3, 0.000004)));
     const client = createClient({ baseURL: upstream.baseURL });
     const stream = client.chat.completions.create({ model: MODEL, messages, stream: true });
-    expect(stream).toBeInstanceOf(ChatStream);
+    // A ChatStream is a type, not an exported class: its constructor is the SDK's.
+    expect(typeof stream[Symbol.asyncIterator]).toBe("function");
     const chunks: ChatCompletionChunk[] = [];
     for await (const c of stream) chunks.push(c);
     expect(chunks.map((c) => c.choices[0]?.delta.content)).toEqual(["", "Hel", "lo", " wörld", ""]);
@@ -84,10 +85,10 @@ describe("streaming create", () => {
     expect(upstream.requests[0]?.body.stream).toBe(true);
   });
 
-  it("finalCompletion accumulates content, finish_reason and usage, with or without iterating", async () => {
+  it("finalChatCompletion accumulates content, finish_reason and usage, with or without iterating", async () => {
     upstream.handle(streamReply(["A", "B", "C"], usage(5, 3, 0.1)));
     const client = createClient({ baseURL: upstream.baseURL });
-    const alone = await client.chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+    const alone = await client.chat.completions.create({ model: MODEL, messages, stream: true }).finalChatCompletion();
     expect(alone.choices[0]?.message.content).toBe("ABC");
     expect(alone.choices[0]?.finish_reason).toBe("stop");
     expect(alone.usage).toEqual(usage(5, 3, 0.1));
@@ -96,7 +97,7 @@ describe("streaming create", () => {
     const texts: string[] = [];
     for await (const text of stream.textStream) texts.push(text);
     expect(texts).toEqual(["A", "B", "C"]);
-    expect((await stream.finalCompletion()).choices[0]?.message.content).toBe("ABC");
+    expect((await stream.finalChatCompletion()).choices[0]?.message.content).toBe("ABC");
   });
 
   it("accumulates tool-call deltas by index", async () => {
@@ -109,7 +110,7 @@ describe("streaming create", () => {
       res.write(sse(chunk({}, { finish_reason: "tool_calls", usage: usage(30, 12) })));
       res.end(sse("[DONE]"));
     });
-    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalChatCompletion();
     expect(result.choices[0]?.message).toEqual({
       role: "assistant",
       content: null,
@@ -129,7 +130,7 @@ describe("streaming create", () => {
       res.write(sse({ ...chunk({}), choices: [], usage: usage(3, 1) }));
       res.end(sse("[DONE]"));
     });
-    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalChatCompletion();
     expect(result.choices[0]?.finish_reason).toBe("length");
     expect(result.usage?.total_tokens).toBe(4);
   });
@@ -142,7 +143,7 @@ describe("streaming create", () => {
       for (const e of events) res.write(`: ping\n${e}`);
       res.end();
     });
-    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalChatCompletion();
     expect(result.choices[0]?.message.content).toBe("ab");
   });
 
@@ -152,13 +153,13 @@ describe("streaming create", () => {
       for (const e of replyEvents(["done"]).slice(0, -1)) res.write(e);
       res.end();
     });
-    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalChatCompletion();
     expect(result.choices[0]?.message.content).toBe("done");
   });
 
   it("does not crash on a raw special token leaking into content", async () => {
     upstream.handle(streamReply(["Hi", "</s>"]));
-    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalChatCompletion();
     expect(result.choices[0]?.message.content).toBe("Hi</s>");
   });
 
@@ -183,13 +184,13 @@ describe("streaming create", () => {
     upstream.handle(streamReply(["x"]));
     const stream = createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true });
     for await (const _ of stream);
-    expect(() => stream[Symbol.asyncIterator]()).toThrow(/already been consumed/);
+    expect(() => stream[Symbol.asyncIterator]()).toThrow(/already been iterated/);
   });
 
-  it("toReadableStream re-encodes the stream as SSE that parses back to the same chunks", async () => {
+  it("toSSEStream re-encodes the stream as SSE that parses back to the same chunks", async () => {
     upstream.handle(streamReply(["x", "y"]));
     const client = createClient({ baseURL: upstream.baseURL });
-    const body = client.chat.completions.create({ model: MODEL, messages, stream: true }).toReadableStream();
+    const body = toSSEStream(client.chat.completions.create({ model: MODEL, messages, stream: true }));
     const data: string[] = [];
     for await (const event of parseSSE(body)) data.push(event.data);
     expect(data.at(-1)).toBe("[DONE]");
@@ -197,14 +198,14 @@ describe("streaming create", () => {
     expect(contents).toEqual(["", "x", "y", ""]);
   });
 
-  it("toReadableStream forwards a mid-stream server error as an error event the next client types", async () => {
+  it("toSSEStream forwards a mid-stream server error as an error event the next client types", async () => {
     upstream.handle((_req, res) => {
       startSSE(res);
       res.write(sse(chunk({ content: "partial" })));
       res.end(sse({ error: { message: "Model overloaded", code: 503 } }));
     });
     const client = createClient({ baseURL: upstream.baseURL });
-    const relayed = client.chat.completions.create({ model: MODEL, messages, stream: true }).toReadableStream();
+    const relayed = toSSEStream(client.chat.completions.create({ model: MODEL, messages, stream: true }));
     const events = [];
     for await (const event of parseSSE(relayed)) events.push(event);
     expect(events.at(-1)?.event).toBe("error");
@@ -212,7 +213,7 @@ describe("streaming create", () => {
   });
 });
 
-describe("toReadableStream as a relay", () => {
+describe("toSSEStream as a relay", () => {
   it("forwards upstream comments and sends keep-alives during silence", async () => {
     const release = gate();
     upstream.handle(async (_req, res) => {
@@ -222,7 +223,7 @@ describe("toReadableStream as a relay", () => {
       await release.opened;
       res.end(sse(chunk({ content: "" }, { finish_reason: "stop" })) + sse("[DONE]"));
     });
-    const relayed = createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).toReadableStream({ keepAliveMs: 40 });
+    const relayed = toSSEStream(createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }), { keepAliveMs: 40 });
     const comments: string[] = [];
     const data: string[] = [];
     // The upstream stays silent after the first event until a keep-alive has come through the relay.
@@ -243,7 +244,7 @@ describe("toReadableStream as a relay", () => {
       await Promise.race([req.closed, new Promise((r) => setTimeout(r, 5000))]);
       if (!res.destroyed) res.end();
     });
-    const reader = createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).toReadableStream({ keepAliveMs: 0 }).getReader();
+    const reader = toSSEStream(createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }), { keepAliveMs: 0 }).getReader();
     await reader.read();
     const pending = reader.read();
     const started = Date.now();
@@ -264,7 +265,7 @@ describe("connections", () => {
     });
     const client = createClient({ baseURL: upstream.baseURL });
     // Back to back, as a chat does: the next request starts the moment the previous reply is done.
-    for (let i = 0; i < 5; i++) await client.chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+    for (let i = 0; i < 5; i++) await client.chat.completions.create({ model: MODEL, messages, stream: true }).finalChatCompletion();
     // Cancelling at [DONE] would cost a new connection per request (5); undici hands a socket back to its pool
     // a tick after the body ends, so one back-to-back request may still open a second.
     expect(new Set(upstream.requests.map((r) => r.connection)).size).toBeLessThanOrEqual(2);

@@ -46,7 +46,7 @@ describe("status → error class", () => {
       expect(error.name).toBe(name);
       expect(error.status).toBe(status);
       expect(error.retryable).toBe(retryable);
-      expect(error.requestId).toBe(`req-${status}`);
+      expect(error.requestID).toBe(`req-${status}`);
       expect(error.headers?.get("x-request-id")).toBe(`req-${status}`);
       expect(error.body).toEqual(body);
       expect(error.message.startsWith(String(status))).toBe(true);

@@ -43,7 +43,7 @@ describe("a stream that breaks", () => {
       res.write(sse(chunk({ content: "cut" })));
       res.end();
     });
-    await expect(streamOnce().finalCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
+    await expect(streamOnce().finalChatCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
   });
 
   it("a malformed JSON chunk is a ValidationError", async () => {
@@ -52,7 +52,7 @@ describe("a stream that breaks", () => {
       res.write(sse(chunk({ content: "ok" })));
       res.end(sse('{"id": "x", "choices": [}'));
     });
-    const error = await streamOnce().finalCompletion().catch((e) => e);
+    const error = await streamOnce().finalChatCompletion().catch((e) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.message).toMatch(/not JSON/);
   });
@@ -62,7 +62,7 @@ describe("a stream that breaks", () => {
       startSSE(res);
       res.end(sse(chunk({ content: 42 })));
     });
-    const error = await streamOnce().finalCompletion().catch((e) => e);
+    const error = await streamOnce().finalChatCompletion().catch((e) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.path).toBe("choices[0].delta.content");
     expect(error.message).toContain("choices[0].delta.content");
@@ -98,7 +98,7 @@ describe("a stream that breaks", () => {
         res.end(payload);
       });
       const stream = streamOnce();
-      const error = await stream.finalCompletion().catch((e) => e);
+      const error = await stream.finalChatCompletion().catch((e) => e);
       expect(error).toBeInstanceOf(APIError);
       check(error);
       expect(stream.currentText).toBe("so far");
@@ -110,7 +110,7 @@ describe("a stream that breaks", () => {
       startSSE(res);
       res.end(sse({ object: "error", message: "This model's maximum context length is 100 tokens. However, you requested 200 tokens.", code: 400 }));
     });
-    await expect(streamOnce().finalCompletion()).rejects.toBeInstanceOf(ContextLengthError);
+    await expect(streamOnce().finalChatCompletion()).rejects.toBeInstanceOf(ContextLengthError);
   });
 
   it("a 200 non-streaming reply with an error body raises a typed APIError", async () => {
@@ -142,7 +142,7 @@ describe("timeouts", () => {
       res.end();
     });
     const stream = streamOnce({ idleTimeout: 200 });
-    const error = await stream.finalCompletion().catch((e) => e);
+    const error = await stream.finalChatCompletion().catch((e) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error).toMatchObject({ phase: "idle", timeoutMs: 200 });
     expect(stream.currentText).toBe("one");
@@ -157,7 +157,7 @@ describe("timeouts", () => {
       }
       res.end(replyEvents([]).slice(-2).join(""));
     });
-    const result = await streamOnce({ idleTimeout: 150 }).finalCompletion();
+    const result = await streamOnce({ idleTimeout: 150 }).finalChatCompletion();
     expect(result.choices[0]?.message.content).toBe("01234567");
   });
 
@@ -170,7 +170,7 @@ describe("timeouts", () => {
       }
       res.end();
     });
-    const error = await streamOnce({ timeout: 150, idleTimeout: 0 }).finalCompletion().catch((e) => e);
+    const error = await streamOnce({ timeout: 150, idleTimeout: 0 }).finalChatCompletion().catch((e) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error.phase).toBe("request");
   });
@@ -232,7 +232,7 @@ describe("cancellation", () => {
     expect(error).toBeInstanceOf(UserAbortError);
     expect(n).toBe(3);
     await upstream.requests[0]?.closed;
-    await expect(stream.finalCompletion()).rejects.toBeInstanceOf(UserAbortError);
+    await expect(stream.finalChatCompletion()).rejects.toBeInstanceOf(UserAbortError);
   });
 
   it("a signal aborted during the body ends the stream with UserAbortError", async () => {
@@ -240,7 +240,7 @@ describe("cancellation", () => {
     const controller = new AbortController();
     const stream = createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }, { signal: controller.signal });
     setTimeout(() => controller.abort(), 30);
-    await expect(stream.finalCompletion()).rejects.toBeInstanceOf(UserAbortError);
+    await expect(stream.finalChatCompletion()).rejects.toBeInstanceOf(UserAbortError);
     await upstream.requests[0]?.closed;
   });
 
@@ -260,9 +260,9 @@ describe("cancellation", () => {
       res.end();
     });
     const stream = streamOnce();
-    const result = await stream.finalCompletion();
+    const result = await stream.finalChatCompletion();
     stream.abort();
     expect(result.choices[0]?.message.content).toBe("fine");
-    await expect(stream.finalCompletion()).resolves.toBe(result);
+    await expect(stream.finalChatCompletion()).resolves.toBe(result);
   });
 });

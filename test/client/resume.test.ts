@@ -1,7 +1,7 @@
 // Resumable streams: a relay (helpers/relay-server.ts, real HTTP on 127.0.0.1) in front of a DeepInfra-style upstream.
 // A connection lost mid-stream is picked up with `Last-Event-ID` under the retry policy; Stop is a cancel (DELETE).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ChatCompletionChunk, createClient, NotFoundError, type RetryInfo, StreamInterruptedError, TimeoutError, UserAbortError } from "../../src/index.ts";
+import { type ChatCompletionChunk, createClient, NotFoundError, type RetryInfo, StreamInterruptedError, TimeoutError, toSSEStream, UserAbortError } from "../../src/index.ts";
 import { type Relay, startRelay } from "../helpers/relay-server.ts";
 import { chunk, gate, MODEL, replyEvents, sse, startSSE, startUpstream, type Upstream, usage, wait } from "../helpers/upstream.ts";
 
@@ -69,7 +69,7 @@ describe("a dropped connection is resumed by the stream itself", () => {
           chunks.push(c);
           if (c.choices[0]?.delta.content) deltas.push(c.choices[0].delta.content);
         }
-        return { label, text: deltas.join(""), chunks: chunks.length, final: await stream.finalCompletion(), position: stream.resumable };
+        return { label, text: deltas.join(""), chunks: chunks.length, final: await stream.finalChatCompletion(), position: stream.resumable };
       }),
     );
     for (const r of results) {
@@ -96,17 +96,17 @@ describe("a dropped connection is resumed by the stream itself", () => {
     expect(relayed("DELETE")).toHaveLength(0);
   }, 20_000);
 
-  it("textStream, finalCompletion() and toReadableStream() see one unbroken stream", async () => {
+  it("textStream, finalChatCompletion() and toSSEStream() see one unbroken stream", async () => {
     streamParts();
     relay.fault = (_g, n) => (n === 1 ? { dropAfter: 3, partial: 20 } : undefined);
     let text = "";
     for await (const t of ask("text").textStream) text += t;
     expect(text).toBe(TEXT);
 
-    const final = await ask("final").finalCompletion();
+    const final = await ask("final").finalChatCompletion();
     expect(final.choices[0]?.message.content).toBe(TEXT);
 
-    const bytes = await new Response(ask("bytes").toReadableStream()).text();
+    const bytes = await new Response(toSSEStream(ask("bytes"))).text();
     const payloads = bytes.split("\n\n").filter((b) => b.startsWith("data: ")).map((b) => b.slice(6));
     expect(payloads.at(-1)).toBe("[DONE]");
     expect(payloads.slice(0, -1).map((p) => JSON.parse(p).choices[0]?.delta.content ?? "").join("")).toBe(TEXT);
@@ -118,7 +118,7 @@ describe("a dropped connection is resumed by the stream itself", () => {
     relay.fault = () => ({ dropAfter: 1 });
     const seen: RetryInfo[] = [];
     const stream = ask("flaky", { maxRetries: 1, onRetry: (i) => seen.push(i) });
-    expect((await stream.finalCompletion()).choices[0]?.message.content).toBe(TEXT);
+    expect((await stream.finalChatCompletion()).choices[0]?.message.content).toBe(TEXT);
     expect(seen.map((i) => i.attempt)).toEqual(Array(EVENTS - 1).fill(1));
     expect(upstreamRequestsFor("flaky")).toBe(1);
   }, 15_000);
@@ -128,7 +128,7 @@ describe("a dropped connection is resumed by the stream itself", () => {
     relay.fault = (_g, n) => ({ dropAfter: n === 1 ? 3 : 0 });
     const seen: RetryInfo[] = [];
     const stream = ask("never", { maxRetries: 2, onRetry: (i) => seen.push(i) });
-    const error = await stream.finalCompletion().catch((e) => e);
+    const error = await stream.finalChatCompletion().catch((e) => e);
     expect(error).toBeInstanceOf(StreamInterruptedError);
     expect(seen.map((i) => [i.attempt, i.error.name])).toEqual([
       [1, "StreamInterruptedError"],
@@ -143,7 +143,7 @@ describe("a dropped connection is resumed by the stream itself", () => {
   it("maxRetries: 0 surfaces the drop as today, without a resume", async () => {
     streamParts();
     relay.fault = (_g, n) => (n === 1 ? { dropAfter: 3 } : undefined);
-    await expect(ask("no retries", { maxRetries: 0 }).finalCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
+    await expect(ask("no retries", { maxRetries: 0 }).finalChatCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
     expect(relayed("GET")).toHaveLength(0);
   });
 
@@ -152,7 +152,7 @@ describe("a dropped connection is resumed by the stream itself", () => {
     relay.fault = (_g, n) => (n === 1 ? { dropAfter: 2 } : n === 2 ? { status: 503 } : undefined);
     const seen: RetryInfo[] = [];
     const stream = ask("503", { onRetry: (i) => seen.push(i) });
-    expect((await stream.finalCompletion()).choices[0]?.message.content).toBe(TEXT);
+    expect((await stream.finalChatCompletion()).choices[0]?.message.content).toBe(TEXT);
     expect(seen.map((i) => [i.attempt, i.error.name])).toEqual([
       [1, "StreamInterruptedError"],
       [2, "InternalServerError"],
@@ -164,7 +164,7 @@ describe("a dropped connection is resumed by the stream itself", () => {
     relay.fault = (_g, n) => (n === 1 ? { dropAfter: 4, stall: true } : undefined);
     const seen: RetryInfo[] = [];
     const stream = ask("asleep", { idleTimeout: 150, onRetry: (i) => seen.push(i) });
-    expect((await stream.finalCompletion()).choices[0]?.message.content).toBe(TEXT);
+    expect((await stream.finalChatCompletion()).choices[0]?.message.content).toBe(TEXT);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.error).toBeInstanceOf(TimeoutError);
     expect(upstreamRequestsFor("asleep")).toBe(1);
@@ -184,7 +184,7 @@ describe("a dropped connection is resumed by the stream itself", () => {
     expect((error.body as { error: { code: string } }).error.code).toBe("generation_not_found");
     expect(texts.join("")).toBe(PARTS.slice(0, 3).join(""));
     expect(stream.currentText).toBe(PARTS.slice(0, 3).join(""));
-    await expect(stream.finalCompletion()).rejects.toBe(error);
+    await expect(stream.finalChatCompletion()).rejects.toBe(error);
     expect(seen).toHaveLength(1);
   });
 
@@ -194,7 +194,7 @@ describe("a dropped connection is resumed by the stream itself", () => {
     relay.fault = (_g, n) => (n === 1 ? { dropAfter: 3 } : undefined);
     const stream = ask("plain");
     expect(stream.resumable).toBeUndefined();
-    await expect(stream.finalCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
+    await expect(stream.finalChatCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
     expect(stream.resumable).toBeUndefined();
     expect(relayed("GET")).toHaveLength(0);
     // And straight from the upstream, as before.
@@ -204,7 +204,7 @@ describe("a dropped connection is resumed by the stream itself", () => {
       setTimeout(() => res.socket?.destroy(), 20);
     });
     const direct = createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages: [], stream: true });
-    await expect(direct.finalCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
+    await expect(direct.finalChatCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
     expect(upstream.requests).toHaveLength(1);
   });
 });
@@ -238,13 +238,13 @@ describe("resumable and resume()", () => {
   it("resume(url) without lastEventId reads from the start; a foreign or unknown generation is a NotFoundError", async () => {
     streamParts();
     const first = ask("again");
-    await first.finalCompletion();
+    await first.finalChatCompletion();
     const { url } = first.resumable!;
-    const again = await client().chat.completions.resume(url).finalCompletion();
+    const again = await client().chat.completions.resume(url).finalChatCompletion();
     expect(again.choices[0]?.message.content).toBe(TEXT);
     expect(relayed("GET")[0]?.headers["last-event-id"]).toBeUndefined();
-    await expect(client({ apiKey: "client-b-key" }).chat.completions.resume(url).finalCompletion()).rejects.toBeInstanceOf(NotFoundError);
-    await expect(client().chat.completions.resume(`${relay.origin}/generations/nope`).finalCompletion()).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client({ apiKey: "client-b-key" }).chat.completions.resume(url).finalChatCompletion()).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client().chat.completions.resume(`${relay.origin}/generations/nope`).finalChatCompletion()).rejects.toBeInstanceOf(NotFoundError);
     expect(upstreamRequestsFor("again")).toBe(1);
   });
 });
@@ -286,7 +286,7 @@ describe("Stop is a cancel; a reader leaving only detaches", () => {
       const { url } = stream.resumable!;
       // A second reader of the same generation (another tab), from the start.
       const other = client().chat.completions.resume(url);
-      const otherDone = other.finalCompletion();
+      const otherDone = other.finalChatCompletion();
       await wait(30);
       await stop(stream, controller, iterator);
       if (name !== "breaking out of the loop") await expect(iterator.next()).rejects.toBeInstanceOf(UserAbortError);
@@ -308,11 +308,42 @@ describe("Stop is a cancel; a reader leaving only detaches", () => {
     });
   }
 
+  const stopsByReader: [string, (stream: ReturnType<typeof ask>) => Promise<void>][] = [
+    [
+      "a break in a for await loop",
+      async (stream) => {
+        let n = 0;
+        for await (const _ of stream.textStream) if (++n === 4) break;
+      },
+    ],
+    [
+      "cancelling toSSEStream(stream), as a Worker's client that leaves does",
+      async (stream) => {
+        const reader = toSSEStream(stream, { keepAliveMs: 0 }).getReader();
+        for (let i = 0; i < 5; i++) await reader.read();
+        await reader.cancel();
+      },
+    ],
+  ];
+  for (const [name, stop] of stopsByReader) {
+    it(`${name} cancels the generation: one DELETE`, async () => {
+      const upstreamClosed = slowUpstream();
+      const calls: Calls = [];
+      const stream = ask(`stop ${name}`, { fetch: recording(calls) });
+      await stop(stream);
+      const { url } = stream.resumable!;
+      await upstreamClosed.opened;
+      expect(calls.filter((c) => c.method === "DELETE").map((c) => c.url)).toEqual([url]);
+      expect(relay.generation(url)!.cancelled).toBe(true);
+      await expect(stream.finalChatCompletion()).rejects.toBeInstanceOf(UserAbortError);
+    });
+  }
+
   it("an abort after the reply finished sends nothing", async () => {
     streamParts();
     const calls: Calls = [];
     const stream = ask("done then abort", { fetch: recording(calls) });
-    await stream.finalCompletion();
+    await stream.finalChatCompletion();
     stream.abort();
     await wait(20);
     expect(calls.map((c) => c.method)).toEqual(["POST"]);
@@ -340,7 +371,7 @@ describe("Stop is a cancel; a reader leaving only detaches", () => {
     expect(calls.map((c) => c.method)).toEqual(["POST"]);
     expect(relayed("DELETE")).toHaveLength(0);
     // The next page picks it up where this one stood.
-    const final = await client().chat.completions.resume(point.url, { lastEventId: point.lastEventId }).finalCompletion();
+    const final = await client().chat.completions.resume(point.url, { lastEventId: point.lastEventId }).finalChatCompletion();
     expect(final.choices[0]?.finish_reason).toBe("stop");
     expect(relay.textUpTo(g, point.lastEventId) + final.choices[0]!.message.content).toBe(relay.textUpTo(g, String(g.events.length)));
   });
@@ -350,7 +381,7 @@ describe("Stop is a cancel; a reader leaving only detaches", () => {
     relay.fault = (_g, n) => (n === 1 ? { dropAfter: 3 } : undefined);
     const calls: Calls = [];
     const stream = ask("fails", { fetch: recording(calls), maxRetries: 0 });
-    await expect(stream.finalCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
+    await expect(stream.finalChatCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
     stream.abort();
     await wait(20);
     expect(calls.map((c) => c.method)).toEqual(["POST"]);

@@ -79,7 +79,7 @@ describe("retries", () => {
 
   it("retries a stream whose request failed before the body started", async () => {
     upstream.handle(json(429, { detail: "Rate limited" }, { "retry-after-ms": "1" }), streamReply(["ok"]));
-    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalCompletion();
+    const result = await createClient({ baseURL: upstream.baseURL }).chat.completions.create({ model: MODEL, messages, stream: true }).finalChatCompletion();
     expect(result.choices[0]?.message.content).toBe("ok");
     expect(upstream.requests).toHaveLength(2);
   });
@@ -91,7 +91,7 @@ describe("retries", () => {
       setTimeout(() => res.destroy(), 20);
     });
     const stream = createClient({ baseURL: upstream.baseURL, maxRetries: 3 }).chat.completions.create({ model: MODEL, messages, stream: true });
-    await expect(stream.finalCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
+    await expect(stream.finalChatCompletion()).rejects.toBeInstanceOf(StreamInterruptedError);
     expect(stream.currentText).toBe("partial");
     expect(upstream.requests).toHaveLength(1);
   });

@@ -305,7 +305,7 @@ describe("regenerate and edit", () => {
     expect(upstream.requests.at(-1)!.body.messages.map((m: { content: string }) => m.content)).toEqual(["first", "reply 1", "second, edited"]);
 
     // Every version is in the document, and comes back with the same path.
-    const back = Conversation.fromJSON(JSON.stringify(conv), { client: client() });
+    const back = await Conversation.fromJSON(JSON.stringify(conv), { client: client() });
     expect(back.messages).toEqual(conv.messages);
     expect(back.toJSON().messages).toHaveLength(10);
     await back.switchTo(back.versions(first).ids[1]!);
@@ -467,7 +467,7 @@ describe("JSON", () => {
     await conv.send([{ type: "text", text: "look" }, { type: "image", image: makePNG(20, 10) }]).done;
     conv.pin(conv.messages[0]!.id);
     const text = JSON.stringify(conv);
-    const back = Conversation.fromJSON(text, { client: client() });
+    const back = await Conversation.fromJSON(text, { client: client() });
     expect(back.id).toBe(conv.id);
     expect(back.system).toBe("sys");
     expect(back.messages).toEqual(conv.messages);
@@ -475,7 +475,7 @@ describe("JSON", () => {
     expect(JSON.parse(JSON.stringify(back))).toEqual(JSON.parse(text));
   });
 
-  it("marks a reply saved while streaming as interrupted", () => {
+  it("marks a reply saved while streaming as interrupted", async () => {
     const json = {
       format: "edgechat.conversation",
       version: 1,
@@ -487,11 +487,11 @@ describe("JSON", () => {
         { id: "a1", role: "assistant", content: "Hel", status: "streaming", createdAt: 2 },
       ],
     };
-    const conv = Conversation.fromJSON(json, { client: client() });
+    const conv = await Conversation.fromJSON(json, { client: client() });
     expect(conv.messages[1]).toMatchObject({ status: "interrupted", content: "Hel" });
   });
 
-  it("rejects bad documents with a ValidationError naming the path, building nothing", () => {
+  it("rejects bad documents with a ValidationError naming the path, building nothing", async () => {
     const good = { format: "edgechat.conversation", version: 1, id: "c1", model: MODEL, createdAt: 1, messages: [{ id: "u1", role: "user", content: "hi", createdAt: 1 }] };
     const cases: [unknown, string][] = [
       [{ ...good, version: 3 }, "version"],
@@ -506,7 +506,7 @@ describe("JSON", () => {
     for (const [input, path] of cases) {
       let error: unknown;
       try {
-        Conversation.fromJSON(input, { client: client() });
+        await Conversation.fromJSON(input, { client: client() });
       } catch (e) {
         error = e;
       }

@@ -260,7 +260,7 @@ describe("usage is what the conversation has cost", () => {
     expect((await store.get(conv.id))!.usage).toEqual(conv.usage);
     const reopened = await Conversation.open(store, conv.id, { client: client() });
     expect(reopened.usage).toEqual(conv.usage);
-    const copy = Conversation.fromJSON(JSON.parse(JSON.stringify(conv.toJSON())), { client: client() });
+    const copy = await Conversation.fromJSON(JSON.parse(JSON.stringify(conv.toJSON())), { client: client() });
     expect(copy.usage).toEqual(conv.usage);
     reopened.close();
     conv.close();

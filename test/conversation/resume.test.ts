@@ -414,15 +414,15 @@ describe("the resume point in documents and records", () => {
   });
 
   it("a document keeps it; read back, a reply left streaming is interrupted without it (nothing writes it any more)", async () => {
-    const conv = Conversation.fromJSON(doc("streaming", { url: "https://relay.example/g/1", lastEventId: "3" }), { client: client() });
+    const conv = await Conversation.fromJSON(doc("streaming", { url: "https://relay.example/g/1", lastEventId: "3" }), { client: client() });
     const reply = conv.messages[1] as AssistantMessage;
     expect(reply).toMatchObject({ status: "interrupted", content: "Hel" });
     expect("resume" in reply).toBe(false);
     const store = createMemoryStore();
     await store.import(doc("streaming", { url: "https://relay.example/g/1", lastEventId: "3" }));
     expect((await stored(store, "c1"))[1]).toMatchObject({ status: "interrupted" });
-    expect(() => Conversation.fromJSON(doc("streaming", { url: 1, lastEventId: "3" }), { client: client() })).toThrow(ValidationError);
-    expect(() => Conversation.fromJSON(doc("streaming", { url: "u" }), { client: client() })).toThrow(ValidationError);
+    await expect(Conversation.fromJSON(doc("streaming", { url: 1, lastEventId: "3" }), { client: client() })).rejects.toThrow(ValidationError);
+    await expect(Conversation.fromJSON(doc("streaming", { url: "u" }), { client: client() })).rejects.toThrow(ValidationError);
   });
 
   it("export keeps a streaming reply's resume point; the memory store and IndexedDB records keep it as written", async () => {

@@ -105,11 +105,11 @@ describe("the simulated model's replies", () => {
     expect(rest.map((c) => c.choices[0].delta.content).join("")).toContain("streamed, temperature 0.5.");
   });
 
-  it("streaming through the SDK: typed chunks, and finalCompletion() has usage.estimated_cost", async () => {
+  it("streaming through the SDK: typed chunks, and finalChatCompletion() has usage.estimated_cost", async () => {
     const stream = client.chat.completions.create({ model: M90, messages: conversation, stream: true });
     const chunks: ChatCompletionChunk[] = [];
     for await (const c of stream) chunks.push(c);
-    const final = await stream.finalCompletion();
+    const final = await stream.finalChatCompletion();
     const nonStreamed = await client.chat.completions.create({ model: M90, messages: conversation });
     expect(final.choices[0]!.message.content).toBe(nonStreamed.choices[0]!.message.content!.replace("not streamed", "streamed"));
     expect(final.usage?.estimated_cost).toBeGreaterThan(0);
@@ -118,7 +118,7 @@ describe("the simulated model's replies", () => {
 
   it("stops at max_tokens with finish_reason length", async () => {
     const stream = client.chat.completions.create({ model: M90, messages: conversation, stream: true, max_tokens: 7 });
-    const final = await stream.finalCompletion();
+    const final = await stream.finalChatCompletion();
     expect(final.choices[0]!.finish_reason).toBe("length");
     expect(final.usage?.completion_tokens).toBe(7);
     expect(final.choices[0]!.message.content).toBe("**Simulated reply.** No language model");
@@ -218,12 +218,12 @@ describe("errors on command, in DeepInfra's shapes, typed by the SDK", () => {
   it("/ratelimit n fails n times; the SDK sees a retryable RateLimitError with Retry-After", async () => {
     const messages = [user("/ratelimit 2")];
     for (let i = 0; i < 2; i++) {
-      const error = await client.chat.completions.create({ model: M90, messages, stream: true }).finalCompletion().catch((e: unknown) => e);
+      const error = await client.chat.completions.create({ model: M90, messages, stream: true }).finalChatCompletion().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RateLimitError);
       expect(error).toMatchObject({ status: 429, retryable: true, message: "429 Rate limited" });
       expect((error as RateLimitError).headers?.get("retry-after")).toBe("3");
     }
-    const final = await client.chat.completions.create({ model: M90, messages, stream: true }).finalCompletion();
+    const final = await client.chat.completions.create({ model: M90, messages, stream: true }).finalChatCompletion();
     expect(final.choices[0]!.finish_reason).toBe("stop");
   });
 
@@ -240,7 +240,7 @@ describe("errors on command, in DeepInfra's shapes, typed by the SDK", () => {
 
   it("a prompt estimated above the model's window gets the same error; the 11B model's larger window takes it", async () => {
     const long = "word ".repeat(28_000); // 140 000 characters ≈ 35 000 tokens
-    const error = await client.chat.completions.create({ model: M90, messages: [user(long)], stream: true }).finalCompletion().catch((e: unknown) => e);
+    const error = await client.chat.completions.create({ model: M90, messages: [user(long)], stream: true }).finalChatCompletion().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContextLengthError);
     expect((error as ContextLengthError).requested).toBe(estimate([long]));
     const ok = await client.chat.completions.create({ model: M11, messages: [user(long)], max_tokens: 5 });
@@ -307,7 +307,7 @@ describe("continue(): the simulator carries the reply on instead of starting ove
   const question = user("Tell me about this request, please.");
   /** A streamed reply's text and its number of deltas, read through the relay. */
   const streamed = async (messages: ChatMessage[], max_tokens?: number) => {
-    const final = await client.chat.completions.create({ model: M90, messages, stream: true, ...(max_tokens && { max_tokens }) }).finalCompletion();
+    const final = await client.chat.completions.create({ model: M90, messages, stream: true, ...(max_tokens && { max_tokens }) }).finalChatCompletion();
     return { text: final.choices[0]!.message.content!, usage: final.usage!, finish: final.choices[0]!.finish_reason };
   };
 

@@ -304,7 +304,7 @@ describe("forwarding", () => {
     const texts: string[] = [];
     for await (const text of stream.textStream) texts.push(text);
     expect(texts).toEqual(["Bon", "jour"]);
-    expect((await stream.finalCompletion()).usage?.estimated_cost).toBeGreaterThan(0);
+    expect((await stream.finalChatCompletion()).usage?.estimated_cost).toBeGreaterThan(0);
     expect(upstream.requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
@@ -439,7 +439,7 @@ describe("resumable replies (edgechat/relay)", () => {
     upstream.handle(streamReply(["Through ", "the relay"]));
     const client = createClient({ baseURL: worker.baseURL, headers: { "cf-connecting-ip": nextIP() } });
     const result = client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Hi" }], stream: true });
-    const final = await result.finalCompletion();
+    const final = await result.finalChatCompletion();
     expect(final.choices[0]!.message.content).toBe("Through the relay");
     expect(upstream.requests).toHaveLength(1);
   });

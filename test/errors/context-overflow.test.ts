@@ -59,7 +59,7 @@ async function streamed(body: unknown, before: boolean): Promise<unknown> {
     res.end(sse(body));
   });
   const stream = await client().chat.completions.create({ model: MODEL, messages, stream: true });
-  return stream.finalCompletion().then(
+  return stream.finalChatCompletion().then(
     () => expect.fail("should have thrown"),
     (e: unknown) => e,
   );

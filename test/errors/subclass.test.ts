@@ -102,7 +102,7 @@ describe("a user's subclass of an edgechat error", () => {
     const two = new MyDeepAPIError(2);
     expectInstances(one, [MyAPIError, APIError, EdgeChatError, Error], [MyDeepAPIError, BadRequestError, ContextLengthError, StorageError, MyError, ...unrelated]);
     expectInstances(two, [MyDeepAPIError, MyAPIError, APIError, EdgeChatError, Error], [BadRequestError, ContextLengthError, StorageError, MyError, ...unrelated]);
-    expect(two).toMatchObject({ attempt: 2, status: 418, requestId: "r1", name: "APIError", message: "418 Error: no" });
+    expect(two).toMatchObject({ attempt: 2, status: 418, requestID: "r1", name: "APIError", message: "418 Error: no" });
   });
 
   it("of StorageError, at depth 1 and 2", () => {

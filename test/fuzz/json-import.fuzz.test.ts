@@ -57,15 +57,15 @@ const documents = fc.oneof(
 );
 
 describe("conversation JSON import fuzzing", () => {
-  it("Conversation.fromJSON builds a valid conversation or throws ValidationError, nothing else", () => {
+  it("Conversation.fromJSON builds a valid conversation or rejects with a ValidationError, nothing else", async () => {
     let accepted = 0;
-    fc.assert(
-      fc.property(documents, (doc) => {
+    await fc.assert(
+      fc.asyncProperty(documents, async (doc) => {
         try {
-          const conversation = Conversation.fromJSON(doc, { client, contextWindow: 8192 });
+          const conversation = await Conversation.fromJSON(doc, { client, contextWindow: 8192 });
           accepted++;
           // What was accepted is well-formed: it serialises and reads back identically.
-          expect(Conversation.fromJSON(JSON.parse(JSON.stringify(conversation)), { client, contextWindow: 8192 }).messages).toEqual(conversation.messages);
+          expect((await Conversation.fromJSON(JSON.parse(JSON.stringify(conversation)), { client, contextWindow: 8192 })).messages).toEqual(conversation.messages);
         } catch (error) {
           expect(error, String(error).slice(0, 300)).toBeInstanceOf(ValidationError);
         }

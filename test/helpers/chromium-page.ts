@@ -13,7 +13,15 @@ export async function bundlePage(entry: string): Promise<string> {
     configFile: false,
     root: ROOT,
     logLevel: "warn",
-    build: { write: false, minify: false, target: "es2022", lib: { entry, formats: ["es"], fileName: "page" } },
+    build: {
+      write: false,
+      minify: false,
+      target: "es2022",
+      lib: { entry, formats: ["es"], fileName: "page" },
+      // One file, dynamic imports included (Conversation.fromJSON and the IndexedDB store's import load their validator
+      // lazily): the test serves only /page.js.
+      rolldownOptions: { output: { codeSplitting: false } },
+    },
   });
   const output = [built].flat()[0] as Rolldown.RolldownOutput;
   const chunk = output.output.find((o) => o.type === "chunk" && o.isEntry);

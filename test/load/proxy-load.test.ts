@@ -66,7 +66,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 it(`${CONCURRENT} concurrent streams through the proxy all complete, with their own text`, async () => {
   const client = createClient({ baseURL: worker.baseURL, maxRetries: 0, idleTimeout: 20_000 });
   // Warm up (bundle, isolate, Durable Object), then measure.
-  await client.chat.completions.create({ model: "meta-llama/Llama-3.2-90B-Vision-Instruct", messages: [{ role: "user", content: "warm" }], stream: true }).finalCompletion();
+  await client.chat.completions.create({ model: "meta-llama/Llama-3.2-90B-Vision-Instruct", messages: [{ role: "user", content: "warm" }], stream: true }).finalChatCompletion();
   const memoryBefore = workerdMemoryKiB();
   const started = performance.now();
   const firstEvent: number[] = [];
@@ -84,7 +84,7 @@ it(`${CONCURRENT} concurrent streams through the proxy all complete, with their 
         }
         text += delta;
       }
-      return { nonce, text, final: await stream.finalCompletion() };
+      return { nonce, text, final: await stream.finalChatCompletion() };
     }),
   );
   const seconds = (performance.now() - started) / 1000;

@@ -48,7 +48,7 @@ describe("a stream", () => {
     const stream = client.chat.completions.create({ ...params, stream: true });
     const chunks: ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
-    const final = await stream.finalCompletion();
+    const final = await stream.finalChatCompletion();
 
     const raw = rawDeltas((await rawPost("/v1/chat/completions", JSON.stringify({ ...params, stream: true }))).text);
     const sdkDeltas = chunks.map((c) => c.choices[0]?.delta.content ?? "").filter(Boolean);
@@ -66,7 +66,7 @@ describe("a stream", () => {
     const stream = client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
     const chunks: ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
-    const final = await stream.finalCompletion();
+    const final = await stream.finalChatCompletion();
 
     const last = chunks.at(-1)!;
     expect(last.choices).toEqual([]);

@@ -19,7 +19,7 @@ describe("an image for a model without vision", () => {
     expect(whole).toMatchObject({ status: 500, type: "server_error", message: `500 Internal server error: ${WORDS}` });
 
     const stream = client.chat.completions.create({ model: MODEL, messages, max_tokens: 4, stream: true });
-    const streamed = await stream.finalCompletion().catch((e: unknown) => e);
+    const streamed = await stream.finalChatCompletion().catch((e: unknown) => e);
     expect(streamed).toBeInstanceOf(InternalServerError);
     expect(streamed).toMatchObject({ status: 500, message: `500 Internal server error: ${WORDS}` });
   });

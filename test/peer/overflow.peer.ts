@@ -20,7 +20,7 @@ describe("a prompt longer than the server's window", () => {
 
     const whole = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 16 }).catch((e: unknown) => e);
     const stream = client.chat.completions.create({ model: MODEL, messages, max_tokens: 16, stream: true });
-    const streamed = await stream.finalCompletion().catch((e: unknown) => e);
+    const streamed = await stream.finalChatCompletion().catch((e: unknown) => e);
 
     for (const error of [whole, streamed]) {
       expect(error).toBeInstanceOf(ContextLengthError);

@@ -32,6 +32,6 @@ describe("stop sequences", () => {
     let streamed = "";
     for await (const delta of stream.textStream) streamed += delta;
     expect(streamed).toBe(before);
-    expect((await stream.finalCompletion()).choices[0]?.finish_reason).toBe("stop");
+    expect((await stream.finalChatCompletion()).choices[0]?.finish_reason).toBe("stop");
   });
 });

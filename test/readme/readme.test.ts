@@ -64,6 +64,7 @@ it("every ts block in README.md type-checks against the package", () => {
     "edgechat/idb": ["../../src/store/idb/index.ts"],
     "edgechat/durable-object": ["../../src/store/durable-object/index.ts"],
     "edgechat/deno-kv": ["../../src/store/deno-kv/index.ts"],
+    "edgechat/relay": ["../../src/relay/index.ts"],
     "edgechat/tokenizer/llama3": ["../../src/tokens/llama3.ts"],
   };
   writeFileSync(

@@ -85,7 +85,7 @@ describe("the SDK through the relay", () => {
     for await (const delta of stream.textStream) text += delta;
     expect(proxy.cuts).toBe(1);
     expect(text).toBe(reply.text);
-    expect((await stream.finalCompletion()).choices[0]!.finish_reason).toBe("stop");
+    expect((await stream.finalChatCompletion()).choices[0]!.finish_reason).toBe("stop");
     expect(upstream.requests).toHaveLength(1);
     expect(stream.resumable?.url).toMatch(/\/generations\/[A-Za-z0-9_-]{22}$/);
   });
@@ -99,19 +99,19 @@ describe("the SDK through the relay", () => {
     })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserAbortError);
     await Promise.race([upstream.requests[0]!.closed, wait(5000).then(() => Promise.reject(new Error("the upstream connection stayed open")))]);
-    const after = await client().chat.completions.resume(stream.resumable!.url).finalCompletion();
+    const after = await client().chat.completions.resume(stream.resumable!.url).finalChatCompletion();
     expect(after.choices[0]!.finish_reason).toBe("cancelled");
   });
 
   it("a generation that has expired (or was never there) is a NotFoundError, generation_not_found: the caller falls back", async () => {
     upstream.handle(long(3, 5, 0).handler);
     const stream = client({ "x-limits": JSON.stringify({ retentionMs: 200 }) }).chat.completions.create({ model: MODEL, messages, stream: true });
-    await stream.finalCompletion();
+    await stream.finalChatCompletion();
     const { url } = stream.resumable!;
-    expect((await client().chat.completions.resume(url).finalCompletion()).choices[0]!.finish_reason).toBe("stop");
+    expect((await client().chat.completions.resume(url).finalChatCompletion()).choices[0]!.finish_reason).toBe("stop");
     await wait(1500);
     for (const gone of [url, url.replace(/[A-Za-z0-9_-]{22}$/, "A".repeat(22))]) {
-      const error = await client().chat.completions.resume(gone).finalCompletion().catch((e: unknown) => e);
+      const error = await client().chat.completions.resume(gone).finalChatCompletion().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(NotFoundError);
       expect(error).toMatchObject({ status: 404, code: "generation_not_found" });
     }

@@ -1,5 +1,7 @@
 /**
- * edgechat/idb: conversations in IndexedDB, for browsers, built on `idb`. Importing it touches no global;
+ * edgechat/idb: conversations in IndexedDB, for browsers, built on `idb`: the store (with what it adds to the
+ * interface: `onChange` for other tabs, `isConversationLocked`, corruption reports), the error of an upgrade another
+ * tab blocks, and the persistent-storage request. Importing it touches no global;
  * where IndexedDB is missing (Node, Deno, Workers) only calling `createIndexedDBStore` throws, with a
  * StorageError that says what to use instead.
  *
@@ -11,14 +13,16 @@
  *   store.onChange(({ id, kind }) => refreshSidebar(id, kind)); // changes made in OTHER tabs
  *   const chat = await Conversation.open(store, id, { client });
  *   await chat.send("Hi").done; // streams under the conversation's Web Lock: one tab at a time
+ *
+ * Deliberately not exported: the database schema, its migrations and record formats, the lock's name (ask
+ * `isConversationLocked`), and `idb` itself. The store interface and its change types (`StoreChange`,
+ * `StoreChangeKind`), `Conversation` and the errors come from edgechat.
  */
 export {
   createIndexedDBStore,
   type CorruptRecord,
   type IndexedDBStore,
   type IndexedDBStoreOptions,
-  type StoreChange,
-  type StoreChangeKind,
 } from "./store.js";
 export { DatabaseBlockedError } from "./errors.js";
 export { requestPersistentStorage } from "./persist.js";

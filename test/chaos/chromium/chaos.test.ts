@@ -31,7 +31,14 @@ beforeAll(async () => {
   const output = await build({
     configFile: false,
     logLevel: "warn",
-    build: { write: false, minify: false, target: "es2022", lib: { entry: join(import.meta.dirname, "page.ts"), formats: ["es"], fileName: "page" } },
+    build: {
+      write: false,
+      minify: false,
+      target: "es2022",
+      lib: { entry: join(import.meta.dirname, "page.ts"), formats: ["es"], fileName: "page" },
+      // One file, dynamic imports included (the validator that Conversation.fromJSON loads lazily): only it is served.
+      rolldownOptions: { output: { codeSplitting: false } },
+    },
   });
   const bundle = [output].flat()[0] as import("vite").Rolldown.RolldownOutput;
   const entry = bundle.output.find((o) => o.type === "chunk" && o.isEntry);

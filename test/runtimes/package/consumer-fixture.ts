@@ -9,7 +9,7 @@ import {
   APIError,
   type ChatCompletion,
   type ChatCompletionChunk,
-  ChatStream,
+  type ChatStream,
   ContextLengthError,
   createClient,
   EdgeChatError,
@@ -18,6 +18,7 @@ import {
   type RetryInfo,
   StreamInterruptedError,
   TimeoutError,
+  toSSEStream,
   UnprocessableEntityError,
   UserAbortError,
 } from "edgechat";
@@ -51,9 +52,9 @@ export async function stream(signal: AbortSignal): Promise<string> {
   }
   let text = "";
   for await (const t of s.textStream) text += t;
-  const final: ChatCompletion = await s.finalCompletion();
+  const final: ChatCompletion = await s.finalChatCompletion();
   s.abort();
-  const relay: ReadableStream<Uint8Array> = s.toReadableStream();
+  const relay: ReadableStream<Uint8Array> = toSSEStream(s);
   void relay;
   return final.choices[0]?.message.content ?? text + s.currentText;
 }
@@ -62,7 +63,7 @@ export function classify(error: unknown): string {
   if (error instanceof ContextLengthError) return String(error.limit) + String(error.requested);
   if (error instanceof RateLimitError) return String(error.headers?.get("retry-after"));
   if (error instanceof UnprocessableEntityError) return error.details.map((d) => d.msg + d.loc.join(".")).join();
-  if (error instanceof APIError) return String(error.status) + String(error.requestId) + String(error.retryable);
+  if (error instanceof APIError) return String(error.status) + String(error.requestID) + String(error.retryable);
   if (error instanceof TimeoutError) return error.phase;
   if (error instanceof UserAbortError || error instanceof StreamInterruptedError) return error.name;
   if (error instanceof EdgeChatError) return error.message;

@@ -53,17 +53,18 @@ export const behaviours = [
     },
   },
   {
-    name: "streaming: for await yields typed chunks, then finalCompletion() has the whole reply",
+    name: "streaming: for await yields typed chunks, then finalChatCompletion() has the whole reply",
     async run(t) {
       const { assert, sdk } = t;
       const c = call(t, "stream");
       const stream = c.client().chat.completions.create({ model: MODEL, messages, stream: true });
-      assert.instanceOf(stream, sdk.ChatStream);
+      assert.equal(sdk.ChatStream, undefined, "ChatStream is a type only: its constructor is the SDK's");
+      assert.equal(typeof stream[Symbol.asyncIterator], "function");
       const chunks = [];
       for await (const chunk of stream) chunks.push(chunk);
       assert.deepEqual(texts(chunks), ["Hel", "lo", " world"]);
       assert.equal(chunks.at(-1).choices[0].finish_reason, "stop");
-      const final = await stream.finalCompletion();
+      const final = await stream.finalChatCompletion();
       assert.equal(final.choices[0].message.content, "Hello world");
       assert.equal(final.choices[0].finish_reason, "stop");
       assert.equal(final.usage.estimated_cost, COST, "streamed usage.estimated_cost");
@@ -86,15 +87,15 @@ export const behaviours = [
       }
       assert.deepEqual(seen, ["Hel", "lo", " world"]);
       assert.equal(stream.currentText, "Hello world");
-      assert.equal((await stream.finalCompletion()).choices[0].message.content, "Hello world");
+      assert.equal((await stream.finalChatCompletion()).choices[0].message.content, "Hello world");
     },
   },
   {
-    name: "streaming: finalCompletion() alone consumes the stream",
+    name: "streaming: finalChatCompletion() alone consumes the stream",
     async run(t) {
       const { assert } = t;
       const stream = call(t, "stream").client().chat.completions.create({ model: MODEL, messages, stream: true });
-      const final = await stream.finalCompletion();
+      const final = await stream.finalChatCompletion();
       assert.equal(final.choices[0].message.content, "Hello world");
       assert.equal(final.usage.completion_tokens, 3);
     },
@@ -130,7 +131,7 @@ export const behaviours = [
       assert.deepEqual(seen, ["Hel"]);
       assert.equal(stream.currentText, "Hel");
       assert.equal(await c.closed(), true, "upstream saw the connection close");
-      await assert.rejects(stream.finalCompletion(), sdk.UserAbortError, "finalCompletion()");
+      await assert.rejects(stream.finalChatCompletion(), sdk.UserAbortError, "finalChatCompletion()");
     },
   },
   {
@@ -163,7 +164,7 @@ export const behaviours = [
         break;
       }
       assert.equal(await c.closed(), true, "upstream saw the connection close");
-      await assert.rejects(stream.finalCompletion(), sdk.UserAbortError, "finalCompletion()");
+      await assert.rejects(stream.finalChatCompletion(), sdk.UserAbortError, "finalChatCompletion()");
     },
   },
   {
@@ -176,7 +177,7 @@ export const behaviours = [
       const error = await assert.rejects(client.chat.completions.create({ model: MODEL, messages }), sdk.RateLimitError);
       assert.equal(error.status, 429);
       assert.equal(error.retryable, true);
-      assert.equal(error.requestId, "req-429");
+      assert.equal(error.requestID, "req-429");
       assert.equal(error.headers.get("retry-after-ms"), "1");
       assert.deepEqual(error.body, { detail: "Rate limited" });
       assert.deepEqual(
@@ -225,7 +226,7 @@ export const behaviours = [
       const c = call(t, "flaky");
       const retries = [];
       const stream = c.client({ maxRetries: 2, onRetry: (info) => retries.push(info) }).chat.completions.create({ model: MODEL, messages, stream: true });
-      const final = await stream.finalCompletion();
+      const final = await stream.finalChatCompletion();
       assert.equal(final.choices[0].message.content, "Hello world");
       assert.equal(retries.length, 1, "retries");
       assert.instanceOf(retries[0].error, sdk.InternalServerError);
@@ -281,7 +282,7 @@ export const behaviours = [
         call(t, scenario)
           .client()
           .chat.completions.create({ model: MODEL, messages, stream: true }, options)
-          .finalCompletion()
+          .finalChatCompletion()
           .catch((e) => e);
       const errors = {
         RateLimitError: await nonStreaming("rate-limit"),
@@ -356,24 +357,24 @@ export const behaviours = [
     },
   },
   {
-    name: "toReadableStream() re-encodes the stream as SSE that parseSSE reads back",
+    name: "toSSEStream() re-encodes the stream as SSE that parseSSE reads back",
     async run(t) {
-      const { assert, sse } = t;
+      const { assert, sdk, sse } = t;
       const stream = call(t, "stream").client().chat.completions.create({ model: MODEL, messages, stream: true });
       const data = [];
-      for await (const event of sse.parseSSE(stream.toReadableStream())) data.push(event.data);
+      for await (const event of sse.parseSSE(sdk.toSSEStream(stream))) data.push(event.data);
       assert.equal(data.at(-1), "[DONE]");
       assert.deepEqual(texts(data.slice(0, -1).map((d) => JSON.parse(d))), ["Hel", "lo", " world"]);
     },
   },
   {
-    name: "cancelling toReadableStream() mid-stream aborts the request at once, even while the upstream sends only keep-alives",
+    name: "cancelling toSSEStream() mid-stream aborts the request at once, even while the upstream sends only keep-alives",
     async run(t) {
-      const { assert } = t;
+      const { assert, sdk } = t;
       const c = call(t, "hold");
       const stream = c.client().chat.completions.create({ model: MODEL, messages, stream: true });
       try {
-        const reader = stream.toReadableStream().getReader();
+        const reader = sdk.toSSEStream(stream).getReader();
         const decoder = new TextDecoder();
         let received = "";
         while (!received.includes('"Hel"')) received += decoder.decode((await reader.read()).value);

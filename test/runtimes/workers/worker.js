@@ -33,7 +33,7 @@ export default {
       const client = sdk.createClient({ baseURL: `${env.UPSTREAM}/s/${scenario}/${id}/v1/openai`, maxRetries: 0 });
       const stream = client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Hello" }], stream: true });
       // text/event-stream: workerd does not compress it, so it reaches the client event by event.
-      return new Response(stream.toReadableStream(), { headers: { "content-type": "text/event-stream" } });
+      return new Response(sdk.toSSEStream(stream), { headers: { "content-type": "text/event-stream" } });
     }
 
     return new Response("not found", { status: 404 });

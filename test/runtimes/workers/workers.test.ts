@@ -50,6 +50,9 @@ if (runtimeAvailable("workerd", miniflare ? undefined : "the miniflare package i
         modules: true,
         scriptPath: join(bundleDir, "dist", "worker.js"),
         modulesRoot: join(bundleDir, "dist"),
+        // The bundle may have chunks (Conversation.fromJSON loads its validator with a dynamic import): ES modules,
+        // as wrangler and the Cloudflare Vite plugin deploy them (miniflare's default reads other .js as CommonJS).
+        modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
         compatibilityDate: "2026-04-01", // not after the workerd build (miniflare 4.20260426.0): no nodejs_compat
         bindings: { UPSTREAM: server.origin },
       });
@@ -118,7 +121,7 @@ if (runtimeAvailable("workerd", miniflare ? undefined : "the miniflare package i
     });
 
     // workerd never calls cancel() on a response body when the client disconnects: it notices only when it
-    // next writes to the client, then tears the request down (closing its subrequests). So toReadableStream()
+    // next writes to the client, then tears the request down (closing its subrequests). So toSSEStream()
     // forwards the upstream's keep-alive comments: the write that fails is what closes the upstream request.
     it("a client that leaves mid-relay cancels the Worker's upstream request while the model is silent (keep-alives only)", async () => {
       expect(await leaveAfterFirstText("hold")).toBe(true);

@@ -2,7 +2,7 @@
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import type { UserMessage } from "../../../src/messages/types.ts";
-import type { StoreChange } from "../../../src/store/idb/index.ts";
+import type { StoreChange } from "../../../src/store/types.ts";
 import { all, dbName, makeStore, until } from "./helpers.ts";
 
 const msg = (id: string): UserMessage => ({ id, role: "user", createdAt: 1, content: id });
