@@ -575,13 +575,16 @@ export class Conversation {
    * the store), else left to their writer. A store without `interruptStale` cannot tell: shown interrupted here,
    * the store left alone (the writer, if alive, still writes its reply).
    */
-  async #settleOthers(): Promise<void> {
+  async #settleOthers(lockWasFree = false): Promise<void> {
     const store = this.#store;
     if (!store) return;
     for (const m of this.#messages) {
       if (m.role !== "assistant" || m.status !== "streaming") continue;
-      // A relayed reply: re-attach to its generation, as a turn (behind its writer's, should that still be at work).
-      if (m.resume && store.lockConversation && !this.#resumed.has(m.id)) {
+      // A relayed reply: re-attach to its generation, as a turn — once its writer is known to be gone (the lock is
+      // free), so that while that writer is at work this page's sends wait for it, not behind a re-attach of ours
+      // (#watchOthers comes back when the lock frees).
+      if (m.resume && store.lockConversation) {
+        if (this.#resumed.has(m.id) || !(lockWasFree || (await this.#lockIsFree(store)))) continue;
         this.#resumed.add(m.id);
         this.#resuming = this.#schedule({}, undefined, () => {
           const now = this.#find(m.id, "assistant")[1];
@@ -599,6 +602,12 @@ export class Conversation {
     this.#watchOthers();
   }
 
+  /** Whether nobody holds the conversation's lock: taken and let go at once if free, not waited for if held. */
+  #lockIsFree(store: ConversationStore): Promise<boolean> {
+    const probe = new AbortController();
+    return store.lockConversation!(this.id, () => true, { signal: probe.signal, onWait: () => probe.abort() }).catch(() => false);
+  }
+
   /** A reply another writer is streaming: when its turn ends (or its tab dies), settle what it left. */
   #watchOthers(): void {
     const store = this.#store;
@@ -613,7 +622,7 @@ export class Conversation {
         // What the writer left, first (unless writes of ours wait): a reply it finished needs nothing; one still
         // streaming was left by a page that went away.
         if (!this.#persist?.pending) await this.#pull();
-        await this.#settleOthers();
+        await this.#settleOthers(true);
       })
       .catch(() => {})
       .finally(() => {

@@ -47,8 +47,9 @@ export function createLocalLocks(): LocalLocks {
         };
         mine.push(grant);
         if (mine.length === 1) return grant();
-        onWait?.();
+        // Listening first: onWait may abort the wait at once (a probe that only asks whether the lock is free).
         signal?.addEventListener("abort", abort, { once: true });
+        onWait?.();
       });
       try {
         return await fn();

@@ -1,6 +1,6 @@
 // A Conversation over a relay that makes replies resumable (helpers/relay-server.ts): the streaming message carries
 // where it can be resumed, and a page opened after the writer's page went away re-attaches to the same generation.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { Conversation, CONTINUE_PROMPT } from "../../src/conversation/conversation.ts";
 import { ValidationError } from "../../src/errors/validation.ts";
 import { createClient, NotFoundError } from "../../src/index.ts";
@@ -266,7 +266,7 @@ describe("a reopened page re-attaches to the reply its predecessor left streamin
     reopened.close();
   });
 
-  it("while the writer's page is still open, the new page waits for its turn, then finds the reply finished: nothing to do", async () => {
+  it("while the writer's page is still open, the new page leaves its reply to it: its own send waits for that turn, then goes on; no re-attach", async () => {
     slowUpstream();
     const store = createMemoryStore();
     const writer = await Conversation.create(store, { client: client(), model: MODEL });
@@ -276,14 +276,17 @@ describe("a reopened page re-attaches to the reply its predecessor left streamin
     await wait(300);
     expect((await stored(store, writer.id))[1]).toMatchObject({ status: "streaming", resume: expect.anything() });
     const other = await Conversation.open(store, writer.id, { client: client() });
-    const waiting = other.resuming!;
+    expect(other.resuming).toBeUndefined(); // the writer is at work: nothing to take over
+    expect(other.busy).toBe(false);
+    const asked = other.send("and then?");
     await wait(10);
-    expect(waiting.state).toBe("waiting");
+    expect(asked.state).toBe("waiting"); // for the writer's turn, not behind a re-attach of its own
     const finished = await reply.done;
-    expect(await waiting.done).toEqual(finished);
-    expect(waiting.state).toBe("complete");
+    await asked.done;
     expect(other.messages[1]).toEqual(finished);
-    expect(upstream.requests).toHaveLength(1);
+    expect(other.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
+    expect(other.resuming).toBeUndefined();
+    expect(upstream.requests).toHaveLength(2); // the writer's, and the new question's
     expect(relayed("GET")).toHaveLength(0);
     writer.close();
     other.close();
@@ -299,8 +302,9 @@ describe("a reopened page re-attaches to the reply its predecessor left streamin
     await wait(300);
     const other = await Conversation.open(store, writer.id, { client: client() });
     await wait(10);
-    expect(other.resuming!.state).toBe("waiting");
+    expect(other.resuming).toBeUndefined(); // still the writer's
     first.close();
+    await vi.waitFor(() => expect(other.resuming).toBeDefined(), { timeout: 5000 });
     const done = await other.resuming!.done;
     expect(done).toMatchObject({ status: "complete", content: FULL });
     expect((await stored(store, writer.id))[1]).toEqual(done);
