@@ -132,7 +132,7 @@ export function startApp(info: ServerInfo, baseURL: string): void {
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !event.defaultPrevented && current?.busy) current.abort();
   });
-  byId("mode").textContent = info.mode === "simulated" ? "Simulated model" : "DeepInfra";
+  byId("mode").textContent = info.mode === "simulated" ? "Simulated model" : info.mode === "server" ? "Your server" : "DeepInfra";
   byId("mode").dataset.mode = info.mode;
 
   // --- the list ---

@@ -1,7 +1,8 @@
 // What the demo Worker says about itself: `GET /v1/openai/info`.
 
 export interface ServerInfo {
-  mode: "simulated" | "deepinfra";
+  /** `server`: the proxy forwards to a server of your own (UPSTREAM_URL), e.g. llama.cpp's, without a key. */
+  mode: "simulated" | "deepinfra" | "server";
   models: string[];
   defaultModel: string;
   contextWindow: number;

@@ -20,7 +20,7 @@ export interface RunningWorker {
   url: string;
   /** `${url}/v1/openai`: the SDK's `baseURL`. */
   baseURL: string;
-  mode: "deepinfra" | "simulated";
+  mode: "deepinfra" | "server" | "simulated";
   miniflare: Miniflare;
   dispose(): Promise<void>;
 }

@@ -110,7 +110,9 @@ export async function startWorker({ port = 8787, host = "127.0.0.1", env = {}, p
   });
   const ready = await mf.ready;
   const url = ready.origin;
-  const mode = bindings.DEEPINFRA_TOKEN ? "deepinfra" : "simulated";
+  // As the Worker decides (proxy/config.ts): another UPSTREAM_URL than DeepInfra's, without a token, is a server of your own.
+  const own = (bindings.UPSTREAM_URL ?? "").replace(/\/+$/, "") !== "https://api.deepinfra.com/v1/openai";
+  const mode = bindings.DEEPINFRA_TOKEN ? "deepinfra" : own ? "server" : "simulated";
   return { url, baseURL: `${url}/v1/openai`, mode, miniflare: mf, dispose: () => mf.dispose() };
 }
 
@@ -125,7 +127,9 @@ async function main() {
   console.log(
     worker.mode === "deepinfra"
       ? `mode: deepinfra (DEEPINFRA_TOKEN is set; forwarding to ${upstream})`
-      : "mode: simulated (no DEEPINFRA_TOKEN: a built-in simulator answers; start a message with /help)",
+      : worker.mode === "server"
+        ? `mode: server (no DEEPINFRA_TOKEN; forwarding to ${upstream} without a key)`
+        : "mode: simulated (no DEEPINFRA_TOKEN: a built-in simulator answers; start a message with /help)",
   );
   const stop = async () => {
     await worker.dispose();

@@ -71,9 +71,9 @@ async function chat(request: Request, env: Env, config: Config): Promise<Respons
     return errorResponse(status, "invalid_request_error", code, message, { param });
   }
   if (checked.body.stream === true) {
-    const context: SimulatorContext | null = config.token ? null : { rawBody: read.text, maxTokensDefaulted: checked.maxTokensDefaulted };
+    const context: SimulatorContext | null = config.mode === "simulated" ? { rawBody: read.text, maxTokensDefaulted: checked.maxTokensDefaulted } : null;
     return relay(env).start({ body: checked.body, owner: owner(request), context });
   }
-  if (config.token) return forward(config.upstreamURL, config.token, checked.body);
+  if (config.mode !== "simulated") return forward(config.upstreamURL, config.token, checked.body);
   return simulate(checked.body, { rawBody: read.text, maxTokensDefaulted: checked.maxTokensDefaulted, config, state: env.SIMULATOR });
 }

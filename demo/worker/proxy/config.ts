@@ -7,8 +7,15 @@ export const MODEL_11B = "meta-llama/Llama-3.2-11B-Vision-Instruct";
 const CONTEXT_WINDOWS: Record<string, number> = { [MODEL_90B]: 32_768, [MODEL_11B]: 131_072 };
 export const DEFAULT_CONTEXT_WINDOW = 32_768;
 
+const DEEPINFRA = "https://api.deepinfra.com/v1/openai";
+
 export interface Config {
-  /** DeepInfra's token, or undefined: then the simulated model answers. Never logged, never sent to the browser. */
+  /**
+   * Who answers: `deepinfra` (a token is set: forwarded with it), `server` (no token, but `UPSTREAM_URL` names another
+   * server, e.g. a llama.cpp `llama-server` on this machine: forwarded without a key), or `simulated`.
+   */
+  mode: "deepinfra" | "server" | "simulated";
+  /** DeepInfra's token (or the upstream's). Never logged, never sent to the browser. */
   token: string | undefined;
   /** Without a trailing slash, e.g. `https://api.deepinfra.com/v1/openai`. */
   upstreamURL: string;
@@ -30,9 +37,12 @@ export function contextWindow(model: string): number {
 
 /** The Worker's settings from its bindings. A var that is set but not a positive number is an error, not a default. */
 export function readConfig(env: Env): Config {
+  const token = env.DEEPINFRA_TOKEN?.trim() || undefined;
+  const upstreamURL = (text(env.UPSTREAM_URL) ?? DEEPINFRA).replace(/\/+$/, "");
   return {
-    token: env.DEEPINFRA_TOKEN?.trim() || undefined,
-    upstreamURL: (text(env.UPSTREAM_URL) ?? "https://api.deepinfra.com/v1/openai").replace(/\/+$/, ""),
+    mode: token ? "deepinfra" : upstreamURL === DEEPINFRA ? "simulated" : "server",
+    token,
+    upstreamURL,
     allowedOrigins: list(env.ALLOWED_ORIGINS).map(normalizeOrigin),
     allowedModels: list(env.ALLOWED_MODELS, [MODEL_90B, MODEL_11B]),
     maxTokensCap: positive("MAX_TOKENS_CAP", env.MAX_TOKENS_CAP, 4096, true),

@@ -6,14 +6,14 @@ const DROP =
 const MAX_ERROR_BODY = 64 * 1024;
 
 /**
- * POST the checked body to DeepInfra with the Worker's token. Only what the proxy builds is sent: no header
+ * POST the checked body upstream, with the Worker's token if it has one (a local server needs none). Only what the proxy builds is sent: no header
  * of the browser's (its Authorization, cookies, Origin, Referer) goes upstream. A 2xx body is returned
  * as the same stream, unbuffered and unchanged (SSE stays SSE); an error body is small and read, so that
  * the token can be cut out of it should upstream ever echo it. `signal` (the relay's) aborts the request.
  */
-export async function forward(upstreamURL: string, token: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
+export async function forward(upstreamURL: string, token: string | undefined, body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
   const headers = new Headers({
-    authorization: `Bearer ${token}`,
+    ...(token && { authorization: `Bearer ${token}` }),
     "content-type": "application/json",
     accept: body.stream === true ? "text/event-stream" : "application/json",
   });
@@ -25,11 +25,11 @@ export async function forward(upstreamURL: string, token: string, body: Record<s
   }
   const out = new Headers();
   upstream.headers.forEach((value, key) => {
-    if (!DROP.test(key) && !value.includes(token)) out.set(key, value);
+    if (!DROP.test(key) && !(token && value.includes(token))) out.set(key, value);
   });
   if (upstream.ok) return new Response(upstream.body, { status: upstream.status, headers: out });
   const text = await readCapped(upstream);
-  return new Response(text.split(token).join("[redacted]"), { status: upstream.status, headers: out });
+  return new Response(token ? text.split(token).join("[redacted]") : text, { status: upstream.status, headers: out });
 }
 
 async function readCapped(response: Response): Promise<string> {

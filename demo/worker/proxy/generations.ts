@@ -20,7 +20,7 @@ export class Generations extends GenerationRelayObject<Env> {
   protected upstream({ body, context, signal }: UpstreamCall): Promise<Response> {
     // The Worker checked this configuration before starting the generation.
     const config = readConfig(this.env);
-    if (config.token) return forward(config.upstreamURL, config.token, body, signal);
+    if (config.mode !== "simulated") return forward(config.upstreamURL, config.token, body, signal);
     const { rawBody, maxTokensDefaulted } = context as SimulatorContext;
     return simulate(body, { rawBody, maxTokensDefaulted, config, state: this.env.SIMULATOR });
   }

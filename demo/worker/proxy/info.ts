@@ -5,7 +5,7 @@ import { type Config, contextWindow } from "./config.js";
 export function info(config: Config) {
   const models = [...config.allowedModels];
   return {
-    mode: config.token ? "deepinfra" : "simulated",
+    mode: config.mode,
     models,
     defaultModel: models[0],
     contextWindow: contextWindow(models[0] ?? ""),
@@ -13,7 +13,7 @@ export function info(config: Config) {
     maxTokens: config.maxTokensCap,
     maxBodyBytes: config.maxBodyBytes,
     rateLimit: config.rateLimit,
-    ...(config.token
+    ...(config.mode !== "simulated"
       ? {}
       : { simulated: { tokensPerSecond: config.tokensPerSecond, commands: COMMANDS.map(({ name, summary }) => ({ name, summary })) } }),
   };
