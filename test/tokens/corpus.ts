@@ -15,6 +15,10 @@
 //          (raw locale files, READMEs with emoji)
 //   other  non-English, non-CJK natural language: strings of localized files (de, fr, ru, pl, ar, hi, th, ...)
 //
+// What node_modules holds changes with the dependencies (installing axe-core, for one, added its 22 locale files and
+// a file of base64 hashes), so these numbers move with package-lock.json; test/fixtures/tokens/gettext.json
+// (gettext.ts) is a fixed corpus.
+//
 // Held-out split: by file. Each file's text for a kind goes wholly to the "fit" or the "test" half, by the parity of
 // its path's hash (copies of one text in one package, like x.js and x.cjs, count as one file). Tune on "fit",
 // report on "test". Caps keep a run small and varied: at most maxCharsPerKind per kind and half, maxCharsPerFile

@@ -2,41 +2,70 @@ import llama3Tokenizer from "llama3-tokenizer-js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { estimateTokens } from "../../src/tokens/estimate.ts";
 import { type Kind, loadCorpus, type Message } from "./corpus.ts";
+import { type GettextMessage, loadGettext } from "./gettext.ts";
 
-// estimateTokens is checked against the real Llama 3 tokenizer on real text from node_modules, on the half of the
-// files it was NOT fitted on (see corpus.ts). Targets, per kind: mean absolute relative error ≤ 6%, and fewer than
-// 5% of messages under-counted by more than 10% (an under-count overflows a context window).
+// estimateTokens is checked against the real Llama 3 tokenizer on real text it was NOT fitted on: the held-out half
+// of the files in node_modules (corpus.ts) and of Debian's translated UI messages (gettext.ts). The target, for every
+// kind and every script: at most 5% of messages under-counted by more than 10% (an under-count overflows a context
+// window). Over-counting is bounded too: English prose, code and JSON stay within 6% on average; other languages,
+// whose token counts vary with a vocabulary the estimate cannot see, are priced high on purpose, by at most 25% on
+// average.
 
 const count = (text: string) => llama3Tokenizer.encode(text, { bos: false, eos: false }).length;
 
 /** The kinds the project commits to. */
 const TARGETS: readonly Kind[] = ["prose", "code", "json", "cjk", "emoji", "mixed"];
+/** Mean |error| allowed per kind: English and code are counted closely, CJK a little high (see above). */
+const MEAN_ABS: Record<Kind, number> = {
+  prose: 0.06,
+  code: 0.06,
+  json: 0.06,
+  cjk: 0.12,
+  emoji: 0.06,
+  mixed: 0.12,
+  other: 0.2,
+};
 
 interface Stats {
   messages: number;
   files: number;
   meanAbs: number;
+  /** Mean signed error: how much too high the estimate is on average. */
+  mean: number;
   median: number;
   worst: number;
   under10: number;
 }
 
-function stats(messages: readonly Message[], truth: readonly number[], estimate: (text: string) => number): Stats {
+function stats(
+  messages: readonly { text: string; file?: string }[],
+  truth: readonly number[],
+  estimate: (text: string) => number,
+): Stats {
   const errors = messages.map((m, i) => (estimate(m.text) - truth[i]!) / truth[i]!);
   const abs = errors.map(Math.abs).sort((a, b) => a - b);
   return {
     messages: messages.length,
     files: new Set(messages.map((m) => m.file)).size,
     meanAbs: abs.reduce((a, b) => a + b, 0) / abs.length,
+    mean: errors.reduce((a, b) => a + b, 0) / errors.length,
     median: abs[abs.length >> 1]!,
     worst: errors.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0),
     under10: errors.filter((e) => e < -0.1).length / errors.length,
   };
 }
 
-let heldOut: { byKind: Map<Kind, { messages: Message[]; truth: number[] }> } | undefined;
+let heldOut:
+  | {
+      byKind: Map<Kind, { messages: Message[]; truth: number[] }>;
+      byGroup: Map<string, { messages: GettextMessage[]; truth: number[] }>;
+    }
+  | undefined;
 
-/** The held-out corpus with true counts, built once (a few seconds: reading node_modules, tokenizing ~1.7M chars). */
+/**
+ * The held-out corpora with true counts, built once (a few seconds: reading node_modules, tokenizing ~1.7M chars of
+ * it and ~0.36M of Debian's messages).
+ */
 function corpus() {
   if (!heldOut) {
     const byKind = new Map<Kind, { messages: Message[]; truth: number[] }>();
@@ -48,7 +77,14 @@ function corpus() {
       entry.truth.push(truth);
       byKind.set(m.kind, entry);
     }
-    heldOut = { byKind };
+    const byGroup = new Map<string, { messages: GettextMessage[]; truth: number[] }>();
+    for (const m of loadGettext("test")) {
+      const entry = byGroup.get(m.group) ?? { messages: [], truth: [] };
+      entry.messages.push(m);
+      entry.truth.push(count(m.text));
+      byGroup.set(m.group, entry);
+    }
+    heldOut = { byKind, byGroup };
   }
   return heldOut;
 }
@@ -74,44 +110,37 @@ function scriptOf(text: string): "Latin" | "Cyrillic" | "other" {
 const meetsTargets = (s: Stats) => s.meanAbs <= 0.06 && s.under10 < 0.05;
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 const describeStats = (s: Stats) =>
-  `${s.messages} messages from ${s.files} files: mean |err| ${percent(s.meanAbs)}, median ${percent(s.median)}, ` +
-  `worst ${percent(s.worst)}, under-counted >10% on ${percent(s.under10)}`;
+  `${s.messages} messages from ${s.files} files: mean |err| ${percent(s.meanAbs)}, mean ${percent(s.mean)}, ` +
+  `median ${percent(s.median)}, worst ${percent(s.worst)}, under-counted >10% on ${percent(s.under10)}`;
 
-describe("estimateTokens against llama3-tokenizer-js on real text (held-out half)", () => {
+describe("estimateTokens against llama3-tokenizer-js on real text from node_modules (held-out half)", () => {
   for (const kind of TARGETS) {
-    it(`${kind}: mean |error| ≤ 6%, under-counts beyond 10% on < 5% of messages`, () => {
+    it(`${kind}: mean |error| ≤ ${percent(MEAN_ABS[kind])}, under-counts beyond 10% on < 5% of messages`, () => {
       const s = kindStats(kind, estimateTokens);
       // The sample itself must be meaningful: enough messages from enough files (few packages ship CJK or emoji).
       const few = kind === "cjk" || kind === "emoji";
       expect(s.messages, describeStats(s)).toBeGreaterThanOrEqual(few ? 25 : 100);
       expect(s.files, describeStats(s)).toBeGreaterThanOrEqual(kind === "cjk" ? 4 : 10);
-      expect(s.meanAbs, describeStats(s)).toBeLessThanOrEqual(0.06);
+      expect(s.meanAbs, describeStats(s)).toBeLessThanOrEqual(MEAN_ABS[kind]);
       expect(s.under10, describeStats(s)).toBeLessThan(0.05);
     });
   }
 
-  it("other languages (not yet a target): mean |error| ≤ 8%, under-counts > 10% on ≤ 10%", () => {
-    // German, Polish, Finnish, Russian, Bulgarian, Tajik, Hindi... Llama 3's vocabulary covers languages unevenly.
-    // The estimate prices Latin-script words by how much the text uses k, w, y, z, j, v and Cyrillic by Russian's
-    // letters against the rest; it is about 7% off on average, and a few languages the fitting half lacks (Finnish,
-    // Bulgarian, Turkmen) are still under-counted by 10-25%. Guarded here against getting worse.
+  it("other languages: under-counts > 10% on ≤ 5% of messages, mean |error| ≤ 20%", () => {
+    // German, Polish, Lithuanian, Russian, Bulgarian, Tajik, Hindi... Llama 3's vocabulary covers languages unevenly,
+    // so the estimate prices them high enough for the least covered ones it can recognise.
     const s = kindStats("other", estimateTokens);
     expect(s.messages, describeStats(s)).toBeGreaterThanOrEqual(100);
-    expect(s.meanAbs, describeStats(s)).toBeLessThanOrEqual(0.08);
-    expect(s.under10, describeStats(s)).toBeLessThanOrEqual(0.1);
+    expect(s.meanAbs, describeStats(s)).toBeLessThanOrEqual(MEAN_ABS.other);
+    expect(s.under10, describeStats(s)).toBeLessThanOrEqual(0.05);
   });
 
   it("other languages by script: Latin with diacritics, Cyrillic, and the rest", () => {
-    // [script, max mean |error|, max share under-counted > 10%]; a message counts for the script most of its
-    // non-ASCII letters are in. Cyrillic has few held-out messages (a dozen, from Russian, Belarusian, Bulgarian,
-    // Tajik): its bound is loose.
-    const bounds = [
-      ["Latin", 0.08, 0.1],
-      ["Cyrillic", 0.15, 0.2],
-      ["other", 0.08, 0.05],
-    ] as const;
+    // A message counts for the script most of its non-ASCII letters are in. Every script: under-counted by more
+    // than 10% on at most 5% of messages (Cyrillic has only a few dozen held-out messages here; Debian's messages
+    // below test it on hundreds), and at most 25% high on average.
     const { messages, truth } = corpus().byKind.get("other")!;
-    for (const [script, maxMean, maxUnder] of bounds) {
+    for (const script of ["Latin", "Cyrillic", "other"] as const) {
       const picked = messages.flatMap((m, i) => (scriptOf(m.text) === script ? [i] : []));
       const s = stats(
         picked.map((i) => messages[i]!),
@@ -119,8 +148,8 @@ describe("estimateTokens against llama3-tokenizer-js on real text (held-out half
         estimateTokens,
       );
       expect(s.messages, `${script}: ${describeStats(s)}`).toBeGreaterThanOrEqual(10);
-      expect(s.meanAbs, `${script}: ${describeStats(s)}`).toBeLessThanOrEqual(maxMean);
-      expect(s.under10, `${script}: ${describeStats(s)}`).toBeLessThanOrEqual(maxUnder);
+      expect(s.under10, `${script}: ${describeStats(s)}`).toBeLessThanOrEqual(0.05);
+      expect(s.mean, `${script}: ${describeStats(s)}`).toBeLessThanOrEqual(0.25);
     }
   });
 
@@ -134,6 +163,66 @@ describe("estimateTokens against llama3-tokenizer-js on real text (held-out half
       const ours = kindStats(kind, estimateTokens);
       const naive = kindStats(kind, (t) => Math.ceil(t.length / 4));
       expect(ours.meanAbs, kind).toBeLessThan(naive.meanAbs);
+    }
+  });
+});
+
+describe("estimateTokens against llama3-tokenizer-js on Debian's translated messages (held-out half)", () => {
+  // test/fixtures/tokens/gettext.json: UI messages of Debian packages in 37 languages, grouped by script, plus the
+  // CJK ones typed with a space between characters and CJK mixed with English and numbers (see gettext.ts). Short,
+  // terse and technical, they are harder than prose: the estimate is fitted so that this held-out half meets the
+  // target for every script.
+  const GROUPS = [
+    ...["Han (Simplified)", "Han (Traditional)", "Japanese", "Hangul"].flatMap((g) => [g, `${g}, spaced`]),
+    "mixed",
+    "Latin",
+    "Cyrillic",
+    "Greek",
+    "Hebrew",
+    "Arabic",
+    "Devanagari",
+    "Bengali",
+    "Gurmukhi",
+    "Gujarati",
+    "Tamil",
+    "Telugu",
+    "Kannada",
+    "Malayalam",
+    "Thai",
+    "Georgian",
+    "Armenian",
+    "Khmer",
+    "Myanmar",
+  ];
+
+  it("has every script, each with enough messages", () => {
+    const { byGroup } = corpus();
+    for (const group of GROUPS) expect(byGroup.get(group)?.messages.length ?? 0, group).toBeGreaterThanOrEqual(30);
+  });
+
+  for (const group of GROUPS) {
+    it(`${group}: under-counts beyond 10% on ≤ 5% of messages, at most 25% high on average`, () => {
+      const entry = corpus().byGroup.get(group);
+      expect(entry, group).toBeDefined();
+      const s = stats(entry!.messages, entry!.truth, estimateTokens);
+      expect(s.under10, describeStats(s)).toBeLessThanOrEqual(0.05);
+      expect(s.mean, describeStats(s)).toBeLessThanOrEqual(0.25);
+    });
+  }
+
+  it("counts Chinese typed with spaces like the tokenizer, not a third low (issue 17)", () => {
+    const text = "使 用 者 帳 號 停 止 日 期 。 日 期 格 式 為"; // 20 tokens; the estimate was 14
+    expect(estimateTokens(text)).toBeGreaterThanOrEqual(count(text) * 0.9);
+    expect(estimateTokens(text)).toBeLessThanOrEqual(count(text) * 1.25);
+  });
+
+  it("is discriminating: pricing spaced CJK like the same text without its spaces fails the spaced groups", () => {
+    // Spaced CJK costs ~1.4 tokens a character against ~0.9 unspaced: pricing it like unspaced text under-counts it by
+    // about a third, so the rule for lone CJK characters is what these tests measure.
+    for (const group of ["Han (Traditional), spaced", "Japanese, spaced"]) {
+      const { messages, truth } = corpus().byGroup.get(group)!;
+      const unspaced = (t: string) => estimateTokens(t.replace(/ (?=[\u3040-\u30ff\u4e00-\u9fff])/gu, ""));
+      expect(stats(messages, truth, unspaced).under10, group).toBeGreaterThan(0.5);
     }
   });
 });
