@@ -110,11 +110,13 @@ export async function run() {
   const targets = [];
   for (const kind of TARGET_KINDS) {
     const s = accuracy.find((a) => a.kind === kind && a.counter === "estimateTokens");
+    // CJK is counted high on purpose (issue 17: never under by more than 10% on more than 5% of messages).
+    const mean = /cjk/i.test(kind) ? 0.12 : 0.06;
     if (!s) {
-      targets.push(target(`${kind}: mean |err| ≤ 6%`, null, "no messages of this kind in the corpus"));
+      targets.push(target(`${kind}: mean |err| ≤ ${mean * 100}%`, null, "no messages of this kind in the corpus"));
       continue;
     }
-    targets.push(target(`${kind}: mean |err| ≤ 6%`, s.meanAbs <= 0.06, fmt.pct(s.meanAbs)));
+    targets.push(target(`${kind}: mean |err| ≤ ${mean * 100}%`, s.meanAbs <= mean, fmt.pct(s.meanAbs)));
     targets.push(target(`${kind}: under-count > 10% on < 5% of messages`, s.under10 < 0.05, `${fmt.pct(s.under10)} of ${fmt.n(s.messages)}`));
   }
   const targetMessages = accuracy.filter((a) => TARGET_KINDS.includes(a.kind) && a.counter === "estimateTokens");
