@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
-import type { Plugin } from "vite";
+import { join, resolve } from "node:path";
+import { build, type LogLevel, type Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 
 /** Public entry points: one per subpath export in package.json. */
@@ -12,7 +14,11 @@ export const entries = {
   "store/deno-kv/index": "src/store/deno-kv/index.ts",
   "relay/index": "src/relay/index.ts",
   "tokens/llama3": "src/tokens/llama3.ts",
+  browser: "src/browser.ts",
 };
+
+/** The library build's entries: all but the browser file, which inlines its dependencies (browserBuild below). */
+const libraryEntries = Object.fromEntries(Object.entries(entries).filter(([name]) => name !== "browser"));
 
 /** The library must run where Node does not: fail the build on any Node built-in import. */
 const forbidNodeBuiltins: Plugin = {
@@ -39,15 +45,67 @@ const emitDeclarations: Plugin = {
   },
 };
 
+/**
+ * dist/browser/edgechat.js, for a page with no build step: edgechat and edgechat/idb (src/browser.ts) in one
+ * minified ES module, valibot and idb inlined, no chunk (Conversation.fromJSON's lazily loaded validator is in it
+ * anyway: the memory store imports it). One file rather than one per entry, measured (issue 16): 83.9 KB, 29.8 KB
+ * gzip. Split, the IndexedDB half shares internals with the core (the tree rules, the codec, the validator), so
+ * rolldown makes four files: a page without IndexedDB would load 26.7 KB of them, a persistent page 32.0 KB.
+ * Written under the library build's outDir, so the size test's temporary builds make it too.
+ */
+function browserBuild(): Plugin {
+  let root = process.cwd();
+  let outDir = "dist";
+  let logLevel: LogLevel = "info";
+  let version = "";
+  return {
+    name: "edgechat:browser-build",
+    apply: "build",
+    configResolved(config) {
+      root = config.root;
+      outDir = resolve(config.root, config.build.outDir);
+      logLevel = config.logLevel ?? "info";
+      ({ version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string });
+    },
+    async closeBundle() {
+      await build({
+        configFile: false,
+        envDir: false,
+        root,
+        logLevel,
+        plugins: [forbidNodeBuiltins],
+        build: {
+          target: "es2022",
+          outDir: join(outDir, "browser"),
+          emptyOutDir: true,
+          copyPublicDir: false,
+          minify: true,
+          sourcemap: false,
+          lib: { entry: resolve(root, entries.browser), formats: ["es"], fileName: () => "edgechat.js" },
+          rolldownOptions: {
+            output: {
+              codeSplitting: false,
+              // Whitespace too, and no comments: vite's library mode keeps both for an ES module a bundler reads again.
+              minify: true,
+              comments: false,
+              postBanner: `/*! edgechat ${version} (MIT): edgechat and edgechat/idb for browsers, with valibot (MIT) and idb (ISC) inlined */`,
+            },
+          },
+        },
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [forbidNodeBuiltins, emitDeclarations],
+  plugins: [forbidNodeBuiltins, emitDeclarations, browserBuild()],
   build: {
     target: "es2022",
     outDir: "dist",
     emptyOutDir: true,
     minify: false,
     sourcemap: false,
-    lib: { entry: entries, formats: ["es"], fileName: (_format, name) => `${name}.js` },
+    lib: { entry: libraryEntries, formats: ["es"], fileName: (_format, name) => `${name}.js` },
     rollupOptions: {
       external: ["valibot", "idb", "llama3-tokenizer-js"],
       // One file per source module, as in src/: an app's bundler then drops what it does not use (e.g. the

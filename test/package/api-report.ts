@@ -311,7 +311,7 @@ export function emitDeclarations(): { dir: string; dispose(): void } {
 export function apiReport(dir: string, entries: Entry[] = packageEntries()): string {
   const program = new Program(dir);
   // Which entry exports each declaration, and under which name: the first entry listed that does.
-  const owners = new Map<string, { entry: string; name: string }>();
+  const owners = new Map<string, { entry: string; name: string; typeOnly: boolean }>();
   const perEntry = entries.map((entry) => {
     const file = join(dir, entry.dts);
     const exports = program.exportNames(file).map((name) => {
@@ -319,7 +319,7 @@ export function apiReport(dir: string, entries: Entry[] = packageEntries()): str
       if (!found) throw new Error(`${entry.specifier}: cannot resolve ${name}`);
       return { name, ...found };
     });
-    for (const e of exports) if (e.declaration && !owners.has(idOf(e.declaration))) owners.set(idOf(e.declaration), { entry: entry.specifier, name: e.name });
+    for (const e of exports) if (e.declaration && !owners.has(idOf(e.declaration))) owners.set(idOf(e.declaration), { entry: entry.specifier, name: e.name, typeOnly: e.typeOnly });
     return { entry, exports };
   });
 
@@ -332,6 +332,20 @@ export function apiReport(dir: string, entries: Entry[] = packageEntries()): str
     "Each entry: its exports (doc comments stripped), then the types they use that it does not export.",
   ];
   for (const { entry, exports } of perEntry) {
+    // An entry that only gathers other entries' exports, by the same names (edgechat/browser: edgechat and
+    // edgechat/idb in one file): their names, not their declarations again.
+    const from = (e: (typeof exports)[number]) => (e.declaration ? owners.get(idOf(e.declaration)) : undefined);
+    const same = (e: (typeof exports)[number]) => {
+      const owner = from(e);
+      return owner !== undefined && owner.entry !== entry.specifier && owner.name === e.name && owner.typeOnly === e.typeOnly;
+    };
+    if (exports.length > 0 && exports.every(same)) {
+      const gathered = new Map<string, string[]>();
+      for (const e of exports) gathered.set(from(e)!.entry, [...(gathered.get(from(e)!.entry) ?? []), e.name]);
+      parts.push("", `## ${entry.specifier}`, "", "The same declarations as these entries, under the same names:", "");
+      for (const [owner, names] of gathered) parts.push(`- \`${owner}\` (${names.length}): ${names.join(", ")}`);
+      continue;
+    }
     const mine = new Set(exports.flatMap((e) => (e.declaration ? [idOf(e.declaration)] : [])));
     const blocks: string[] = [];
     const values = exports.filter((e) => e.declaration?.value && !e.typeOnly).map((e) => e.name);

@@ -2,10 +2,10 @@
 // The library is built from src/ as `npm run build` builds it (into a temporary directory, dist/ is not touched),
 // then each snippet is bundled against it as an app would be (test/size/bundle.mjs). The same figures, and the
 // competitors', are in the benchmark report (npm run bench size). Speed is never asserted here.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUDGETS, type BundleResult, buildLibrary, bundle, entryFile, ROOT, SNIPPETS } from "./bundle.mjs";
+import { BUDGETS, browserBuild, type BundleResult, buildLibrary, bundle, entryFile, ROOT, SNIPPETS } from "./bundle.mjs";
 
 const kb = (bytes: number) => `${(bytes / 1000).toFixed(2)} KB`;
 
@@ -49,4 +49,14 @@ describe("bundle size budgets (gzip)", () => {
     const why = idb.gzip > BUDGETS.idb ? await largest(SNIPPETS.idb) : "";
     expect(idb.gzip, `${kb(idb.gzip)}${lazy}; ${why}`).toBeLessThanOrEqual(BUDGETS.idb);
   }, 30_000);
+
+  it(`the browser build (edgechat and edgechat/idb in one file, dependencies inlined) ≤ ${kb(BUDGETS.browser)}, and the README says how big it is`, () => {
+    const built = browserBuild(library);
+    expect(built.files, "one file: a page loads it with one request, and it imports nothing").toEqual(["edgechat.js"]);
+    expect(built.gzip, `${kb(built.gzip)} (${kb(built.bytes)} minified)`).toBeLessThanOrEqual(BUDGETS.browser);
+    // The first size in the README's "## Use" is this file's, next to its <script type="module"> snippet.
+    const use = readFileSync(join(ROOT, "README.md"), "utf8").split("\n## Use\n")[1] ?? "";
+    const stated = /([\d.]+) KB gzip/.exec(use)?.[1];
+    expect(Math.abs(Number(stated) * 1000 - built.gzip), `the README says ${stated} KB gzip; the file is ${kb(built.gzip)}`).toBeLessThanOrEqual(500);
+  });
 });

@@ -9,7 +9,7 @@ export interface Snippets {
 export declare const SNIPPETS: Snippets;
 
 /** Budgets in gzip bytes. */
-export declare const BUDGETS: { streamOne: number; conversationAdds: number; idb: number };
+export declare const BUDGETS: { streamOne: number; conversationAdds: number; idb: number; browser: number };
 
 export interface Sizes {
   bytes: number;
@@ -34,3 +34,5 @@ export declare function entryFile(subpath: string, from?: From): string | undefi
 export declare function specifiers(from?: From): Map<string, string | undefined>;
 export declare function buildLibrary(outDir: string): Promise<string>;
 export declare function bundle(code: string, options?: { from?: From; keepExports?: boolean }): Promise<BundleResult>;
+/** The browser build's .js files in `<dir>/browser/` (default dist/), as served. */
+export declare function browserBuild(dir?: string): Sizes & { files: string[] };

@@ -4,7 +4,7 @@
 // `vite build` so no vite runtime (its dynamic-import preload helper) is counted against a library.
 // Shared by the benchmark (test/bench/parts/size.mjs, against dist/) and the budget test (test/size/budget.test.ts,
 // against a fresh build of src/ with vite.config.ts in a temporary directory, so it needs no `npm run build`).
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { rolldown } from "rolldown";
@@ -171,6 +171,23 @@ export async function bundle(code, { from = "dist", keepExports = false } = {}) 
   };
 }
 
+/**
+ * The browser build (`browserBuild` in vite.config.ts): what a page with no build step downloads, measured as served,
+ * every .js file of `<dir>/browser/` (one today), gzip -9 and brotli -11. `dir`: dist/, or a directory buildLibrary
+ * made.
+ */
+export function browserBuild(dir = join(ROOT, "dist")) {
+  const folder = join(dir, "browser");
+  const files = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith(".js")).sort() : [];
+  const code = files.map((f) => readFileSync(join(folder, f)));
+  return {
+    files,
+    bytes: code.reduce((n, c) => n + c.length, 0),
+    gzip: code.reduce((n, c) => n + gzipSync(c, { level: 9 }).length, 0),
+    brotli: code.reduce((n, c) => n + brotliCompressSync(c, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length, 0),
+  };
+}
+
 /** "src/client/x.ts", "dist/_chunks/y.js", "valibot", "@ai-sdk/provider-utils"... */
 function shortId(id) {
   if (id === ENTRY) return "(the snippet)";
@@ -211,4 +228,7 @@ export const BUDGETS = {
   // +1.17 KB (issue 13, the tree): the shared tree rules (store/tree.ts: place, pathPage, leafUnder, removal), the
   // forks and active leaf in the bookkeeping, switchTo, and the v3 migration of older databases.
   idb: 7_850,
+  // Issue 16: dist/browser/edgechat.js, edgechat and edgechat/idb with valibot and idb inlined, everything exported
+  // (a page cannot tree-shake it): 29.84 KB at first. The README states its size ("## Use"), checked against this file.
+  browser: 30_300,
 };
