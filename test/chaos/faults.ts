@@ -77,6 +77,8 @@ export interface Sent {
   text: string;
   /** The contents of the messages the request carried. */
   messages?: string[];
+  /** When the server had written all it would write of this reply (Date.now()). */
+  endedAt?: number;
 }
 
 const pieces = ["Hello", " wörld", ", ", "日本語", " 🦙", " llama", "s", " — ", "ok", " \u00e9t\u00e9", "\n", "1", "2"];
@@ -84,8 +86,9 @@ const pieces = ["Hello", " wörld", ", ", "日本語", " 🦙", " llama", "s", "
 /**
  * Write one reply with this fault into `record` (its text is set before anything is written, so a client
  * that gives up early can still be checked against it). `random` is the request's own seeded generator.
+ * `paceMs`: a pause before each content delta (0: all at once), so a relay in front still streams when it is read.
  */
-export async function respond(record: Sent, res: ServerResponse, random: () => number, closed: Promise<void>, stallMs: number): Promise<void> {
+export async function respond(record: Sent, res: ServerResponse, random: () => number, closed: Promise<void>, stallMs: number, paceMs = 0): Promise<void> {
   const fault = record.fault;
   const n = 1 + Math.floor(random() * 8);
   const parts = Array.from({ length: n }, () => pieces[Math.floor(random() * pieces.length)]!);
@@ -98,10 +101,13 @@ export async function respond(record: Sent, res: ServerResponse, random: () => n
     res.end(typeof body === "string" ? body : JSON.stringify(body));
   };
   const write = (s: string) => !done.value && res.write(s);
-  const content = () => {
+  const content = async () => {
     startSSE(res);
     write(sse(chunk({ role: "assistant", content: "" })));
-    for (const p of parts) write(sse(chunk({ content: p })));
+    for (const p of parts) {
+      if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
+      write(sse(chunk({ content: p })));
+    }
   };
   const finish = () => {
     write(sse(chunk({ content: "" }, { finish_reason: "stop", usage: usage(10 + n, n, (10 + n) * 1e-7) })));
@@ -110,7 +116,7 @@ export async function respond(record: Sent, res: ServerResponse, random: () => n
   const drop = () => res.socket?.destroy();
   switch (fault) {
     case "ok":
-      content();
+      await content();
       finish();
       break;
     case "malformed-utf8": {
@@ -127,13 +133,13 @@ export async function respond(record: Sent, res: ServerResponse, random: () => n
       drop();
       break;
     case "drop-mid-event":
-      content();
+      await content();
       write('data: {"id":"c","object":"chat.completion.chunk","cre');
       await new Promise((r) => setTimeout(r, 5));
       drop();
       break;
     case "drop-mid-char": {
-      content();
+      await content();
       const event = Buffer.from(sse(chunk({ content: "日本" })));
       const cut = event.indexOf(Buffer.from("日")) + 1;
       if (!done.value) res.write(event.subarray(0, cut));
@@ -142,21 +148,21 @@ export async function respond(record: Sent, res: ServerResponse, random: () => n
       break;
     }
     case "drop-before-finish":
-      content();
+      await content();
       await new Promise((r) => setTimeout(r, 5));
       drop();
       break;
     case "clean-close-before-finish":
-      content();
+      await content();
       res.end();
       break;
     case "stall":
-      content();
+      await content();
       await Promise.race([closed, new Promise((r) => setTimeout(r, stallMs))]);
       drop();
       break;
     case "keepalive-forever":
-      content();
+      await content();
       for (let i = 0; !done.value && i < 200; i++) {
         write(": keep-alive\n\n");
         await new Promise((r) => setTimeout(r, 20));
@@ -164,12 +170,12 @@ export async function respond(record: Sent, res: ServerResponse, random: () => n
       drop();
       break;
     case "malformed-json":
-      content();
+      await content();
       write(sse('{"id":"c","choices":[{"index":0,"delta":{"content":"x"}'));
       finish();
       break;
     case "wrong-type":
-      content();
+      await content();
       write(sse(chunk({ content: 42 })));
       finish();
       break;
@@ -192,9 +198,10 @@ export async function respond(record: Sent, res: ServerResponse, random: () => n
       json(500, { error: { message: "x".repeat(5 * 1024 * 1024) } }, { "retry-after-ms": "1" });
       break;
     case "error-event":
-      content();
+      await content();
       write(sse({ error: { message: "generation failed", code: 500 } }));
       if (!done.value) res.end();
       break;
   }
+  record.endedAt = Date.now();
 }

@@ -12,14 +12,16 @@ export interface ChaosServer {
   close(): Promise<void>;
 }
 
-function pick(random: () => number): Fault {
-  const entries = Object.entries(WEIGHTS) as [Fault, number][];
+/** One of `weights`' keys, drawn with their relative frequencies. */
+export function pick<F extends string>(random: () => number, weights: Partial<Record<F, number>>): F {
+  const entries = Object.entries(weights) as [F, number][];
   let r = random() * entries.reduce((n, [, w]) => n + w, 0);
   for (const [fault, weight] of entries) if ((r -= weight) < 0) return fault;
-  return "ok";
+  return entries[0]![0];
 }
 
-function hash(text: string): number {
+/** FNV-1a, to seed a generator per request from a string. */
+export function hash(text: string): number {
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
   return h >>> 0;
@@ -35,7 +37,14 @@ function requestMessages(body: Buffer[]): string[] {
   }
 }
 
-export async function startChaosServer(seed: number, stallMs: number): Promise<ChaosServer> {
+export interface ChaosOptions {
+  /** The faults to draw from, with their relative frequencies (default: WEIGHTS, every fault). */
+  weights?: Partial<Record<Fault, number>>;
+  /** A pause before each content delta, in ms (default 0: a reply is written at once). */
+  paceMs?: number;
+}
+
+export async function startChaosServer(seed: number, stallMs: number, { weights = WEIGHTS, paceMs = 0 }: ChaosOptions = {}): Promise<ChaosServer> {
   const log = new Map<string, Sent[]>();
   const server = createServer((req, res) => {
     // Pages on another origin (the Chromium run) may call it too.
@@ -54,10 +63,10 @@ export async function startChaosServer(seed: number, stallMs: number): Promise<C
       const entries = log.get(conversation) ?? [];
       log.set(conversation, entries);
       const random = rng(seed ^ hash(`${conversation}#${entries.length}`));
-      const fault = pick(random);
+      const fault = pick(random, weights);
       const record: Sent = { fault, text: "", turn: Number(req.headers["x-chaos-turn"] ?? -1), messages: requestMessages(body) };
       entries.push(record); // recorded before responding, so the order of attempts is kept
-      await respond(record, res, random, closed, stallMs);
+      await respond(record, res, random, closed, stallMs, paceMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
