@@ -1,18 +1,17 @@
 // The chaos run's relay: a Worker for workerd (bundled by test/store/durable-object/workerd.ts, run by miniflare) whose
 // generations call a chaos upstream. The client's x-chaos-conversation and x-chaos-turn travel to the upstream as the
-// generation's context, so the upstream's log says which reply each request was for; x-chaos-upstream picks the
-// upstream (default: the UPSTREAM binding), so one Worker serves runs against differently faulty upstreams.
+// generation's context, so the upstream's log says which reply each request was for; x-chaos-upstream names the
+// upstream (its base URL), so one Worker serves runs against differently faulty upstreams.
 //   POST /v1/openai/chat/completions   start a generation; owner = x-chaos-conversation
 //   GET|DELETE /v1/openai/generations/<id>
 import { createRelay, GenerationRelayObject, type RelayNamespaceLike, type UpstreamCall } from "../../src/relay/index.ts";
 
 interface Env {
   GENERATIONS: RelayNamespaceLike;
-  /** The chaos upstream's base URL (…/v1/openai). */
-  UPSTREAM: string;
 }
 
 interface Tags {
+  /** The chaos upstream's base URL (…/v1/openai). */
   upstream: string;
   conversation: string;
   turn: string;
@@ -36,8 +35,9 @@ export default {
     const relay = createRelay(env.GENERATIONS, { path: "/v1/openai/generations/" });
     const routed = await relay.route(request, { owner: conversation });
     if (routed) return routed;
-    if (new URL(request.url).pathname === "/v1/openai/chat/completions" && request.method === "POST") {
-      const context: Tags = { upstream: request.headers.get("x-chaos-upstream") ?? env.UPSTREAM, conversation, turn: request.headers.get("x-chaos-turn") ?? "-1" };
+    const upstream = request.headers.get("x-chaos-upstream");
+    if (new URL(request.url).pathname === "/v1/openai/chat/completions" && request.method === "POST" && upstream) {
+      const context: Tags = { upstream, conversation, turn: request.headers.get("x-chaos-turn") ?? "-1" };
       return relay.start({ body: await request.json(), owner: conversation, context });
     }
     return new Response("not found", { status: 404 });
