@@ -1,3 +1,4 @@
+import { rng } from "../helpers/chunking.ts";
 // User messages for the long-conversation cases: made from a seed, never downloaded, in the shapes real chats
 // have (prose, Chinese written with and without spaces, Japanese, Korean, code, JSON), so a conversation tests
 // the SDK's token estimate on more than English.
@@ -9,17 +10,8 @@ const JAPANESE = "明日の会議は午後三時から始まります。資料�
 const KOREAN = "내일 회의는 오후 세 시에 시작합니다. 자료를 미리 확인하고 질문이 있으면 연락해 주세요";
 const CODE = "function total(items) {\n  return items.reduce((sum, item) => sum + item.price * item.quantity, 0);\n}\n";
 
-/** mulberry32, as in tiny-model.mjs. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, as tiny-model.mjs and the other seeded tests use it. */
+export const random = rng;
 
 const pick = <T>(next: () => number, items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
 const slice = (next: () => number, text: string, length: number) => {
