@@ -1,7 +1,7 @@
-import { rng } from "../helpers/chunking.ts";
 // User messages for the long-conversation cases: made from a seed, never downloaded, in the shapes real chats
 // have (prose, Chinese written with and without spaces, Japanese, Korean, code, JSON), so a conversation tests
 // the SDK's token estimate on more than English.
+import { rng } from "../helpers/chunking.ts";
 const PROSE =
   "the river runs past an old mill where children fish for trout each summer while their parents talk about rain prices " +
   "harvest weather trains that never come on time and the long road north through the hills to the coast";
