@@ -13,6 +13,8 @@ export const entries = {
   "store/durable-object/index": "src/store/durable-object/index.ts",
   "store/deno-kv/index": "src/store/deno-kv/index.ts",
   "relay/index": "src/relay/index.ts",
+  "tools/index": "src/tools/index.ts",
+  "structured/index": "src/structured/index.ts",
   "tokens/llama3": "src/tokens/llama3.ts",
   browser: "src/browser.ts",
 };

@@ -56,6 +56,28 @@ export interface AssistantMessage extends MessageBase {
    * A finished reply has none.
    */
   resume?: ResumePoint;
+  /** The tools it called (`finishReason` "tool_calls"), with their results: one step of a turn that uses tools. */
+  toolCalls?: ToolCallPart[];
+}
+
+/**
+ * A call the model made to one of the conversation's tools (`edgechat/tools`), and what came of it: kept in the reply
+ * that made it, so a call is never stored, fitted or sent without its result.
+ *
+ * `input`: its arguments still streaming (an interrupted reply may keep one: it is never sent); `approval`: waiting
+ * for the user (`Conversation.approve`; a tool with `needsApproval`); `approved`: allowed, not yet run; `running`;
+ * then `done` (`result` is what the tool returned), `error` (`result` is the message sent to the model: bad
+ * arguments, an unknown tool, a throw, an abort, the step limit) or `refused` (the user said no).
+ */
+export interface ToolCallPart {
+  /** The server's call id (or one made up for a call written as text). */
+  id: string;
+  name: string;
+  /** As the model wrote them: JSON text, partial while `input`. */
+  arguments: string;
+  state: "input" | "approval" | "approved" | "running" | "done" | "error" | "refused";
+  /** What the tool returned (JSON-safe), or the error text; sent to the model as the tool message (a non-string as JSON). */
+  result?: unknown;
 }
 
 export type Message = UserMessage | AssistantMessage;

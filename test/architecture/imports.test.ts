@@ -18,6 +18,10 @@ const ALLOWED: Record<string, string[]> = {
   store: ["errors", "messages"],
   relay: ["sse"],
   conversation: ["client", "errors", "images", "messages", "models", "store", "tokens"],
+  schema: ["errors"],
+  // Tools and structured output stand above a Conversation: they plug into it (its `tools` option, `sendObject`).
+  tools: ["client", "conversation", "errors", "messages", "schema", "structured"],
+  structured: ["client", "conversation", "errors", "messages", "schema"],
 };
 
 function files(dir: string): string[] {
