@@ -33,6 +33,7 @@ export type {
   ContentPart,
   FinishReason,
   ImagePart,
+  ResponseFormat,
   ResumePoint,
   SystemMessageParam,
   TextPart,
@@ -70,7 +71,7 @@ export { SSEBufferOverflowError } from "./sse/overflow-error.js";
 
 // Conversations
 export { Conversation, CONTINUE_PROMPT } from "./conversation/conversation.js";
-export type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions, WhileBusy } from "./conversation/options.js";
+export type { ContextReport, ConversationChange, ConversationOptions, ConversationParams, SendOptions, ToolRunner, WhileBusy } from "./conversation/options.js";
 export type { Reply, ReplyState } from "./conversation/reply.js";
 export { ContextBudgetError, ImageLimitError } from "./conversation/errors.js";
 
@@ -91,6 +92,7 @@ export type {
   MessagePart,
   ReplyStatus,
   TextContent,
+  ToolCallPart,
   UserMessage,
 } from "./messages/types.js";
 export type { ConversationJSON, MessageJSON, PartJSON, SpentUsage } from "./messages/serialize.js";

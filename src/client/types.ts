@@ -61,6 +61,10 @@ export interface Tool {
   };
 }
 
+export type ResponseFormat =
+  | { type: "text" | "json_object" }
+  | { type: "json_schema"; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean } };
+
 /** DeepInfra accepts a string; `"auto"` and `"none"` are the safe values. */
 export type ToolChoice = "auto" | "none" | "required" | { type: "function"; function: { name: string } };
 
@@ -82,7 +86,8 @@ export interface ChatCompletionCreateParamsBase {
   stop?: string | string[] | null;
   n?: number;
   seed?: number;
-  response_format?: { type: "text" | "json_object" };
+  /** DeepInfra documents `text` and `json_object`; vLLM, llama.cpp and OpenAI take `json_schema` too. */
+  response_format?: ResponseFormat;
   tools?: Tool[];
   tool_choice?: ToolChoice;
   logprobs?: boolean;

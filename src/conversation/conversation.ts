@@ -2,7 +2,7 @@ import type { ChatStream } from "../client/chat-stream.js";
 import type { Client } from "../client/client.js";
 import type { ChatCompletion } from "../client/types.js";
 import { EdgeChatError } from "../errors/base.js";
-import { ContextLengthError, NotFoundError } from "../errors/api.js";
+import { BadRequestError, ContextLengthError, NotFoundError, UnprocessableEntityError } from "../errors/api.js";
 import { StreamInterruptedError, TimeoutError, UserAbortError } from "../errors/transport.js";
 import { type ContentInput, normalizeContent, normalizeContentSync } from "../images/input.js";
 import { type Calibration, UNCALIBRATED } from "../messages/calibration.js";
@@ -266,6 +266,23 @@ export class Conversation {
   }
 
   /**
+   * Answer a tool call that waits for the user (`state: "approval"`: its tool has `needsApproval`): run it, or
+   * refuse it (the model is told). Once no call of that reply waits, the turn goes on — the calls run and the model
+   * is asked again — as this reply; while others still wait, it ends at once with the message. Stored: another tab,
+   * or the page after a reload, can answer.
+   */
+  approve(callId: string, approved = true, options: SendOptions = {}): Reply {
+    const tools = this.#options.tools;
+    if (!tools) throw new EdgeChatError("This conversation has no tools (the tools option)");
+    return this.#schedule(options, undefined, () => {
+      const at = this.#messages.length - 1;
+      const next = tools.decide(this.#find(this.#messages[at]?.id ?? "", "assistant")[1], callId, approved);
+      this.#replace(at, next);
+      return next;
+    });
+  }
+
+  /**
    * Send a new version of any user message of `messages`, and stream its reply: the path goes on from the new
    * version; the old one and everything after it stay, a branch away (see `versions`).
    */
@@ -502,13 +519,24 @@ export class Conversation {
       await this.#persist?.flush();
       await this.#pulling;
       await this.#pull();
+      const { reply, controller, options } = turn;
       const carryOn = turn.apply(content);
-      if (typeof carryOn === "object") return () => turn.reply.finish(carryOn);
-      turn.reply.setState("streaming");
-      const settle = await this.#stream(turn.controller, turn.options, carryOn, (delta) => turn.reply.push(delta));
+      const push = (delta: string) => reply.push(delta);
+      const stream = (carryOn?: string, step?: number) => (reply.setState("streaming"), this.#stream(controller, options, carryOn, push, step));
+      let end = typeof carryOn === "object" ? carryOn : await stream(carryOn);
+      // With tools: run the calls the step made, and ask again, step after step. A reply found finished (re-attached,
+      // approved) goes on only if it is still the last message.
+      const tools = this.#options.tools;
+      if (tools && typeof end === "object" && end === this.#messages.at(-1)) {
+        end = await tools
+          .loop(end, (m) => this.#replace(this.#messages.findIndex((x) => x.id === m.id), m), controller.signal, (step) => stream(undefined, step))
+          .catch((error: unknown) => (r: ReplyImpl) => r.fail(error, controller.signal.aborted ? "interrupted" : "error"));
+      }
+      await this.#persist?.flush().catch(() => {});
       // Still holding the lock, everything in the store is ours: the next turn need not read it again.
       if (this.#store && this.pendingWrites === 0) this.#seen = (await this.#store.get(this.id).catch(() => undefined))?.updatedAt;
-      return () => settle(turn.reply);
+      const last = end;
+      return typeof last === "function" ? () => last(reply) : () => reply.finish(last);
     } finally {
       this.#inTurn = false;
     }
@@ -704,10 +732,10 @@ export class Conversation {
   }
 
   /** What to send, fitted: the system message first (it counts against the window like the rest), then the path. */
-  #fitNow(summary: SummaryMessage | undefined, params: ConversationParams = {}, continuing = false): FitResult<Message | SummaryMessage> {
+  #fitNow(summary: SummaryMessage | undefined, params: ConversationParams = {}, continuing = false, instructions?: string): FitResult<Message | SummaryMessage> {
     const o = this.#options;
     const preset = this.#preset;
-    const messages: (Message | SummaryMessage)[] = [...(this.#system ? [this.#system] : []), ...this.#messages];
+    const messages: (Message | SummaryMessage)[] = [...(this.#system ? [this.#system] : []), ...(instructions ? [{ role: "system" as const, content: instructions }] : []), ...this.#messages];
     if (continuing) messages.push({ id: "continue", role: "user", content: CONTINUE_PROMPT, createdAt: Date.now() });
     return fitToContext<Message | SummaryMessage>(messages, {
       contextWindow: this.#contextWindow,
@@ -722,8 +750,8 @@ export class Conversation {
     });
   }
 
-  async #fit(params: ConversationParams, continuing = false): Promise<FitResult<Message | SummaryMessage>> {
-    let fit = this.#fitNow(undefined, params, continuing);
+  async #fit(params: ConversationParams, continuing: boolean, instructions: string | undefined): Promise<FitResult<Message | SummaryMessage>> {
+    let fit = this.#fitNow(undefined, params, continuing, instructions);
     const summarize = this.#options.summarize;
     const dropped = fit.dropped.filter(isMessage);
     if (summarize && dropped.length > 0) {
@@ -732,25 +760,28 @@ export class Conversation {
         const text = await summarize(dropped);
         this.#summary = { key, message: { role: "system", content: `Summary of the earlier conversation: ${text}` } };
       }
-      fit = this.#fitNow(this.#summary.message, params, continuing);
+      fit = this.#fitNow(this.#summary.message, params, continuing, instructions);
     }
     return fit;
   }
 
   /**
-   * Stream one reply. With `carryOn`, the reply with that id is carried on: an interrupted one by asking the model
-   * to continue (the request ends with CONTINUE_PROMPT, sent, never stored), one left streaming with a `resume` point
-   * by reading the rest of its generation; the new text is appended to the same message. Returns how to settle the
-   * reply, which the turn does once the lock is released.
+   * Stream one reply (or one step of a turn that uses tools). With `carryOn`, the reply with that id is carried on:
+   * an interrupted one by asking the model to continue (the request ends with CONTINUE_PROMPT, sent, never stored),
+   * one left streaming with a `resume` point by reading the rest of its generation; the new text is appended to the
+   * same message. Returns the final message, or how to fail the reply (which the turn does once the lock is released).
    */
-  async #stream(controller: AbortController, options: SendOptions, carryOn: string | undefined, push: (delta: string) => void): Promise<(reply: ReplyImpl) => void> {
-    const params: ConversationParams = { ...this.#options.params, ...options.params };
+  async #stream(controller: AbortController, options: SendOptions, carryOn: string | undefined, push: (delta: string) => void, step = 1): Promise<AssistantMessage | ((reply: ReplyImpl) => void)> {
+    const tools = this.#options.tools;
+    let params: ConversationParams = { ...this.#options.params, ...options.params, ...tools?.params(step) };
+    let instructions = options.instructions;
     let [index, message] = carryOn === undefined ? [-1] : this.#find(carryOn, "assistant");
     const previous = message;
+    const before = previous?.content ?? "";
     const previousUsage = message?.usage;
     const resume = previous?.status === "streaming" ? previous.resume : undefined;
     let received = "";
-    let contextRetry = false;
+    let retried: "context" | "fallback" | undefined;
     let stream: ChatStream | undefined;
     const update = (next: AssistantMessage) => {
       // Where to resume belongs to a streaming reply only.
@@ -763,6 +794,7 @@ export class Conversation {
     };
     const fresh = (status: ReplyStatus): AssistantMessage => ({ id: newId(), role: "assistant", content: "", status, createdAt: Date.now() });
     const requestOptions = { ...this.#options.requestOptions, signal: controller.signal };
+    const contextRetry = () => retried === "context" && { contextRetry: true };
     try {
       // The user's message is in the store before the request goes out; if it cannot be saved, nothing is sent.
       await this.#persist?.flush();
@@ -770,7 +802,7 @@ export class Conversation {
         let fit: FitResult<Message | SummaryMessage> | undefined;
         if (resume) stream = this.#client.chat.completions.resume(resume.url, { ...requestOptions, lastEventId: resume.lastEventId });
         else {
-          fit = await this.#fit(params, carryOn !== undefined);
+          fit = await this.#fit(params, carryOn !== undefined, instructions);
           const maxOutput = this.#maxOutput(params);
           this.#lastContext = {
             tokens: fit.tokens,
@@ -795,47 +827,61 @@ export class Conversation {
         let completion: ChatCompletion;
         try {
           for await (const chunk of stream) {
-            const delta = chunk.choices[0]?.delta.content ?? "";
-            if (message === undefined || message === previous || delta !== "") {
+            const { content, tool_calls } = chunk.choices[0]?.delta ?? {};
+            if (message === undefined || message === previous || content || tool_calls) {
               const base = message ?? fresh("streaming");
-              received += delta;
-              const next: AssistantMessage = { ...base, content: base.content + delta, status: "streaming", ...(contextRetry && { contextRetry }) };
+              received += content ?? "";
+              let next: AssistantMessage = { ...base, content: before + received, status: "streaming", ...contextRetry() };
               // Taken with the text it goes with, so a stored reply can always be resumed where its text ends (and
               // a continued one never keeps the point of the generation it continues).
               const point = stream.resumable;
               if (point) next.resume = point;
               else delete next.resume;
+              if (tools) next = tools.fold(next, tool_calls, received, false);
               update(next);
-              if (delta) push(delta);
+              // What the reader sees is what the message shows: text a tool call holds back is not pushed.
+              const shown = next.content.slice(base.content.length);
+              if (shown) push(shown);
             }
           }
           completion = await stream.finalChatCompletion();
         } catch (error) {
-          // Once, and only before any text: trim to what the server says fits, then send again.
-          if (fit && error instanceof ContextLengthError && !contextRetry && received === "") {
-            const learned = learnFromContextError(error, { calibration: this.#calibration, window: this.#contextWindow }, fit.estimate, this.#maxOutput(params));
-            this.#contextWindow = learned.window;
-            if (learned.calibration !== this.#calibration) this.#setCalibration(learned.calibration);
-            contextRetry = true;
-            continue;
+          // Once, and only before any text: trim to what the server says fits, or send the fallback; then send again.
+          if (fit && !retried && received === "") {
+            if (error instanceof ContextLengthError) {
+              const learned = learnFromContextError(error, { calibration: this.#calibration, window: this.#contextWindow }, fit.estimate, this.#maxOutput(params));
+              this.#contextWindow = learned.window;
+              if (learned.calibration !== this.#calibration) this.#setCalibration(learned.calibration);
+              retried = "context";
+              continue;
+            }
+            const fallback = options.fallback;
+            if (fallback && (error instanceof BadRequestError || error instanceof UnprocessableEntityError)) {
+              params = { ...params, ...fallback.params };
+              instructions = fallback.instructions ?? instructions;
+              retried = "fallback";
+              continue;
+            }
           }
           throw error;
         }
         const choice = completion.choices[0];
         const usage = sumUsage(previousUsage, completion.usage ?? undefined);
         const finishReason = choice?.finish_reason ?? undefined;
+        const text = choice?.message.content ?? received;
         // What a failed attempt left on a reply carried on (an error) does not outlive this ending.
         const { error: _, ...base } = message ?? fresh("streaming");
-        const final: AssistantMessage = {
+        let final: AssistantMessage = {
           ...base,
-          content: (previous?.content ?? "") + (choice?.message.content ?? received),
+          content: before + text,
           // Cut off at max_tokens, or cancelled by the relay (a Stop elsewhere, a cap): partial, and continuable,
           // like an interrupted reply.
           status: finishReason === "length" || finishReason === "cancelled" ? "interrupted" : "complete",
           ...(usage && { usage }),
           ...(finishReason && { finishReason }),
-          ...(contextRetry && { contextRetry }),
+          ...contextRetry(),
         };
+        if (tools) final = tools.fold(final, undefined, text, true);
         update(final);
         if (completion.usage) {
           // A re-attached reply's request was fitted by another page: nothing to calibrate against here.
@@ -844,7 +890,7 @@ export class Conversation {
         }
         // The final state is stored before the lock is released (a failed write is reported, and flush() retries).
         await this.#persist?.flush().catch(() => {});
-        return (reply) => reply.finish(final);
+        return final;
       }
     } catch (error) {
       // A store failure before sending: nothing was sent, so there is no reply to record.
@@ -860,7 +906,7 @@ export class Conversation {
             : "error";
         const base = message ?? fresh(status);
         const err = error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
-        update({ ...base, status, error: err, ...(contextRetry && { contextRetry }) });
+        update({ ...base, status, error: err, ...contextRetry() });
         await this.#persist?.flush().catch(() => {});
         return (reply) => reply.fail(error, status);
       }

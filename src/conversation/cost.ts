@@ -6,6 +6,7 @@ export interface FitMessage {
   role: string;
   content?: string | readonly unknown[] | null;
   tool_calls?: readonly unknown[];
+  toolCalls?: readonly unknown[];
   pinned?: boolean;
 }
 
@@ -60,7 +61,9 @@ function computeCost(message: FitMessage, count: (text: string) => number): Mess
       }
     }
   }
-  if (message.tool_calls && message.tool_calls.length > 0) text += count(JSON.stringify(message.tool_calls));
+  // Calls as sent, and (a conversation's) with their results.
+  const calls = message.tool_calls ?? message.toolCalls;
+  if (calls && calls.length > 0) text += count(JSON.stringify(calls));
   return { text, images };
 }
 

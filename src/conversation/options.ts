@@ -1,9 +1,9 @@
 // What a Conversation takes and reports: its options, the changes it announces, and its context report.
 import type { RequestOptions } from "../client/options.js";
-import type { ChatCompletionCreateParamsBase } from "../client/types.js";
+import type { ChatCompletionCreateParamsBase, ToolCallDelta } from "../client/types.js";
 import type { StorageError } from "../store/errors.js";
 import type { ImagePolicy } from "../models/presets.js";
-import type { Message } from "../messages/types.js";
+import type { AssistantMessage, Message } from "../messages/types.js";
 import type { Client } from "../client/client.js";
 import type { Reply } from "./reply.js";
 
@@ -46,11 +46,43 @@ export interface ConversationOptions {
    * without this option the error is reported like an uncaught one (`reportError`, else thrown in a new task).
    */
   onListenerError?: (error: unknown) => void;
+  /** Tools the model may call, and the loop that runs them: `toolset()` from `edgechat/tools`. */
+  tools?: ToolRunner;
 }
 
 export interface SendOptions {
   signal?: AbortSignal;
   params?: ConversationParams;
+  /** System text for this request only, after the conversation's system message; never stored. */
+  instructions?: string;
+  /**
+   * Sent instead, once, when the server refuses the request (a `BadRequestError` or `UnprocessableEntityError`)
+   * before any text: for a parameter not every server takes (`sendObject` from `edgechat/structured` uses it).
+   */
+  fallback?: { params?: ConversationParams; instructions?: string };
+}
+
+/**
+ * What a Conversation asks of its tools. `toolset()` (from `edgechat/tools`) makes one and holds the loop's logic,
+ * so a Conversation that uses no tools carries none of it.
+ */
+export interface ToolRunner {
+  /** Request parameters for step `step` (1, 2, …) of a turn: `tools`, and `tool_choice` when it must change. */
+  params(step: number): ConversationParams;
+  /**
+   * The streaming reply (`content` ending with `text`, this step's text) with a chunk's tool-call `deltas` folded in;
+   * `end` once the step's stream has ended. It may hold text back from `content` (a call written as text).
+   */
+  fold(message: AssistantMessage, deltas: readonly ToolCallDelta[] | undefined, text: string, end: boolean): AssistantMessage;
+  /**
+   * After a step ended with `message`, the last of the path: run the calls that are due, each change through `update`
+   * (stored as it happens), and while the model is to be asked again, stream the next step (`next(2)`, …). Resolves
+   * with the turn's last message, or with what `next` failed with. On `signal`'s abort: the reply `interrupted`
+   * through `update`, then a rejection with the abort's error.
+   */
+  loop<F>(message: AssistantMessage, update: (message: AssistantMessage) => void, signal: AbortSignal, next: (step: number) => Promise<AssistantMessage | F>): Promise<AssistantMessage | F>;
+  /** `message` with the user's answer to the call `callId`, which waits for one (`approval`); throws otherwise. */
+  decide(message: AssistantMessage, callId: string, approved: boolean): AssistantMessage;
 }
 
 export type ConversationChange =

@@ -14,8 +14,20 @@ export function toAPIMessages(messages: readonly (Message | SummaryMessage)[]): 
   for (const m of messages) {
     if (m.role === "system") continue;
     else if (m.role === "user") out.push({ role: "user", content: toAPIContent(m.content) });
-    // An assistant turn that produced nothing (failed before its first token) carries nothing to send.
-    else if (m.content !== "") out.push({ role: "assistant", content: m.content });
+    else {
+      // Calls are sent with their results; one still being written when the reply stopped was never run: left out.
+      const calls = m.toolCalls?.filter((c) => c.state !== "input");
+      // An assistant turn that produced nothing (failed before its first token) carries nothing to send.
+      if (m.content || calls?.length) {
+        out.push({
+          role: "assistant",
+          content: m.content || null,
+          ...(calls?.length && { tool_calls: calls.map(({ id, name, arguments: args }) => ({ id, type: "function" as const, function: { name, arguments: args } })) }),
+        });
+      }
+      // What the model is told of each: its result (a non-string as JSON), or that it has none (never run).
+      for (const { id, result } of calls ?? []) out.push({ role: "tool", tool_call_id: id, content: typeof result === "string" ? result : (JSON.stringify(result) ?? "Not run: no result.") });
+    }
   }
   return out;
 }
@@ -32,3 +44,4 @@ function toAPIContent(content: MessageContent): string | ContentPart[] {
   if (content.length === 1 && content[0]!.type === "text") return content[0]!.text;
   return content.map((part): ContentPart => (part.type === "text" ? { type: "text", text: part.text } : { type: "image_url", image_url: { url: imageURL(part) } }));
 }
+

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { formatPath, ValidationError } from "../errors/validation.js";
 import { base64ToBytes } from "./base64.js";
 import { UNCALIBRATED } from "./calibration.js";
-import type { Message, MessagePart } from "./types.js";
+import type { Message, MessagePart, ToolCallPart } from "./types.js";
 
 import type { ConversationJSON } from "./serialize.js";
 
@@ -63,6 +63,17 @@ const messageSchema = v.variant("role", [
     error: v.exactOptional(v.object({ name: v.string(), message: v.string() })),
     contextRetry: flag,
     resume: v.exactOptional(v.object({ url: v.string(), lastEventId: v.string() })),
+    toolCalls: v.exactOptional(
+      v.array(
+        v.object({
+          id: v.string(),
+          name: v.string(),
+          arguments: v.string(),
+          state: v.union(["input", "pending", "approval", "approved", "running", "done", "error", "refused"].map((state) => v.literal(state as ToolCallPart["state"]))),
+          result: v.exactOptional(v.unknown()),
+        }),
+      ),
+    ),
   }),
 ]);
 

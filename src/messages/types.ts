@@ -64,8 +64,9 @@ export interface AssistantMessage extends MessageBase {
  * A call the model made to one of the conversation's tools (`edgechat/tools`), and what came of it: kept in the reply
  * that made it, so a call is never stored, fitted or sent without its result.
  *
- * `input`: its arguments still streaming (an interrupted reply may keep one: it is never sent); `approval`: waiting
- * for the user (`Conversation.approve`; a tool with `needsApproval`); `approved`: allowed, not yet run; `running`;
+ * `input`: its arguments still streaming (an interrupted reply may keep one: it is never sent); `pending`: written,
+ * not yet looked at; `approval`: waiting for the user (`Conversation.approve`; a tool with `needsApproval`);
+ * `approved`: allowed, not yet run; `running`;
  * then `done` (`result` is what the tool returned), `error` (`result` is the message sent to the model: bad
  * arguments, an unknown tool, a throw, an abort, the step limit) or `refused` (the user said no).
  */
@@ -75,7 +76,7 @@ export interface ToolCallPart {
   name: string;
   /** As the model wrote them: JSON text, partial while `input`. */
   arguments: string;
-  state: "input" | "approval" | "approved" | "running" | "done" | "error" | "refused";
+  state: "input" | "pending" | "approval" | "approved" | "running" | "done" | "error" | "refused";
   /** What the tool returned (JSON-safe), or the error text; sent to the model as the tool message (a non-string as JSON). */
   result?: unknown;
 }

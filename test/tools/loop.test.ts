@@ -1,0 +1,298 @@
+// The tool loop of a Conversation (issue 18), against a local server that streams tool calls as DeepInfra and vLLM
+// do: calls checked, run side by side, stored with their results, sent back, the model asked again.
+import * as v from "valibot";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Conversation, createClient, createMemoryStore, type AssistantMessage, type ConversationChange, type Message, UserAbortError } from "../../src/index.ts";
+import { tool, toolset } from "../../src/tools/index.ts";
+import { chunk, gate, type Handler, MODEL, sse, startSSE, startUpstream, streamReply, type Upstream, usage } from "../helpers/upstream.ts";
+
+let upstream: Upstream;
+beforeAll(async () => void (upstream = await startUpstream()));
+afterAll(() => upstream.close());
+
+const client = () => createClient({ baseURL: upstream.baseURL, maxRetries: 0 });
+
+interface Call {
+  id?: string;
+  name: string;
+  arguments: string;
+}
+
+/** A reply of tool calls, OpenAI/DeepInfra style: id and name first, the arguments in pieces of `piece` characters. */
+function callReply(calls: Call[], { piece = 4, text = "", u = usage(30, 9) } = {}): Handler {
+  return (_req, res) => {
+    startSSE(res);
+    res.write(sse(chunk({ role: "assistant", content: "" })));
+    if (text) res.write(sse(chunk({ content: text })));
+    calls.forEach((call, index) => {
+      res.write(sse(chunk({ tool_calls: [{ index, id: call.id ?? `call_${index}`, type: "function", function: { name: call.name, arguments: "" } }] })));
+      for (let i = 0; i < call.arguments.length; i += piece) res.write(sse(chunk({ tool_calls: [{ index, function: { arguments: call.arguments.slice(i, i + piece) } }] })));
+    });
+    res.write(sse(chunk({}, { finish_reason: "tool_calls", usage: u })));
+    res.end(sse("[DONE]"));
+  };
+}
+
+const weather = tool({
+  description: "The weather in a city",
+  parameters: v.object({ city: v.string(), unit: v.optional(v.picklist(["C", "F"])) }),
+  execute: ({ city, unit = "C" }) => ({ city, temperature: unit === "C" ? 21 : 70, unit }),
+});
+
+const sent = (i: number) => upstream.requests[i]!.body as { messages: any[]; tools?: any[]; tool_choice?: string };
+
+describe("a turn with tools", () => {
+  it("runs a call with checked arguments, stores it with its result, sends both back, and streams the answer", async () => {
+    upstream.handle(callReply([{ name: "weather", arguments: '{"city":"Paris"}' }], { u: usage(40, 8, 0.001) }), streamReply(["It is ", "21 °C."], usage(60, 5, 0.002)));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
+    const reply = chat.send("Weather in Paris?");
+    const text: string[] = [];
+    for await (const delta of reply) text.push(delta);
+    const final = await reply.done;
+
+    expect(text.join("")).toBe("It is 21 °C.");
+    expect(final).toMatchObject({ content: "It is 21 °C.", status: "complete", usage: usage(60, 5, 0.002) });
+    const [, step, answer] = chat.messages as [Message, AssistantMessage, AssistantMessage];
+    expect(step).toMatchObject({ role: "assistant", content: "", status: "complete", finishReason: "tool_calls", usage: usage(40, 8, 0.001) });
+    expect(step.toolCalls).toEqual([{ id: "call_0", name: "weather", arguments: '{"city":"Paris"}', state: "done", result: { city: "Paris", temperature: 21, unit: "C" } }]);
+    expect(answer.parentId).toBe(step.id);
+    // Usage per step, and the sum spent.
+    expect(chat.usage).toEqual({ promptTokens: 100, completionTokens: 13, cost: 0.003 });
+
+    expect(sent(0).tools).toEqual([
+      {
+        type: "function",
+        function: {
+          name: "weather",
+          description: "The weather in a city",
+          parameters: { type: "object", properties: { city: { type: "string" }, unit: { enum: ["C", "F"], type: "string" } }, required: ["city"] },
+        },
+      },
+    ]);
+    expect(sent(1).messages.slice(1)).toEqual([
+      { role: "assistant", content: null, tool_calls: [{ id: "call_0", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } }] },
+      { role: "tool", tool_call_id: "call_0", content: '{"city":"Paris","temperature":21,"unit":"C"}' },
+    ]);
+    expect(sent(1).tool_choice).toBeUndefined();
+  });
+
+  it("shows a call in onChange as it streams: the name first, then the arguments growing", async () => {
+    upstream.handle(callReply([{ name: "weather", arguments: '{"city":"Reykjavík"}' }], { piece: 3 }), streamReply(["Cold."]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
+    const seen: string[] = [];
+    chat.onChange((c: ConversationChange) => {
+      if ((c.type === "update" || c.type === "append") && c.message.role === "assistant" && c.message.toolCalls) seen.push(`${c.message.toolCalls[0]!.state}:${c.message.toolCalls[0]!.arguments}`);
+    });
+    await chat.send("Weather?").done;
+    const input = seen.filter((s) => s.startsWith("input:"));
+    expect(input.length).toBeGreaterThan(5);
+    expect(input.map((s) => s.length)).toEqual([...input.map((s) => s.length)].sort((a, b) => a - b));
+    expect(seen.slice(input.length)).toEqual(['pending:{"city":"Reykjavík"}', 'approved:{"city":"Reykjavík"}', 'running:{"city":"Reykjavík"}', 'done:{"city":"Reykjavík"}']);
+  });
+
+  it("runs parallel calls at the same time, each result under its own id, in the order the model made them", async () => {
+    const started: string[] = [];
+    const both = gate();
+    const slow = tool({
+      parameters: v.object({ n: v.number() }),
+      execute: async ({ n }) => {
+        started.push(String(n));
+        if (started.length === 2) both.open();
+        await both.opened;
+        return n * 10;
+      },
+    });
+    upstream.handle(
+      callReply([
+        { id: "a", name: "slow", arguments: '{"n":1}' },
+        { id: "b", name: "slow", arguments: '{"n":2}' },
+      ]),
+      streamReply(["Done."]),
+    );
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ slow }) });
+    await chat.send("Go").done;
+    // Each waited for the other: they ran side by side.
+    expect(started.sort()).toEqual(["1", "2"]);
+    expect(sent(1).messages.slice(2)).toEqual([
+      { role: "tool", tool_call_id: "a", content: "10" },
+      { role: "tool", tool_call_id: "b", content: "20" },
+    ]);
+  });
+
+  it("sends bad arguments, an unknown tool and a throw back to the model as the call's result, never a crash", async () => {
+    const boom = tool({
+      parameters: v.object({}),
+      execute: () => {
+        throw new Error("disk on fire");
+      },
+    });
+    upstream.handle(
+      callReply([
+        { id: "j", name: "weather", arguments: '{"city": "Par' },
+        { id: "s", name: "weather", arguments: '{"city": 7}' },
+        { id: "u", name: "teleport", arguments: "{}" },
+        { id: "t", name: "boom", arguments: "{}" },
+      ]),
+      streamReply(["Sorry."]),
+    );
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather, boom }) });
+    await expect(chat.send("Try").done).resolves.toMatchObject({ content: "Sorry.", status: "complete" });
+    const results = Object.fromEntries((sent(1).messages as { role: string; tool_call_id?: string; content: string }[]).filter((m) => m.role === "tool").map((m) => [m.tool_call_id, m.content]));
+    expect(results.j).toBe('Invalid arguments: not JSON: {"city": "Par');
+    expect(results.s).toMatch(/^Invalid arguments: city: Invalid type: Expected string but received 7/);
+    expect(results.u).toBe('Unknown tool "teleport". Tools: weather, boom.');
+    expect(results.t).toBe("Error: disk on fire");
+    expect((chat.messages[1] as AssistantMessage).toolCalls!.map((c) => c.state)).toEqual(["error", "error", "error", "error"]);
+  });
+
+  it("stops at maxSteps: the last request says tool_choice none, and calls made anyway are not run", async () => {
+    let runs = 0;
+    const count = tool({ parameters: v.object({}), execute: () => ++runs });
+    upstream.handle(callReply([{ name: "count", arguments: "{}" }]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ count }, { maxSteps: 3 }) });
+    const final = await chat.send("Count forever").done;
+    expect(upstream.requests).toHaveLength(3);
+    expect(upstream.requests.map((r) => (r.body as { tool_choice?: string }).tool_choice)).toEqual([undefined, undefined, "none"]);
+    expect(runs).toBe(2);
+    expect(final.toolCalls).toEqual([{ id: "call_0", name: "count", arguments: "{}", state: "error", result: "Not run: the limit of 3 steps was reached." }]);
+    expect(chat.messages).toHaveLength(4);
+  });
+
+  it("abort() during a tool: the tool's signal aborts, the reply ends interrupted, and the history stays sendable", async () => {
+    const entered = gate();
+    let toolSignal: AbortSignal | undefined;
+    const wait = tool({
+      parameters: v.object({}),
+      // Never resolves by itself: the loop must not wait for a tool that ignores its signal.
+      execute: (_args, { signal }) => {
+        toolSignal = signal;
+        entered.open();
+        return new Promise(() => {});
+      },
+    });
+    upstream.handle(callReply([{ name: "wait", arguments: "{}" }]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ wait }) });
+    const reply = chat.send("Wait");
+    await entered.opened;
+    reply.abort();
+    await expect(reply.done).rejects.toBeInstanceOf(UserAbortError);
+    expect(reply.state).toBe("interrupted");
+    expect(toolSignal?.aborted).toBe(true);
+    expect(chat.messages[1]).toMatchObject({ status: "interrupted", toolCalls: [{ state: "error", result: "Stopped: the user aborted the reply." }] });
+    expect(upstream.requests).toHaveLength(1);
+
+    upstream.handle(streamReply(["OK."]));
+    await chat.send("Never mind").done;
+    expect(sent(0).messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant", "tool", "user"]);
+  });
+
+  it("abort() while the arguments stream: the half-written call is kept, not run, and never sent", async () => {
+    const go = gate();
+    upstream.handle(async (_req, res) => {
+      startSSE(res);
+      res.write(sse(chunk({ tool_calls: [{ index: 0, id: "h", type: "function", function: { name: "weather", arguments: '{"ci' } }] })));
+      await go.opened;
+      res.end();
+    });
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
+    const reply = chat.send("Weather");
+    for (;;) {
+      const m = chat.messages[1] as AssistantMessage | undefined;
+      if (m?.toolCalls) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    reply.abort();
+    go.open();
+    await expect(reply.done).rejects.toBeInstanceOf(UserAbortError);
+    expect(chat.messages[1]).toMatchObject({ status: "interrupted", toolCalls: [{ id: "h", arguments: '{"ci', state: "input" }] });
+    upstream.handle(streamReply(["OK."]));
+    await chat.send("Hello").done;
+    expect(sent(0).messages.map((m: { role: string }) => m.role)).toEqual(["user", "user"]);
+  });
+});
+
+describe("approval", () => {
+  const sendMail = tool({
+    parameters: v.object({ to: v.string() }),
+    needsApproval: ({ to }) => !to.endsWith("@example.com"),
+    execute: ({ to }) => `sent to ${to}`,
+  });
+
+  it("pauses the turn, stored; approve() in a conversation opened again runs it and asks the model", async () => {
+    const store = createMemoryStore();
+    upstream.handle(
+      callReply([
+        { id: "in", name: "sendMail", arguments: '{"to":"me@example.com"}' },
+        { id: "out", name: "sendMail", arguments: '{"to":"boss@elsewhere.org"}' },
+      ]),
+    );
+    const first = await Conversation.create(store, { client: client(), model: MODEL, tools: toolset({ sendMail }) });
+    const paused = await first.send("Mail them").done;
+    expect(paused.toolCalls!.map((c) => c.state)).toEqual(["approved", "approval"]);
+    expect(upstream.requests).toHaveLength(1);
+    first.close();
+
+    // A reload: the waiting call is read back from the store.
+    const again = await Conversation.open(store, first.id, { client: client(), tools: toolset({ sendMail }) });
+    expect((again.messages.at(-1) as AssistantMessage).toolCalls![1]!.state).toBe("approval");
+    upstream.handle(streamReply(["Both sent."]));
+    const reply = again.approve("out");
+    await expect(reply.done).resolves.toMatchObject({ content: "Both sent." });
+    expect(sent(0).messages.slice(2)).toEqual([
+      { role: "tool", tool_call_id: "in", content: "sent to me@example.com" },
+      { role: "tool", tool_call_id: "out", content: "sent to boss@elsewhere.org" },
+    ]);
+    const { messages } = await store.loadMessages(first.id, { limit: 10 });
+    expect((messages[1] as AssistantMessage).toolCalls!.map((c) => c.state)).toEqual(["done", "done"]);
+  });
+
+  it("a refusal is told to the model; approving a call that does not wait is an error", async () => {
+    upstream.handle(callReply([{ id: "x", name: "sendMail", arguments: '{"to":"boss@elsewhere.org"}' }]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ sendMail }) });
+    await chat.send("Mail").done;
+    upstream.handle(streamReply(["Not sent."]));
+    await chat.approve("x", false).done;
+    expect(sent(0).messages.at(-1)).toEqual({ role: "tool", tool_call_id: "x", content: "The user refused to run this call." });
+    await expect(chat.approve("x").done).rejects.toThrow('No tool call "x" waits for approval');
+    expect(() => new Conversation({ client: client(), model: MODEL }).approve("x")).toThrow("no tools");
+  });
+});
+
+describe("calls written as text (Llama 3 when the server does not parse them)", () => {
+  it("reads <|python_tag|> calls, holds their text back from the reader, and runs them", async () => {
+    upstream.handle(streamReply(["<|python", '_tag|>{"name": "weather", ', '"parameters": {"city": "Oslo"}}']), streamReply(["Mild."]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
+    const reply = chat.send("Oslo?");
+    const text: string[] = [];
+    for await (const d of reply) text.push(d);
+    expect(text.join("")).toBe("Mild.");
+    const step = chat.messages[1] as AssistantMessage;
+    expect(step.content).toBe("");
+    expect(step.toolCalls).toMatchObject([{ name: "weather", arguments: '{"city":"Oslo"}', state: "done", result: { city: "Oslo", temperature: 21, unit: "C" } }]);
+    expect(step.toolCalls![0]!.id).toMatch(/^call_[0-9a-f]{24}$/);
+  });
+
+  it("several bare calls separated by ';'", async () => {
+    upstream.handle(streamReply(['{"name": "weather", "parameters": {"city": "A"}}; {"name": "weather", "parameters": {"city": "B"}}']), streamReply(["Both."]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
+    await chat.send("A and B?").done;
+    expect((chat.messages[1] as AssistantMessage).toolCalls!.map((c) => c.arguments)).toEqual(['{"city":"A"}', '{"city":"B"}']);
+  });
+
+  it("text that only began like a call is shown as soon as it cannot be one, and JSON that is not a call stays text", async () => {
+    upstream.handle(streamReply(['{"na', 'me_of_thing": 1}', " is JSON."]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
+    const reply = chat.send("JSON?");
+    const text: string[] = [];
+    for await (const d of reply) text.push(d);
+    expect(text).toEqual(['{"name_of_thing": 1}', " is JSON."]);
+    expect(await reply.done).toMatchObject({ content: '{"name_of_thing": 1} is JSON.', status: "complete" });
+    expect((await reply.done).toolCalls).toBeUndefined();
+  });
+
+  it("without tools, the same text is just text", async () => {
+    upstream.handle(streamReply(['{"name": "weather", "parameters": {}}']));
+    const chat = new Conversation({ client: client(), model: MODEL });
+    expect(await chat.send("Hm").done).toMatchObject({ content: '{"name": "weather", "parameters": {}}' });
+  });
+});
