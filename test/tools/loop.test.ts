@@ -296,3 +296,31 @@ describe("calls written as text (Llama 3 when the server does not parse them)", 
     expect(await chat.send("Hm").done).toMatchObject({ content: '{"name": "weather", "parameters": {}}' });
   });
 });
+
+describe("fitting keeps a call with its result", () => {
+  it("over many turns in a small window: each request drops whole turns, and every call it sends has its result right after it", async () => {
+    const echo = tool({ parameters: v.object({ text: v.string() }), execute: ({ text }) => text.repeat(20) });
+    // Every user message gets a call (whose result is long), then an answer.
+    upstream.handle((req, res) => {
+      const last = (req.body as { messages: { role: string; content: string }[] }).messages.at(-1)!;
+      if (last.role === "tool") return streamReply(["Noted."])(req, res);
+      return callReply([{ id: `c${upstream.requests.length}`, name: "echo", arguments: JSON.stringify({ text: last.content }) }])(req, res);
+    });
+    const chat = new Conversation({ client: client(), model: MODEL, contextWindow: 1200, maxOutputTokens: 100, tools: toolset({ echo }) });
+    for (let turn = 0; turn < 12; turn++) await chat.send(`turn ${turn}: ${"words ".repeat(10)}`).done;
+    expect(chat.lastContext!.droppedTurns).toBeGreaterThan(0);
+    for (const request of upstream.requests) {
+      const messages = (request.body as { messages: { role: string; tool_calls?: { id: string }[]; tool_call_id?: string }[] }).messages;
+      // A request starts with a user message (whole turns dropped), and each call's results follow it, in order.
+      expect(messages[0]!.role).toBe("user");
+      messages.forEach((m, i) => {
+        if (m.role === "tool") {
+          let at = i - 1;
+          while (messages[at]!.role === "tool") at--;
+          expect(messages[at]!.tool_calls?.map((c) => c.id)).toContain(m.tool_call_id);
+        }
+        if (m.tool_calls) expect(messages.slice(i + 1, i + 1 + m.tool_calls.length).map((t) => t.tool_call_id)).toEqual(m.tool_calls.map((c) => c.id));
+      });
+    }
+  });
+});
