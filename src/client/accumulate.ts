@@ -1,10 +1,34 @@
-import type { ChatCompletion, ChatCompletionChoice, ChatCompletionChunk, ToolCall, Usage } from "./types.js";
+import type { ChatCompletion, ChatCompletionChoice, ChatCompletionChunk, ToolCall, ToolCallDelta, Usage } from "./types.js";
+
+/** A tool call as its deltas arrive. */
+export interface CallParts {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * Fold a chunk's tool-call deltas into `calls` (each changed call replaced by a new object, so a caller's immutable
+ * messages stay so). Read as servers send them: a delta without an index is the call at its place in the chunk; a
+ * name sent whole again is not appended twice; an id new to the calls at an index another call holds (Ollama sends
+ * every call at index 0) starts a call of its own.
+ */
+export function foldToolCalls<C extends CallParts>(calls: C[], deltas: readonly ToolCallDelta[], blank = { id: "", name: "", arguments: "" } as C): void {
+  deltas.forEach((delta, i) => {
+    const { index = i, id, function: fn } = delta;
+    let at = id ? calls.findIndex((c) => c?.id === id) : -1;
+    if (at === -1) at = id && calls[index]?.id ? calls.length : index;
+    const call = calls[at] ?? blank;
+    const name = fn?.name;
+    calls[at] = { ...call, id: id || call.id, name: !name || name === call.name ? call.name : call.name + name, arguments: call.arguments + (fn?.arguments ?? "") };
+  });
+}
 
 interface ChoiceState {
   /** Null until a content delta arrives: a reply of tool calls only has `content: null`. */
   content: string | null;
   finishReason: string | null;
-  toolCalls: ToolCall[];
+  toolCalls: CallParts[];
   logprobs: unknown[];
 }
 
@@ -33,14 +57,7 @@ export class CompletionAccumulator {
       }
       const { content, tool_calls } = choice.delta;
       if (typeof content === "string") state.content = (state.content ?? "") + content;
-      if (tool_calls) {
-        for (const delta of tool_calls) {
-          const call = (state.toolCalls[delta.index] ??= { id: "", type: "function", function: { name: "", arguments: "" } });
-          if (delta.id) call.id = delta.id;
-          if (delta.function?.name) call.function.name += delta.function.name;
-          if (delta.function?.arguments) call.function.arguments += delta.function.arguments;
-        }
-      }
+      if (tool_calls) foldToolCalls(state.toolCalls, tool_calls);
       if (choice.logprobs != null) state.logprobs.push(choice.logprobs);
       if (choice.finish_reason) {
         state.finishReason = choice.finish_reason;
@@ -57,7 +74,7 @@ export class CompletionAccumulator {
   result(): ChatCompletion {
     const choices: ChatCompletionChoice[] = [];
     this.#choices.forEach((state, index) => {
-      const toolCalls = state.toolCalls.filter(Boolean);
+      const toolCalls: ToolCall[] = state.toolCalls.filter(Boolean).map(({ id, name, arguments: args }) => ({ id, type: "function", function: { name, arguments: args } }));
       const message: ChatCompletionChoice["message"] = {
         role: "assistant",
         content: state.content ?? (toolCalls.length > 0 ? null : ""),

@@ -25,11 +25,12 @@ const toolCall = v.object({
   function: v.object({ name: string, arguments: string }),
 });
 
+// As servers send them: the index missing (Ollama before 0.4.7), nulls for what a delta does not carry (DeepInfra).
 const toolCallDelta = v.object({
-  index: number,
-  id: optionalString,
-  type: optionalString,
-  function: v.exactOptional(v.object({ name: optionalString, arguments: optionalString })),
+  index: v.exactOptional(number),
+  id: optionalNullableString,
+  type: optionalNullableString,
+  function: v.exactOptional(v.nullable(v.object({ name: optionalNullableString, arguments: optionalNullableString }))),
 });
 
 const envelope = { id: string, object: optionalString, created: number, model: string, usage: v.exactOptional(v.nullable(usage)) };
@@ -39,7 +40,7 @@ export const chunkSchema = v.object({
   choices: v.array(
     v.object({
       index: number,
-      delta: v.object({ role: optionalString, content: optionalNullableString, tool_calls: v.exactOptional(v.array(toolCallDelta)) }),
+      delta: v.object({ role: optionalString, content: optionalNullableString, tool_calls: v.exactOptional(v.nullable(v.array(toolCallDelta))) }),
       finish_reason: optionalNullableString,
     }),
   ),

@@ -147,10 +147,11 @@ export interface ChatCompletion {
 }
 
 export interface ToolCallDelta {
-  index: number;
-  id?: string;
-  type?: string;
-  function?: { name?: string; arguments?: string; [extra: string]: unknown };
+  /** Missing from some servers: the delta's place in the chunk. */
+  index?: number;
+  id?: string | null;
+  type?: string | null;
+  function?: { name?: string | null; arguments?: string | null; [extra: string]: unknown } | null;
   [extra: string]: unknown;
 }
 
@@ -159,7 +160,7 @@ export interface ChatCompletionChunkChoice {
   delta: {
     role?: string;
     content?: string | null;
-    tool_calls?: ToolCallDelta[];
+    tool_calls?: ToolCallDelta[] | null;
     [extra: string]: unknown;
   };
   finish_reason?: FinishReason | null;

@@ -239,15 +239,16 @@ export class Conversation {
   }
 
   /**
-   * Ask again: a new version of a reply (default the last one; the old stays, see `versions`), or a reply to the last
-   * message when it is a user message left unanswered.
+   * Ask again: a new version of a reply (default the last one, all its steps when it used tools; the old stays, see
+   * `versions`), or a reply to the last message when it is a user message left unanswered.
    */
   regenerate(replyId?: string, options: SendOptions = {}): Reply {
     const at = () => {
       if (replyId !== undefined) return this.#find(replyId, "assistant")[0];
-      const last = this.#messages.length - 1;
-      if (last === -1) throw new EdgeChatError("Nothing to regenerate: the conversation has no message");
-      return this.#messages[last]!.role === "assistant" ? last : last + 1;
+      let at = this.#messages.length;
+      if (!at) throw new EdgeChatError("Nothing to regenerate: the conversation has no message");
+      while (this.#messages[at - 1]?.role === "assistant") at--;
+      return at;
     };
     at();
     return this.#schedule(options, undefined, () => {
@@ -837,7 +838,7 @@ export class Conversation {
               const point = stream.resumable;
               if (point) next.resume = point;
               else delete next.resume;
-              if (tools) next = tools.fold(next, tool_calls, received, false);
+              if (tools) next = tools.fold(next, tool_calls ?? undefined, received, false);
               update(next);
               // What the reader sees is what the message shows: text a tool call holds back is not pushed.
               const shown = next.content.slice(base.content.length);

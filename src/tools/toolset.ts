@@ -1,3 +1,4 @@
+import { foldToolCalls } from "../client/accumulate.js";
 import type { ToolCallDelta } from "../client/types.js";
 import type { ConversationParams, ToolRunner } from "../conversation/options.js";
 import { EdgeChatError } from "../errors/base.js";
@@ -21,6 +22,8 @@ type AnyTool = Tool<any, any>;
 
 /** An id for a call the model wrote as text (or a server sent without one). */
 const callId = () => `call_${newId().replaceAll("-", "").slice(0, 24)}`;
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The model's view of a refusal, and of a call stopped by `abort()`. */
 const REFUSED = "The user refused to run this call.";
@@ -72,7 +75,11 @@ export function toolset(tools: Record<string, AnyTool>, { maxSteps = 8 }: Toolse
       if (typeof prepared === "string") set(i, { state: "error", result: prepared });
       else {
         const ask = prepared.tool.needsApproval;
-        set(i, { state: (typeof ask === "function" ? await ask(prepared.args) : ask) ? "approval" : "approved" });
+        try {
+          set(i, { state: (typeof ask === "function" ? await ask(prepared.args) : ask) ? "approval" : "approved" });
+        } catch (error) {
+          set(i, { state: "error", result: `Error: ${messageOf(error)}` });
+        }
       }
     }
     if (calls.some((c) => c.state === "approval")) return false;
@@ -93,7 +100,7 @@ export function toolset(tools: Record<string, AnyTool>, { maxSteps = 8 }: Toolse
           // Stored as JSON can hold it, in every store alike.
           set(i, { state: "done", result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
         } catch (error) {
-          set(i, { state: "error", result: signal.aborted ? ABORTED : `Error: ${error instanceof Error ? error.message : String(error)}` });
+          set(i, { state: "error", result: signal.aborted ? ABORTED : `Error: ${messageOf(error)}` });
         }
       }),
     );
@@ -113,14 +120,8 @@ export function toolset(tools: Record<string, AnyTool>, { maxSteps = 8 }: Toolse
     fold(message: AssistantMessage, deltas: readonly ToolCallDelta[] | undefined, text: string, end: boolean): AssistantMessage {
       let calls = message.toolCalls;
       if (deltas) {
-        const next = [...(calls ?? [])];
-        for (const { index, id, function: fn } of deltas) {
-          const call = next[index] ?? { id: "", name: "", arguments: "", state: "input" };
-          // A name is sent once, or whole again by some servers; never appended to itself.
-          const name = !fn?.name || fn.name === call.name ? call.name : call.name + fn.name;
-          next[index] = { ...call, id: id || call.id, name, arguments: call.arguments + (fn?.arguments ?? "") };
-        }
-        calls = next;
+        calls = [...(calls ?? [])];
+        foldToolCalls(calls, deltas, { id: "", name: "", arguments: "", state: "input" });
       }
       const before = message.content.slice(0, message.content.length - text.length);
       let content = message.content;

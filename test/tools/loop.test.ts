@@ -324,3 +324,47 @@ describe("fitting keeps a call with its result", () => {
     }
   });
 });
+
+describe("edges", () => {
+  it("regenerate() asks again from the user message: the tools run again, and the old steps stay a version away", async () => {
+    let runs = 0;
+    const now = tool({ parameters: v.object({}), execute: () => `t${++runs}` });
+    upstream.handle(callReply([{ name: "now", arguments: "{}" }]), streamReply(["First."]), callReply([{ name: "now", arguments: "{}" }]), streamReply(["Second."]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ now }) });
+    await chat.send("Time?").done;
+    const firstStep = chat.messages[1]!.id;
+    expect(await chat.regenerate().done).toMatchObject({ content: "Second." });
+    expect(runs).toBe(2);
+    expect(chat.messages.map((m) => m.role)).toEqual(["user", "assistant", "assistant"]);
+    expect(chat.versions(chat.messages[1]!.id)).toEqual({ ids: [firstStep, chat.messages[1]!.id], index: 1 });
+  });
+
+  it("calls sent without an index (each delta a whole call) are read in order", async () => {
+    upstream.handle((_req, res) => {
+      startSSE(res);
+      res.write(sse(chunk({ role: "assistant", content: "", tool_calls: [{ id: "p", type: "function", function: { name: "weather", arguments: '{"city":"Rome"}' } }, { id: "q", type: "function", function: { name: "weather", arguments: '{"city":"Bern"}' } }] })));
+      res.write(sse(chunk({}, { finish_reason: "tool_calls", usage: usage(5, 5) })));
+      res.end(sse("[DONE]"));
+    }, streamReply(["Two cities."]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
+    await chat.send("Rome and Bern?").done;
+    expect((chat.messages[1] as AssistantMessage).toolCalls!.map((c) => [c.id, c.state, (c.result as { city: string }).city])).toEqual([
+      ["p", "done", "Rome"],
+      ["q", "done", "Bern"],
+    ]);
+  });
+
+  it("a needsApproval that throws is the call's error, told to the model", async () => {
+    const picky = tool({
+      parameters: v.object({}),
+      needsApproval: () => {
+        throw new Error("cannot decide");
+      },
+      execute: () => "ran",
+    });
+    upstream.handle(callReply([{ id: "z", name: "picky", arguments: "{}" }]), streamReply(["OK."]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ picky }) });
+    await chat.send("Go").done;
+    expect(sent(1).messages.at(-1)).toEqual({ role: "tool", tool_call_id: "z", content: "Error: cannot decide" });
+  });
+});
