@@ -2,6 +2,7 @@
 // Framework-agnostic on purpose: vitest, Deno.test and a page in Chromium all drive it through `define`.
 import type { ConversationStore } from "../../src/store/types.ts";
 import type { AssistantMessage, Message, MessagePart, UserMessage } from "../../src/messages/types.ts";
+import { toolCallsContract } from "./tool-calls-contract.ts";
 import { treeContract } from "./tree-contract.ts";
 
 export interface ContractHost {
@@ -426,6 +427,7 @@ export function storeContract(host: ContractHost): void {
 
   lockContract(host);
   treeContract(host);
+  toolCallsContract(host);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

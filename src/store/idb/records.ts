@@ -23,6 +23,10 @@ export function toMeta({ nextSeq: _, ...meta }: ConversationRecord): Conversatio
 type Loose = Record<string, any> | undefined | null;
 const is = (type: string, ...values: unknown[]) => values.every((v) => typeof v === type);
 const STATUSES = ["streaming", "complete", "interrupted", "error"];
+const CALL_STATES = ["input", "pending", "approval", "approved", "running", "done", "error", "refused"];
+
+// A reply's tool calls (issue 18) are sent back to the model with the history: one without an id or a name cannot be.
+const isCall = (c: Loose) => is("string", c?.id, c?.name, c?.arguments) && CALL_STATES.includes(c?.state);
 
 const isPart = (p: Loose) =>
   p?.type === "text" ? is("string", p.text) : p?.type === "image" && (is("string", p.url) || is("string", p.hash, p.mimeType));
@@ -34,7 +38,7 @@ export const isMessageRecord = (r: Loose): boolean => {
     is("string", r?.conversationId, m?.id, m?.parentId ?? "") &&
     is("number", r?.seq, m?.createdAt) &&
     (m?.role === "assistant"
-      ? is("string", m.content) && STATUSES.includes(m.status)
+      ? is("string", m.content) && STATUSES.includes(m.status) && (m.toolCalls === undefined || (Array.isArray(m.toolCalls) && m.toolCalls.every(isCall)))
       : m?.role === "user" && (is("string", m.content) || (Array.isArray(m.content) && m.content.every(isPart))))
   );
 };

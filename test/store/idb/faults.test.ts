@@ -145,6 +145,26 @@ describe("IndexedDB store: corrupted records", () => {
     expect((await all(name)).messages).toEqual([]);
   });
 
+  it("a reply whose tool calls are damaged is reported and skipped, not handed on to be sent", async () => {
+    const name = dbName("corrupt-calls");
+    const reports: CorruptRecord[] = [];
+    const store = makeStore({ name, onCorrupt: (r) => reports.push(r) });
+    const { id } = await store.create({ model: "m" });
+    const call = { id: "call_1", name: "get_time", arguments: "{}", state: "done" as const, result: { time: "12:00" } };
+    // Six first messages (versions of each other), each a reply that called a tool.
+    const replies: Message[] = Array.from({ length: 6 }, (_, n) => ({ id: `r${n}`, role: "assistant", content: "", status: "complete", createdAt: n, toolCalls: [call] }));
+    for (const reply of replies) await store.appendMessage(id, { ...reply, parentId: null });
+    const damaged = ["garbage", [{ ...call, id: 7 }], [{ ...call, name: undefined }], [{ ...call, state: "finished" }], [call, null]];
+    const db = await raw(name);
+    for (const [i, toolCalls] of damaged.entries()) await db.put("messages", { conversationId: id, seq: i + 1, message: { ...replies[i + 1]!, toolCalls } as never, images: [] });
+    db.close();
+
+    expect((await store.export(id)).messages).toEqual([replies[0]]);
+    expect(reports.map((r) => r.key)).toEqual(damaged.map((_, i) => [id, i + 1]));
+    await store.switchTo(id, "r0");
+    expect((await store.loadMessages(id)).messages).toEqual([replies[0]]);
+  });
+
   it("a throwing onCorrupt does not break the read", async () => {
     const name = dbName("corrupt-throw");
     const store = makeStore({
