@@ -1,27 +1,21 @@
-import * as v from "valibot";
-import { formatPath, ValidationError } from "../errors/validation.js";
 import { base64ToBytes } from "./base64.js";
 import { UNCALIBRATED } from "./calibration.js";
-import type { Message, MessagePart, ToolCallPart } from "./types.js";
+import { array, boolean, type Check, invalid, number, object, oneOf, optional, refine, string, wrongType } from "./check.js";
+import type { Message, MessagePart } from "./types.js";
 
-import type { ConversationJSON } from "./serialize.js";
+import type { ConversationJSON, PartJSON } from "./serialize.js";
 
 export type { ConversationJSON, MessageJSON, PartJSON } from "./serialize.js";
 
-// Every distinct valibot function is code in every app that bundles Conversation (fromJSON is a static method,
-// so it is never tree-shaken): the schemas use few of them, mostly the client's own, and refine values with
-// `check` (one function) rather than minLength, integer, minValue, finite, startsWith, url, regex, base64...
-const number = (ok: (n: number) => boolean, message: string) => v.pipe(v.number(), v.check(ok, message));
-const string = (ok: (s: string) => boolean, message: string) => v.pipe(v.string(), v.check(ok, message));
-const whole = (min: number) => number((n) => Number.isInteger(n) && n >= min, `Expected an integer >= ${min}`);
-
-const finite = number(Number.isFinite, "Expected a finite number");
-const factor = number((n) => Number.isFinite(n) && n >= 0, "Expected a finite number >= 0");
+// No valibot here: see check.ts.
+const whole = (min: number) => refine(number, (n) => Number.isInteger(n) && n >= min, `Expected an integer >= ${min}`);
+const finite = refine(number, Number.isFinite, "Expected a finite number");
+const factor = refine(number, (n) => Number.isFinite(n) && n >= 0, "Expected a finite number >= 0");
 const count = whole(0);
-const nonEmpty = string((s) => s !== "", "Expected a non-empty string");
-const flag = v.exactOptional(v.boolean());
-const size = { width: v.exactOptional(whole(1)), height: v.exactOptional(whole(1)) };
-const base = { id: nonEmpty, createdAt: finite, pinned: flag, parentId: v.exactOptional(nonEmpty) };
+const nonEmpty = refine(string, (s) => s !== "", "Expected a non-empty string");
+const flag = optional(boolean);
+const size = { width: optional(whole(1)), height: optional(whole(1)) };
+const base = { id: nonEmpty, createdAt: finite, pinned: flag, parentId: optional(nonEmpty) };
 
 // valibot's base64() test, and its url() test plus http(s) only.
 const BASE64 = /^(?:[\da-z+/]{4})*(?:[\da-z+/]{2}==|[\da-z+/]{3}=)?$/iu;
@@ -33,88 +27,89 @@ function isHttpURL(s: string): boolean {
   }
 }
 
-const partSchema = v.union([
-  v.object({ type: v.literal("text"), text: v.string() }),
-  v.object({
-    type: v.literal("image"),
-    data: string((s) => BASE64.test(s), "Expected base64"),
-    mimeType: string((s) => s.startsWith("image/"), 'Expected a type starting with "image/"'),
-    ...size,
-  }),
-  v.object({ type: v.literal("image"), url: string(isHttpURL, "Expected an http(s) image URL"), ...size }),
-]);
-
-const usageSchema = v.looseObject({
-  prompt_tokens: count,
-  completion_tokens: count,
-  total_tokens: count,
-  estimated_cost: v.exactOptional(finite),
+const partType = object({ type: oneOf("text", "image") });
+const textPart = object({ type: oneOf("text"), text: string });
+const bytesPart = object({
+  type: oneOf("image"),
+  data: refine(string, (s) => BASE64.test(s), "Expected base64"),
+  mimeType: refine(string, (s) => s.startsWith("image/"), 'Expected a type starting with "image/"'),
+  ...size,
 });
+const urlPart = object({ type: oneOf("image"), url: refine(string, isHttpURL, "Expected an http(s) image URL"), ...size });
 
-const messageSchema = v.variant("role", [
-  v.object({ ...base, role: v.literal("user"), content: v.union([v.string(), v.array(partSchema)]) }),
-  v.object({
-    ...base,
-    role: v.literal("assistant"),
-    content: v.string(),
-    status: v.union([v.literal("streaming"), v.literal("complete"), v.literal("interrupted"), v.literal("error")]),
-    usage: v.exactOptional(usageSchema),
-    finishReason: v.exactOptional(v.string()),
-    error: v.exactOptional(v.object({ name: v.string(), message: v.string() })),
-    contextRetry: flag,
-    resume: v.exactOptional(v.object({ url: v.string(), lastEventId: v.string() })),
-    toolCalls: v.exactOptional(
-      v.array(
-        v.object({
-          id: v.string(),
-          name: v.string(),
-          arguments: v.string(),
-          state: v.union(["input", "pending", "approval", "approved", "running", "done", "error", "refused"].map((state) => v.literal(state as ToolCallPart["state"]))),
-          result: v.exactOptional(v.unknown()),
-        }),
+/** An image is bytes or, failing that, a URL (bad `data` beside a good `url` is a URL image, as it always was). */
+const part: Check<PartJSON> = (value, path) => {
+  if (partType(value, path).type === "text") return textPart(value, path);
+  try {
+    return bytesPart(value, path);
+  } catch (bytesError) {
+    try {
+      return urlPart(value, path);
+    } catch (urlError) {
+      // The problem with the form it was meant to have.
+      throw "data" in (value as object) ? bytesError : urlError;
+    }
+  }
+};
+const parts = array(part);
+const content: Check<string | PartJSON[]> = (value, path) =>
+  typeof value === "string" ? value : Array.isArray(value) ? parts(value, path) : wrongType("(string | Array)", value, path);
+
+const userMessage = object({ ...base, role: oneOf("user"), content });
+const assistantMessage = object({
+  ...base,
+  role: oneOf("assistant"),
+  content: string,
+  status: oneOf("streaming", "complete", "interrupted", "error"),
+  // Loose: a server's usage may carry more counts; they are kept.
+  usage: optional(object({ prompt_tokens: count, completion_tokens: count, total_tokens: count, estimated_cost: optional(finite) }, true)),
+  finishReason: optional(string),
+  error: optional(object({ name: string, message: string })),
+  contextRetry: flag,
+  resume: optional(object({ url: string, lastEventId: string })),
+  // Loose: `result` is any value, kept as it is.
+  toolCalls: optional(
+    array(
+      object(
+        { id: string, name: string, arguments: string, state: oneOf("input", "pending", "approval", "approved", "running", "done", "error", "refused") },
+        true,
       ),
     ),
-  }),
-]);
+  ),
+});
+const role = object({ role: oneOf("user", "assistant") });
+const message = (value: unknown, path: string) => (role(value, path).role === "user" ? userMessage : assistantMessage)(value, path);
 
-const conversationSchema = v.object({
-  format: v.literal("edgechat.conversation"),
+const conversation = object({
+  format: oneOf("edgechat.conversation"),
   // 1: a list, each message following the one before; 2: a tree (`parentId`, `activeLeaf`). Both import.
-  version: v.union([v.literal(1), v.literal(2)]),
+  version: oneOf(1, 2),
   id: nonEmpty,
   model: nonEmpty,
-  system: v.exactOptional(v.string()),
-  title: v.exactOptional(v.string()),
+  system: optional(string),
+  title: optional(string),
   createdAt: finite,
-  calibration: v.exactOptional(v.object({ text: factor, image: factor, samples: count })),
-  usage: v.exactOptional(v.object({ promptTokens: count, completionTokens: count, cost: factor })),
-  messages: v.array(messageSchema),
-  activeLeaf: v.exactOptional(nonEmpty),
+  calibration: optional(object({ text: factor, image: factor, samples: count })),
+  usage: optional(object({ promptTokens: count, completionTokens: count, cost: factor })),
+  messages: array(message),
+  activeLeaf: optional(nonEmpty),
 });
+
 /** A validated document, its messages in memory form (image bytes, not base64), each with its parent, oldest first. */
 export type ParsedConversation = Omit<ConversationJSON, "format" | "version" | "messages"> & { messages: Message[] };
-
-const invalid = (path: string, message: string) => new ValidationError("conversation JSON", [{ path, message }]);
 
 /** JSON text → value; text that is not JSON is a ValidationError like any other bad document. */
 export function parseJSONText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ValidationError("conversation JSON", [{ path: "", message: `not JSON (${error instanceof Error ? error.message : String(error)})` }]);
+    throw invalid("", `not JSON (${error instanceof Error ? error.message : String(error)})`);
   }
 }
 
 /** Validate all of it first, then build: a bad document never yields a half-built conversation. */
 export function parseConversationJSON(input: unknown): ParsedConversation {
-  const result = v.safeParse(conversationSchema, input);
-  if (!result.success) {
-    throw new ValidationError(
-      "conversation JSON",
-      result.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-    );
-  }
-  const data = result.output;
+  const data = conversation(input, "");
   const ids = new Set<string>();
   data.messages.forEach((m, i) => {
     if (ids.has(m.id)) throw invalid(`messages[${i}].id`, `duplicate id "${m.id}"`);
@@ -150,7 +145,7 @@ export function parseConversationJSON(input: unknown): ParsedConversation {
   return parsed;
 }
 
-function partFromJSON(part: v.InferOutput<typeof partSchema>): MessagePart {
+function partFromJSON(part: PartJSON): MessagePart {
   if (part.type === "text" || !("data" in part)) return part;
   const { data, ...rest } = part;
   return { ...rest, data: base64ToBytes(data) };

@@ -1,5 +1,5 @@
-// The JSON form of a conversation, and writing it. Reading it (validation) is in json.ts, which needs
-// valibot: keeping the two apart lets code that only writes (stores' export) stay small.
+// The JSON form of a conversation, and writing it. Reading it (validation) is in json.ts, loaded when a document is
+// read: keeping the two apart lets code that only writes (stores' export) stay small.
 import { bytesToBase64 } from "./base64.js";
 import type { Calibration } from "./calibration.js";
 import type { AssistantMessage, Message, UserMessage } from "./types.js";

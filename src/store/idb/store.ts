@@ -6,7 +6,7 @@ import { adjustUsage, countIn, countTree, newMeta, interrupted } from "../accoun
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
 import { createLocalLocks } from "../local-lock.js";
 import { beforeCursor, nextCursor, pageSize, parseCursor } from "../paging.js";
-import { leafUnder, pathPage, place, removal, samePlace, type TreeReader } from "../tree.js";
+import { leafUnder, missing, pathPage, place, removal, samePlace, type TreeReader } from "../tree.js";
 import type { ConversationStore, LockOptions, MessagePage, StoreChange } from "../types.js";
 import { storageError } from "./errors.js";
 import { connection } from "./open.js";
@@ -356,7 +356,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
           const conversation = await meta(tx, id);
           const messages = tx.objectStore("messages");
           const old = await messages.index("id").get([id, message.id]);
-          if (!old) fail(new StorageError(`No message "${message.id}" in conversation "${id}"`));
+          if (!old) fail(missing(id, message.id));
           const was = isMessageRecord(old) ? old.message : undefined;
           await addImages(tx, blobs);
           // Its place in the tree stays (a corrupt record's is unknown: the message's own is taken).
@@ -404,7 +404,7 @@ export function createIndexedDBStore({ name = "edgechat", onBlocked, blockedTime
     },
 
     async import(document) {
-      // Validation (valibot and the schemas) is loaded only by the rare import, keeping the entry small.
+      // Validation is loaded only by the rare import, keeping the entry small.
       const { parseConversationJSON } = await import("../../messages/json.js");
       const parsed = parseConversationJSON(document);
       const blobs = new Map<string, Blob>();
