@@ -4,10 +4,10 @@ import { newId } from "../messages/id.js";
 import { parseConversationJSON } from "../messages/json.js";
 import type { Message } from "../messages/types.js";
 import { adjustUsage, countIn, countTree, newMeta, interrupted } from "./accounting.js";
-import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "./errors.js";
+import { conversationExists, ConversationNotFoundError, messageExists } from "./errors.js";
 import { createLocalLocks } from "./local-lock.js";
 import { beforeCursor, nextCursor, pageSize, parseCursor } from "./paging.js";
-import { leafUnder, pathPage, place, removal, samePlace, type TreeReader } from "./tree.js";
+import { leafUnder, missing, pathPage, place, removal, samePlace, type TreeReader } from "./tree.js";
 import type { ConversationMeta, ConversationStore, MessagePage, StoreChange } from "./types.js";
 
 interface Entry {
@@ -150,7 +150,7 @@ export function createMemoryStore(): ConversationStore {
     async updateMessage(id, message) {
       const e = entry(id);
       const record = e.byId.get(message.id);
-      if (!record) throw new StorageError(`No message "${message.id}" in conversation "${id}"`);
+      if (!record) throw missing(id, message.id);
       adjustUsage(e.meta, record.message, message);
       record.message = samePlace(clone(message), record.message);
       touch(e, "update");

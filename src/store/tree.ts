@@ -24,7 +24,8 @@ export interface TreeReader<R extends Placed> {
 }
 
 const node = (record: Placed) => record.message;
-const missing = (meta: ConversationMeta, id: string) => new StorageError(`No message "${id}" in conversation "${meta.id}"`);
+/** A message a store was asked about is not in the conversation. */
+export const missing = (conversationId: string, id: string) => new StorageError(`No message "${id}" in conversation "${conversationId}"`);
 
 /**
  * Where `message` goes: its parent (`parentId`; absent means the active leaf, `null` no parent), which must be
@@ -38,7 +39,7 @@ export async function place<M extends Placed["message"], R extends Placed>(
 ): Promise<{ message: M; existing: string | undefined }> {
   const parent = message.parentId === undefined ? meta.activeLeaf : (message.parentId ?? undefined);
   const above = parent === undefined ? undefined : await read.find(parent);
-  if (parent !== undefined && !above) throw missing(meta, parent);
+  if (parent !== undefined && !above) throw missing(meta.id, parent);
   const key = parent ?? ROOT;
   let existing: string | undefined;
   // The active leaf has no children, and a known fork lists them all: only a message's first new version looks for
@@ -97,7 +98,7 @@ export async function pathPage<R extends Placed>(
 /** The leaf a switch to `id` lands on: the newest message under it (itself if none). Throws for an id not stored. */
 export async function leafUnder<R extends Placed>(meta: ConversationMeta, id: string, read: TreeReader<R>): Promise<string> {
   const record = await read.find(id);
-  if (!record) throw missing(meta, id);
+  if (!record) throw missing(meta.id, id);
   return newestUnder(id, await read.after(record.seq, Infinity), node)!.message.id;
 }
 

@@ -9,7 +9,7 @@ import { hashesOf, restoreImages, type StoredMessage } from "../../messages/stor
 import { type EncodedMessage, encodeMessage, parseStored, refDeltas } from "../stored-message.js";
 import { conversationExists, ConversationNotFoundError, messageExists, StorageError } from "../errors.js";
 import { parentKey } from "../../messages/tree.js";
-import { leafUnder, pathPage, place, removal, samePlace } from "../tree.js";
+import { leafUnder, missing, pathPage, place, removal, samePlace } from "../tree.js";
 import type { ConversationMeta, ConversationStore } from "../types.js";
 import { INLINE, isStaleRead, readBlob, type Staging, staleRead } from "./blobs.js";
 import { kvStorageError } from "./errors.js";
@@ -330,7 +330,7 @@ export function createDenoKvStore(kv: DenoKvLike, options: DenoKvStoreOptions = 
         transact(kv, keys, (op, staging) =>
           deciding(op, id, async (tree) => {
             const node = await tree.read.find(encoded.message.id);
-            if (!node) throw new StorageError(`No message "${encoded.message.id}" in conversation "${id}"`);
+            if (!node) throw missing(id, encoded.message.id);
             return { value: undefined, freed: await rewrite(op, staging, tree, node, await stored(node.record), encoded) };
           }),
         ),

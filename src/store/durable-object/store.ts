@@ -13,7 +13,7 @@ import { beforeCursor, nextCursor, pageSize, parseCursor } from "../paging.js";
 import { ensureSchema } from "./schema.js";
 import { hashesOf, restoreImages } from "../../messages/stored.js";
 import { type EncodedMessage, encodeMessage, parseStored, refDeltas } from "../stored-message.js";
-import { leafUnder, pathPage, place, type Placed, removal, samePlace, type TreeReader } from "../tree.js";
+import { leafUnder, missing, pathPage, place, type Placed, removal, samePlace, type TreeReader } from "../tree.js";
 import type { DurableObjectStorageLike, LockingStore, SqlCursorLike, SqlValue } from "./types.js";
 
 type Row = Record<string, SqlValue>;
@@ -274,7 +274,7 @@ export function createDurableObjectStore(storage: DurableObjectStorageLike): Loc
         tx(() => {
           const found = existing(id);
           const old = messageRow(id, encoded.message.id);
-          if (!old) throw new StorageError(`No message "${encoded.message.id}" in conversation "${id}"`);
+          if (!old) throw missing(id, encoded.message.id);
           replaceMessage(found, old, encoded);
         }),
       );

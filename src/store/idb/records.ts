@@ -22,11 +22,13 @@ export function toMeta({ nextSeq: _, ...meta }: ConversationRecord): Conversatio
 // Shape checks for what comes off the disk: cheap, no schema library (valibot would cost the size budget).
 type Loose = Record<string, any> | undefined | null;
 const is = (type: string, ...values: unknown[]) => values.every((v) => typeof v === type);
+const all = (list: unknown, ok: (item: Loose) => boolean) => Array.isArray(list) && list.every(ok);
+
 const STATUSES = ["streaming", "complete", "interrupted", "error"];
-const CALL_STATES = ["input", "pending", "approval", "approved", "running", "done", "error", "refused"];
 
 // A reply's tool calls (issue 18) are sent back to the model with the history: one without an id or a name cannot be.
-const isCall = (c: Loose) => is("string", c?.id, c?.name, c?.arguments) && CALL_STATES.includes(c?.state);
+// (A state this version does not know is read as one without a result: sent as not run.)
+const isCall = (c: Loose) => is("string", c?.id, c?.name, c?.arguments, c?.state);
 
 const isPart = (p: Loose) =>
   p?.type === "text" ? is("string", p.text) : p?.type === "image" && (is("string", p.url) || is("string", p.hash, p.mimeType));
@@ -38,8 +40,8 @@ export const isMessageRecord = (r: Loose): boolean => {
     is("string", r?.conversationId, m?.id, m?.parentId ?? "") &&
     is("number", r?.seq, m?.createdAt) &&
     (m?.role === "assistant"
-      ? is("string", m.content) && STATUSES.includes(m.status) && (m.toolCalls === undefined || (Array.isArray(m.toolCalls) && m.toolCalls.every(isCall)))
-      : m?.role === "user" && (is("string", m.content) || (Array.isArray(m.content) && m.content.every(isPart))))
+      ? is("string", m.content) && STATUSES.includes(m.status) && all(m.toolCalls ?? [], isCall)
+      : m?.role === "user" && (is("string", m.content) || all(m.content, isPart)))
   );
 };
 
