@@ -19,6 +19,11 @@ export const entries = {
   browser: "src/browser.ts",
 };
 
+/** Runtime and peer dependencies, from package.json (a subpath of one too: `@valibot/to-json-schema/…`). */
+const manifest = JSON.parse(readFileSync(new URL("package.json", import.meta.url), "utf8")) as Record<string, Record<string, string> | undefined>;
+const names = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies });
+const dependencies = (id: string) => names.some((name) => id === name || id.startsWith(`${name}/`));
+
 /** The library build's entries: all but the browser file, which inlines its dependencies (browserBuild below). */
 const libraryEntries = Object.fromEntries(Object.entries(entries).filter(([name]) => name !== "browser"));
 
@@ -109,7 +114,8 @@ export default defineConfig({
     sourcemap: false,
     lib: { entry: libraryEntries, formats: ["es"], fileName: (_format, name) => `${name}.js` },
     rollupOptions: {
-      external: ["valibot", "idb", "llama3-tokenizer-js"],
+      // What the package depends on is imported, never copied into dist/: npm installs it once, beside the app's own.
+      external: dependencies,
       // One file per source module, as in src/: an app's bundler then drops what it does not use (e.g. the
       // conversation-import schemas from an app that only streams), which one chunk per entry would not allow.
       output: { preserveModules: true, preserveModulesRoot: "src", entryFileNames: "[name].js" },

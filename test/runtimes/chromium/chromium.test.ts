@@ -45,6 +45,7 @@ if (runtimeAvailable("Chromium", problem, install)) {
     let server: WebServer;
     let browser: Browser;
     let page: Page;
+    let valibotURL: string;
     const pageErrors: string[] = [];
 
     beforeAll(async () => {
@@ -61,6 +62,7 @@ if (runtimeAvailable("Chromium", problem, install)) {
       }
       imports[`${pkg.name}-copy`] = url(resolveExport(pkg.copyDir, ".", conditions));
       for (const dep of Object.keys(pkg.manifest.dependencies ?? {})) imports[dep] = url(resolveExport(join(modules, dep), ".", conditions));
+      valibotURL = imports.valibot!;
       const html = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>edgechat in Chromium</title>
 <script type="importmap">${JSON.stringify({ imports }, null, 2)}</script>
 <script type="module" src="/page.js"></script>`;
@@ -99,10 +101,19 @@ if (runtimeAvailable("Chromium", problem, install)) {
         return { globals: e.globals, resolved: e.resolved, names: e.names };
       });
       expect(info.globals).toEqual({ process: "undefined", Buffer: "undefined", require: "undefined", global: "undefined" });
-      expect(info.resolved).toEqual({ edgechat: `${server.origin}/pkg/edgechat/dist/index.js`, sse: `${server.origin}/pkg/edgechat/dist/sse/index.js` });
+      expect(info.resolved).toEqual({
+        edgechat: `${server.origin}/pkg/edgechat/dist/index.js`,
+        sse: `${server.origin}/pkg/edgechat/dist/sse/index.js`,
+        tools: `${server.origin}/pkg/edgechat/dist/tools/index.js`,
+        structured: `${server.origin}/pkg/edgechat/dist/structured/index.js`,
+        valibot: `${server.origin}${valibotURL}`,
+      });
       expect(info.names).toEqual(behaviours.map((b) => b.name));
       expect(server.paths).toContain("/pkg/edgechat/dist/index.js");
-      expect(server.paths.some((p) => p.startsWith("/pkg/valibot/"))).toBe(true);
+      expect(server.paths).toContain("/pkg/edgechat/dist/tools/index.js");
+      expect(server.paths).toContain("/pkg/edgechat/dist/structured/index.js");
+      expect(valibotURL).toMatch(/^\/pkg\/valibot\//); // the package's dependency, as installed beside it
+      expect(server.paths).toContain(valibotURL);
       expect(server.paths.filter((p) => p.includes("/src/"))).toEqual([]);
     });
 

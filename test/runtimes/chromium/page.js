@@ -1,20 +1,29 @@
 // Runs inside Chromium. The page's import map (built by chromium.test.ts from the packed package.json
-// `exports`) points `edgechat`, `edgechat/sse`, `edgechat-copy` and `valibot` at the installed tarball's
-// files: plain ES modules, no bundler, no Node shims.
+// `exports` and `dependencies`) points `edgechat`, its subpaths, `edgechat-copy`, `valibot` and the other
+// dependencies at the installed files: plain ES modules, no bundler, no Node shims.
 import * as sdk from "edgechat";
 import * as sdkCopy from "edgechat-copy";
 import * as sse from "edgechat/sse";
+import * as structured from "edgechat/structured";
+import * as tools from "edgechat/tools";
 import { createIndexedDBStore } from "edgechat/idb";
+import * as v from "valibot";
 import { assert } from "/shared/assert.js";
 import { behaviours, runBehaviour } from "/shared/behaviours.js";
 
-const t = { sdk, sse, sdkCopy, base: location.origin, runtime: "chromium", assert };
+const t = { sdk, sse, tools, structured, v, sdkCopy, base: location.origin, runtime: "chromium", assert };
 
 window.edgechat = {
   names: behaviours.map((b) => b.name),
   run: (name) => runBehaviour(name, t),
   globals: { process: typeof process, Buffer: typeof Buffer, require: typeof require, global: typeof global },
-  resolved: { edgechat: import.meta.resolve("edgechat"), sse: import.meta.resolve("edgechat/sse") },
+  resolved: {
+    edgechat: import.meta.resolve("edgechat"),
+    sse: import.meta.resolve("edgechat/sse"),
+    tools: import.meta.resolve("edgechat/tools"),
+    structured: import.meta.resolve("edgechat/structured"),
+    valibot: import.meta.resolve("valibot"),
+  },
   // Real IndexedDB through the packed store entry: write a conversation with an image, close, reopen, read back.
   idbRoundTrip: async () => {
     const name = `runtime-${crypto.randomUUID()}`;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assert } from "../shared/assert.js";
 import type { BehaviourContext } from "../shared/behaviours.js";
 import { serveWeb, type WebServer } from "../shared/node-server.ts";
-import { preparePackage } from "../shared/pack.mjs";
+import { preparePackage, resolveExport } from "../shared/pack.mjs";
 import { registerBehaviours } from "../shared/register.ts";
 import { createUpstream } from "../shared/upstream.js";
 
@@ -22,9 +22,20 @@ const nodeResolve = (specifier: string): string =>
     encoding: "utf8",
   }).trim();
 
-const urls = { sdk: nodeResolve("edgechat"), sse: nodeResolve("edgechat/sse"), copy: nodeResolve("edgechat-copy") };
+const urls = {
+  sdk: nodeResolve("edgechat"),
+  sse: nodeResolve("edgechat/sse"),
+  tools: nodeResolve("edgechat/tools"),
+  structured: nodeResolve("edgechat/structured"),
+  valibot: nodeResolve("valibot"),
+  copy: nodeResolve("edgechat-copy"),
+};
 const sdk = await import(urls.sdk);
 const sse = await import(urls.sse);
+const tools = await import(urls.tools);
+const structured = await import(urls.structured);
+// The schemas' library as the consumer gets it: the package's own dependency, not this repository's import.
+const v = await import(urls.valibot);
 // The tarball installed a second time: a second copy of the package, as nested node_modules give.
 const sdkCopy = await import(urls.copy);
 
@@ -32,7 +43,7 @@ let server: WebServer;
 let t: BehaviourContext;
 beforeAll(async () => {
   server = await serveWeb(createUpstream().handle);
-  t = { sdk, sse, sdkCopy, base: server.origin, runtime: "node", assert };
+  t = { sdk, sse, tools, structured, v, sdkCopy, base: server.origin, runtime: "node", assert };
 });
 afterAll(() => server?.close());
 
@@ -41,6 +52,10 @@ describe("Node: the packed package", () => {
     const packed = (path: string) => pathToFileURL(realpathSync(join(pkg.packageDir, path))).href;
     expect(urls.sdk).toBe(packed("dist/index.js"));
     expect(urls.sse).toBe(packed("dist/sse/index.js"));
+    expect(urls.tools).toBe(packed("dist/tools/index.js"));
+    expect(urls.structured).toBe(packed("dist/structured/index.js"));
+    const dependency = join(pkg.consumer, "node_modules", "valibot");
+    expect(urls.valibot).toBe(pathToFileURL(realpathSync(resolveExport(dependency, ".", ["node", "import"]))).href);
     expect(typeof (globalThis as { window?: unknown }).window).toBe("undefined");
     expect(fetch.name).toBe("fetch"); // happy-dom's is "bound bound fetch"
     expect(sdkCopy.createClient).not.toBe(sdk.createClient);

@@ -11,6 +11,7 @@ import {
   type ChatCompletionChunk,
   type ChatStream,
   ContextLengthError,
+  Conversation,
   createClient,
   EdgeChatError,
   isEdgeChatError,
@@ -23,6 +24,9 @@ import {
   UserAbortError,
 } from "edgechat";
 import { parseSSE, type ServerSentEvent, SSEParserStream } from "edgechat/sse";
+import { ObjectValidationError, type ObjectStream, streamObject } from "edgechat/structured";
+import { tool, toolset } from "edgechat/tools";
+import * as v from "valibot";
 
 const client = createClient({ baseURL: "http://127.0.0.1:8080/v1/openai", maxRetries: 1, onRetry: (info: RetryInfo) => void info.delayMs });
 
@@ -77,6 +81,28 @@ export async function events(body: ReadableStream<Uint8Array>, other: ReadableSt
   void piped;
   return out;
 }
+
+// edgechat/structured: the value is typed by the schema, partial values by its DeepPartial.
+const Weather = v.object({ city: v.string(), temperature: v.number() });
+export async function weather(): Promise<string> {
+  const stream: ObjectStream<{ city: string; temperature: number }> = streamObject(client, { model: "m", messages: [], schema: Weather });
+  for await (const partial of stream) void partial.city?.toUpperCase();
+  const value = await stream.value;
+  // @ts-expect-error -- temperature is a number
+  const wrong: string = value.temperature;
+  void wrong;
+  try {
+    return value.city;
+  } catch (error) {
+    return error instanceof ObjectValidationError ? error.text : "";
+  }
+}
+
+// edgechat/tools: execute gets the schema's output.
+const add = tool({ parameters: v.object({ a: v.number(), b: v.number() }), execute: ({ a, b }) => a + b });
+// @ts-expect-error -- no "c" in the arguments' schema
+tool({ parameters: v.object({ a: v.number() }), execute: ({ c }) => c });
+export const chat = new Conversation({ client, model: "m", tools: toolset({ add }) });
 
 // @ts-expect-error -- baseURL is a string
 createClient({ baseURL: 42 });

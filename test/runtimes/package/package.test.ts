@@ -56,6 +56,24 @@ describe("the packed tarball", () => {
     }
   });
 
+  // A dependency is declared and imported (installed once, shared with the app: one valibot, one global state), or
+  // inlined and not declared; never both, which ships a copy under dist/node_modules/ and installs the package beside
+  // it. dist/browser/ inlines its dependencies on purpose (one file for a page with no build step): not counted.
+  it("imports every dependency it declares, none copied into dist/", () => {
+    const library = pkg.files.filter((f) => f.endsWith(".js") && !f.startsWith("dist/browser/"));
+    expect(library.filter((f) => f.includes("node_modules/")), "dependencies copied into the tarball").toEqual([]);
+    const imported = new Set<string>();
+    const specifiers = /^(?:import|export)\b[^;]*?\bfrom\s*["']([^"'./][^"']*)["']|\bimport\(\s*["']([^"'./][^"']*)["']\s*\)/gm;
+    for (const file of library) {
+      for (const m of readFileSync(join(pkg.packageDir, file), "utf8").matchAll(specifiers)) {
+        const specifier = (m[1] ?? m[2])!;
+        imported.add(specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/"));
+      }
+    }
+    const declared = Object.keys({ ...pkg.manifest.dependencies, ...pkg.manifest.peerDependencies });
+    expect(declared.filter((dep) => !imported.has(dep)), "declared but never imported").toEqual([]);
+  });
+
   it("publint finds nothing, suggestions included (strict)", async () => {
     const bytes = readFileSync(pkg.tarball);
     const result = await publint({ pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer }, level: "suggestion", strict: true });

@@ -9,6 +9,12 @@ export interface BehaviourContext {
   sdk: Record<string, any>;
   /** `import * as sse from "edgechat/sse"`. */
   sse: Record<string, any>;
+  /** `import * as tools from "edgechat/tools"`. */
+  tools: Record<string, any>;
+  /** `import * as structured from "edgechat/structured"`. */
+  structured: Record<string, any>;
+  /** `import * as v from "valibot"`, the copy the packed package depends on (resolved from the consumer project). */
+  v: Record<string, any>;
   /** `import * as sdkCopy from "edgechat-copy"`: the same tarball installed twice, a second copy of the package. */
   sdkCopy: Record<string, any>;
   /** Origin of the shared upstream (upstream.js), e.g. `http://127.0.0.1:41234`. */

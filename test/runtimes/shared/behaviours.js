@@ -3,9 +3,9 @@
 // PACKED `edgechat` its own way, starts (or reaches) the shared upstream (upstream.js), and runs these:
 //   Node (test/runtimes/node), Chromium (a page: chromium/page.js), Deno (deno/behaviours.test.ts),
 //   workerd (inside a Worker: workers/worker.js).
-// A behaviour gets `t` = { sdk, sse, sdkCopy, base, runtime, assert } and throws to fail.
+// A behaviour gets `t` = { sdk, sse, tools, structured, v, sdkCopy, base, runtime, assert } and throws to fail.
 
-import { COST, MODEL, SSE_SAMPLE_EVENTS } from "./upstream.js";
+import { COST, JSON_VALUE, MODEL, SSE_SAMPLE_EVENTS, TOOL_CALL, toolAnswer } from "./upstream.js";
 
 const KEY = "di-test-key-4b1d";
 const messages = [{ role: "user", content: "Hello" }];
@@ -29,6 +29,23 @@ function call(t, scenario) {
 }
 
 const texts = (chunks) => chunks.map((c) => c.choices[0]?.delta?.content ?? "").filter(Boolean);
+
+/**
+ * The runtime this code is running in, told by its own globals (not by `t.runtime`, which the suite says): a tool's
+ * `execute` reports it, proving the tool ran where the Conversation runs.
+ */
+function where() {
+  const g = globalThis;
+  if (typeof g.Deno?.version?.deno === "string") return "deno";
+  if (g.navigator?.userAgent === "Cloudflare-Workers") return "workers";
+  if (typeof g.document?.createElement === "function" && /Chrome\//.test(g.navigator?.userAgent ?? "")) return "chromium";
+  if (typeof g.process?.versions?.node === "string") return "node";
+  return "unknown";
+}
+
+/** The schema of the `json` scenarios' value, and its JSON Schema as edgechat sends it. */
+const weatherSchema = (v) => v.object({ city: v.string(), temperature: v.number() });
+const WEATHER_JSON_SCHEMA = { type: "object", properties: { city: { type: "string" }, temperature: { type: "number" } }, required: ["city", "temperature"] };
 
 /** @type {import("./behaviours.d.ts").Behaviour[]} */
 export const behaviours = [
@@ -388,6 +405,110 @@ export const behaviours = [
       } finally {
         stream.abort(); // do not leave the request running if the cancel did not stop it
       }
+    },
+  },
+  {
+    name: "edgechat/tools: a Conversation runs a tool where it runs, sends the call and its result back, and streams the answer",
+    async run(t) {
+      const { assert, sdk, tools, v } = t;
+      const c = call(t, "tools");
+      const ran = [];
+      const add = tools.tool({
+        description: "Adds two numbers",
+        parameters: v.object({ a: v.number(), b: v.number() }),
+        execute: ({ a, b }, { callId }) => {
+          ran.push({ a, b, callId, where: where() });
+          return { sum: a + b, ranIn: where() };
+        },
+      });
+      const chat = new sdk.Conversation({ client: c.client(), model: MODEL, tools: tools.toolset({ add }) });
+      const reply = chat.send("What is 2 + 3?");
+      let streamed = "";
+      for await (const delta of reply) streamed += delta;
+      const final = await reply.done;
+
+      const result = { sum: 5, ranIn: t.runtime };
+      assert.deepEqual(ran, [{ a: 2, b: 3, callId: TOOL_CALL.id, where: t.runtime }], "execute ran once, in this runtime, with the checked arguments");
+      const answer = toolAnswer(JSON.stringify(result));
+      assert.equal(final.content, answer, "the final text quotes the tool's result");
+      assert.equal(final.status, "complete");
+      assert.equal(streamed, answer, "the reply's deltas");
+      const [user, step, last] = chat.messages;
+      assert.equal(user.role, "user");
+      assert.equal(last, final, "the answer is the last message");
+      assert.equal(step.finishReason, "tool_calls");
+      assert.deepEqual(step.toolCalls, [{ ...TOOL_CALL, state: "done", result }], "the call is stored with its result");
+      assert.equal(step.toolCalls[0].state, "done");
+
+      const { requests } = await c.state();
+      assert.equal(requests.length, 2, "requests sent: the call, then the answer");
+      const parameters = { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] };
+      assert.deepEqual(requests[0].body.tools, [{ type: "function", function: { name: "add", description: "Adds two numbers", parameters } }], "tools, with valibot's schema as JSON Schema");
+      assert.deepEqual(
+        requests[1].body.messages,
+        [
+          { role: "user", content: "What is 2 + 3?" },
+          { role: "assistant", content: null, tool_calls: [{ id: TOOL_CALL.id, type: "function", function: { name: TOOL_CALL.name, arguments: TOOL_CALL.arguments } }] },
+          { role: "tool", tool_call_id: TOOL_CALL.id, content: JSON.stringify(result) },
+        ],
+        "the second request carries the assistant's tool_calls and the tool's result",
+      );
+    },
+  },
+  {
+    name: "edgechat/structured: streamObject yields partial values as the JSON streams in, then the value validated by the schema",
+    async run(t) {
+      const { assert, structured, v } = t;
+      const c = call(t, "json");
+      const stream = structured.streamObject(c.client(), { model: MODEL, messages, schema: weatherSchema(v) });
+      // A partial is live (completed in place): keep each as JSON text.
+      const partials = [];
+      for await (const partial of stream) partials.push(JSON.stringify(partial));
+      assert.deepEqual(await stream.value, JSON_VALUE, "value");
+      assert.equal(stream.text, JSON.stringify(JSON_VALUE), "text");
+      assert.equal((await stream.completion).usage.estimated_cost, COST, "completion");
+
+      const seen = partials.map((p) => JSON.parse(p));
+      assert.ok(seen.length >= 4, `partial values arrived one delta after another (got ${partials.join(" ")})`);
+      assert.deepEqual(seen.at(-1), JSON_VALUE, "the last partial value is the whole value");
+      assert.ok(
+        seen.some((p) => typeof p.city === "string" && p.city !== JSON_VALUE.city && p.temperature === undefined),
+        `a partial value with the city still arriving (got ${partials.join(" ")})`,
+      );
+      for (const p of seen) {
+        const known = Object.keys(p).every((k) => k in JSON_VALUE);
+        const city = p.city === undefined || JSON_VALUE.city.startsWith(p.city);
+        assert.ok(known && city && [undefined, JSON_VALUE.temperature].includes(p.temperature), `${JSON.stringify(p)} could become the value`);
+      }
+
+      const { requests } = await c.state();
+      assert.equal(requests.length, 1, "requests sent");
+      assert.equal(requests[0].body.stream, true);
+      assert.deepEqual(requests[0].body.response_format, { type: "json_schema", json_schema: { name: "response", schema: WEATHER_JSON_SCHEMA } }, "response_format");
+
+      // Validated here, in this runtime: a value the schema refuses rejects `value` with an ObjectValidationError.
+      const strict = v.object({ city: v.string(), temperature: v.pipe(v.number(), v.maxValue(20)) });
+      const refused = structured.streamObject(call(t, "json").client(), { model: MODEL, messages, schema: strict });
+      const error = await assert.rejects(refused.value, structured.ObjectValidationError, "a value the schema refuses");
+      assert.ok(error.message.includes("temperature"), `the message names the path: ${error.message}`);
+      assert.equal(error.text, JSON.stringify(JSON_VALUE), "the error holds the reply's text");
+    },
+  },
+  {
+    name: 'edgechat/structured: streamObject "auto" asks again with json_object when the server refuses json_schema',
+    async run(t) {
+      const { assert, structured, v } = t;
+      const c = call(t, "json-refuses-schema");
+      const stream = structured.streamObject(c.client(), { model: MODEL, messages, schema: weatherSchema(v) });
+      assert.deepEqual(await stream.value, JSON_VALUE, "value");
+      const { requests } = await c.state();
+      assert.equal(requests.length, 2, "requests sent: json_schema (refused), then json_object");
+      assert.equal(requests[0].body.response_format.type, "json_schema");
+      assert.deepEqual(requests[1].body.response_format, { type: "json_object" });
+      const [system, ...rest] = requests[1].body.messages;
+      assert.equal(system.role, "system", "the schema is told in a system message");
+      assert.ok(system.content.includes(JSON.stringify(WEATHER_JSON_SCHEMA)), `the system message holds the JSON Schema: ${system.content}`);
+      assert.deepEqual(rest, messages);
     },
   },
   {

@@ -22,6 +22,7 @@ export interface PackedPackage {
     name: string;
     exports: Record<string, string | Record<string, string>>;
     dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
     [field: string]: unknown;
   };
   /** Whether dist/ had to be rebuilt first. */

@@ -2,6 +2,9 @@ export declare const MODEL: string;
 export declare const HOLD_MS: number;
 export declare const CLOSE_WAIT_MS: number;
 export declare const COST: number;
+export declare const TOOL_CALL: { readonly id: string; readonly name: string; readonly arguments: string };
+export declare const JSON_VALUE: { readonly city: string; readonly temperature: number };
+export declare function toolAnswer(result: string): string;
 
 export declare const SSE_SAMPLE: string;
 export declare const SSE_SAMPLE_EVENTS: readonly { event: string; data: string; id: string; retry: number | null }[];

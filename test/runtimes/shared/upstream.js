@@ -9,6 +9,8 @@
 //   GET  /state/<id>    { requests: [{ method, headers, body }], closed, released }
 //   GET  /closed/<id>   waits up to CLOSE_WAIT_MS for the client to close the stream of <id>: { closed }
 //   GET  /sse-sample    a fixed event stream cut into 3-byte pieces (BOM, CRLF and UTF-8 characters split)
+// Scenarios that read the request: `tools` (a call of the `add` tool, then an answer quoting the tool's result)
+// and `json` / `json-refuses-schema` (structured output).
 
 export const MODEL = "meta-llama/Llama-3.2-90B-Vision-Instruct";
 /** How long a held stream waits for the client (release or close) before giving up. */
@@ -42,6 +44,8 @@ const role = () => sse(chunk({ role: "assistant", content: "" }));
 const text = (content) => sse(chunk({ content }));
 const finish = (completionTokens) => sse(chunk({ role: "assistant", content: "" }, { finish_reason: "stop", usage: usage(12, completionTokens) }));
 const DONE = sse("[DONE]");
+/** The last chunk of a reply that calls tools: DeepInfra sends `finish_reason: "tool_calls"` with the usage. */
+const finishCalls = (completionTokens) => sse(chunk({}, { finish_reason: "tool_calls", usage: usage(40, completionTokens) }));
 
 const completion = (content) => ({
   id: "chatcmpl-9a8b7c",
@@ -89,6 +93,16 @@ class Call {
     });
   }
 }
+
+/** `text` in pieces of `size` characters: a JSON value cut inside its keys, strings and numbers. */
+const pieces = (text, size) => Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+
+/** The `add` call the `tools` scenario makes, and the arguments it streams in fragments. */
+export const TOOL_CALL = { id: "call_1", name: "add", arguments: '{"a":2,"b":3}' };
+/** The value the `json` scenarios stream, for any `response_format` asking for JSON. */
+export const JSON_VALUE = { city: "Paris", temperature: 21 };
+/** What the `tools` scenario answers once the request ends with the tool's result (a `role: "tool"` message). */
+export const toolAnswer = (result) => `The tool said ${result}.`;
 
 /** An SSE response produced by an async generator of strings; the client closing the connection cancels it. */
 function eventStream(call, produce) {
@@ -186,6 +200,47 @@ const scenarios = {
     }),
 
   "context-length": () => json(500, { error: { message: "Requested input length 99009 exceeds maximum input length 8192" } }),
+
+  // A model with tools: a request ending with the user's message gets a call of `add`, DeepInfra-style (the id, type
+  // and name first with empty arguments, then argument fragments, then finish_reason "tool_calls" with usage); one
+  // ending with the tool's result (`role: "tool"`) gets a text answer quoting that result.
+  tools: (call, body) => {
+    const last = body?.messages?.at(-1);
+    if (last?.role === "tool") {
+      return eventStream(call, async function* () {
+        yield role();
+        for (const part of pieces(toolAnswer(last.content), 8)) yield text(part);
+        yield finish(7);
+        yield DONE;
+      });
+    }
+    return eventStream(call, async function* () {
+      yield role();
+      const { id, name, arguments: args } = TOOL_CALL;
+      yield sse(chunk({ tool_calls: [{ index: 0, id, type: "function", function: { name, arguments: "" } }] }));
+      for (const part of pieces(args, 4)) yield sse(chunk({ tool_calls: [{ index: 0, function: { arguments: part } }] }));
+      yield finishCalls(9);
+      yield DONE;
+    });
+  },
+
+  // Structured output: the JSON value in 3-character deltas (or whole, not streaming), whatever JSON format is asked.
+  json: (call, body) => {
+    const value = JSON.stringify(JSON_VALUE);
+    if (body?.stream !== true) return json(200, completion(value));
+    return eventStream(call, async function* () {
+      yield role();
+      for (const part of pieces(value, 3)) yield text(part);
+      yield finish(9);
+      yield DONE;
+    });
+  },
+
+  // A server that knows `json_object` only (DeepInfra documents `text` and `json_object`): json_schema is a 400.
+  "json-refuses-schema": (call, body) => {
+    if (body?.response_format?.type === "json_schema") return json(400, { detail: "response_format: unsupported type json_schema, use json_object" });
+    return scenarios.json(call, body);
+  },
 
   // 503 on the first request, then the normal reply (streamed or not, as asked).
   flaky: (call, body) => {

@@ -5,6 +5,9 @@
 import * as sdk from "edgechat";
 import * as sdkCopy from "edgechat-copy";
 import * as sse from "edgechat/sse";
+import * as structured from "edgechat/structured";
+import * as tools from "edgechat/tools";
+import * as v from "valibot";
 import { assert } from "../shared/assert.js";
 import { runBehaviour } from "../shared/behaviours.js";
 import { MODEL } from "../shared/upstream.js";
@@ -24,7 +27,7 @@ export default {
     }
 
     if (route === "run") {
-      const t = { sdk, sse, sdkCopy, base: env.UPSTREAM, runtime: "workers", assert };
+      const t = { sdk, sse, tools, structured, v, sdkCopy, base: env.UPSTREAM, runtime: "workers", assert };
       return Response.json(await runBehaviour(rest.join("/"), t));
     }
 

@@ -1,7 +1,7 @@
 // The packed package in real workerd, through miniflare from Node, with no nodejs_compat: a Node API
 // anywhere in the package fails here. The Worker (worker.js) is bundled with vite's JS API from a copy
 // placed inside the consumer project, so `edgechat` resolves to the installed tarball.
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Miniflare as MiniflareType } from "miniflare";
@@ -9,7 +9,7 @@ import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BehaviourResult } from "../shared/behaviours.js";
 import { serveWeb, type WebServer } from "../shared/node-server.ts";
-import { preparePackage, resolveExport } from "../shared/pack.mjs";
+import { preparePackage, ROOT, resolveExport } from "../shared/pack.mjs";
 import { registerBehaviours, remoteError } from "../shared/register.ts";
 import { runtimeAvailable } from "../shared/runtime-available.ts";
 import { createUpstream } from "../shared/upstream.js";
@@ -22,6 +22,8 @@ if (runtimeAvailable("workerd", miniflare ? undefined : "the miniflare package i
     let server: WebServer;
     let mf: MiniflareType;
     let bundleDir: string;
+    let bundled: string[] = [];
+    let packedFile: (path: string) => string;
     let sse: { parseSSE(body: ReadableStream<Uint8Array>): AsyncIterable<{ event: string; data: string }> };
 
     beforeAll(async () => {
@@ -31,7 +33,7 @@ if (runtimeAvailable("workerd", miniflare ? undefined : "the miniflare package i
       bundleDir = mkdtempSync(join(pkg.consumer, ".worker-"));
       cpSync(join(HERE, "worker.js"), join(bundleDir, "workers", "worker.js"));
       cpSync(join(HERE, "../shared"), join(bundleDir, "shared"), { recursive: true, filter: (src) => !src.endsWith(".ts") });
-      await build({
+      const output = await build({
         configFile: false,
         root: bundleDir,
         logLevel: "warn",
@@ -44,6 +46,12 @@ if (runtimeAvailable("workerd", miniflare ? undefined : "the miniflare package i
           lib: { entry: join(bundleDir, "workers", "worker.js"), formats: ["es"], fileName: () => "worker.js" },
         },
       });
+
+      // What went into the bundle, as rolldown resolved it (real paths).
+      for (const out of [output].flat()) {
+        if ("output" in out) for (const item of out.output) if (item.type === "chunk") bundled.push(...item.moduleIds);
+      }
+      packedFile = (path) => realpathSync(join(pkg.packageDir, path));
 
       server = await serveWeb(createUpstream().handle);
       mf = new miniflare!.Miniflare({
@@ -63,6 +71,12 @@ if (runtimeAvailable("workerd", miniflare ? undefined : "the miniflare package i
       await mf?.dispose();
       await server?.close();
       if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+    });
+
+    it("bundles the packed files (edgechat, edgechat/sse, edgechat/tools, edgechat/structured), not the sources", () => {
+      for (const path of ["dist/index.js", "dist/sse/index.js", "dist/tools/index.js", "dist/structured/index.js"]) expect(bundled).toContain(packedFile(path));
+      expect(bundled.filter((id) => id.startsWith(join(ROOT, "src")))).toEqual([]);
+      expect(bundled.some((id) => id.includes("/node_modules/valibot/"))).toBe(true);
     });
 
     it("runs in a plain Worker: no process, Buffer, require or indexedDB", async () => {
