@@ -11,6 +11,11 @@ import type { Tool } from "./tool.js";
 
 export interface ToolsetOptions {
   /**
+   * Most characters of a result, as the model gets it (a string, or JSON), kept (default 100,000): a longer one is
+   * cut, with a note saying so. It is stored, and sent again with every later request that carries the turn.
+   */
+  maxResultLength?: number;
+  /**
    * Most requests to the model in one turn (default 8). The last is sent with `tool_choice: "none"`, so the model
    * answers in text; calls it makes anyway are not run (each gets an error result saying why).
    */
@@ -36,7 +41,13 @@ const ABORTED = "Stopped: the user aborted the reply.";
  * their results; then the model is asked again, up to `maxSteps` requests a turn. A tool with `needsApproval`
  * pauses the turn until `Conversation.approve`.
  */
-export function toolset(tools: Record<string, AnyTool>, { maxSteps = 8 }: ToolsetOptions = {}): ToolRunner {
+export function toolset(tools: Record<string, AnyTool>, { maxSteps = 8, maxResultLength = 100_000 }: ToolsetOptions = {}): ToolRunner {
+  /** A result as JSON holds it (so every store keeps the same), cut to `maxResultLength`. */
+  const keep = (result: unknown): unknown => {
+    const json = JSON.stringify(result ?? null);
+    const text = typeof result === "string" ? result : json;
+    return text.length <= maxResultLength ? JSON.parse(json) : `${text.slice(0, maxResultLength)}\n[Cut: the result had ${text.length} characters; these are the first ${maxResultLength}.]`;
+  };
   const definitions = Object.entries(tools).map(([name, t]) => ({
     type: "function" as const,
     function: { name, ...(t.description !== undefined && { description: t.description }), parameters: t.jsonSchema },
@@ -97,8 +108,7 @@ export function toolset(tools: Record<string, AnyTool>, { maxSteps = 8 }: Toolse
         if (typeof prepared === "string") return set(i, { state: "error", result: prepared });
         try {
           const result = await Promise.race([prepared.tool.execute(prepared.args, { signal, callId: call.id }), stopped]);
-          // Stored as JSON can hold it, in every store alike.
-          set(i, { state: "done", result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+          set(i, { state: "done", result: keep(result) });
         } catch (error) {
           set(i, { state: "error", result: signal.aborted ? ABORTED : `Error: ${messageOf(error)}` });
         }

@@ -4,6 +4,7 @@ import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Conversation, createClient, createMemoryStore, type AssistantMessage, type ConversationChange, type Message, UserAbortError } from "../../src/index.ts";
 import { tool, toolset } from "../../src/tools/index.ts";
+import { streamEvents, textEvents, toolCallEvents } from "../helpers/tool-stream.ts";
 import { chunk, gate, type Handler, MODEL, sse, startSSE, startUpstream, streamReply, type Upstream, usage } from "../helpers/upstream.ts";
 
 let upstream: Upstream;
@@ -366,5 +367,55 @@ describe("edges", () => {
     const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ picky }) });
     await chat.send("Go").done;
     expect(sent(1).messages.at(-1)).toEqual({ role: "tool", tool_call_id: "z", content: "Error: cannot decide" });
+  });
+});
+
+describe("every server's way of streaming calls", () => {
+  const styles = ["openai", "vllm", "late-id", "interleaved", "ollama", "text", "python-tag"] as const;
+  const add = tool({ parameters: v.object({ a: v.number(), b: v.number() }), execute: ({ a, b }) => a + b });
+  const specs = [
+    { name: "add", arguments: '{"a": 2, "b": 3}' },
+    { name: "add", arguments: '{"a": 10, "b": -4}' },
+  ];
+
+  for (const style of styles) {
+    it(`${style}: both calls run with their arguments, and their results go back in order`, async () => {
+      for (const seed of [1, 2, 3]) {
+        upstream.handle(streamEvents(toolCallEvents(specs, { style, seed }), { split: true, seed }), streamEvents(textEvents("5 and 6.")));
+        const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ add }) });
+        const reply = chat.send("Add them");
+        let text = "";
+        for await (const delta of reply) text += delta;
+        expect(text, `seed ${seed}`).toBe("5 and 6.");
+        const step = chat.messages[1] as AssistantMessage;
+        expect(step.content, `seed ${seed}`).toBe("");
+        expect(step.toolCalls!.map((c) => [JSON.parse(c.arguments), c.state, c.result]), `seed ${seed}`).toEqual([
+          [{ a: 2, b: 3 }, "done", 5],
+          [{ a: 10, b: -4 }, "done", 6],
+        ]);
+        const ids = step.toolCalls!.map((c) => c.id);
+        expect(new Set(ids).size).toBe(2);
+        expect(sent(1).messages.slice(-2)).toEqual(ids.map((id, i) => ({ role: "tool", tool_call_id: id, content: String([5, 6][i]) })));
+      }
+    });
+  }
+});
+
+describe("results", () => {
+  it("are kept as JSON holds them, and one longer than maxResultLength is cut with a note", async () => {
+    const big = tool({ parameters: v.object({}), execute: () => ({ when: new Date(0), list: "x".repeat(50), skip: undefined }) });
+    const huge = tool({ parameters: v.object({}), execute: () => "y".repeat(500) });
+    upstream.handle(
+      callReply([
+        { id: "b", name: "big", arguments: "{}" },
+        { id: "h", name: "huge", arguments: "{}" },
+      ]),
+      streamReply(["OK."]),
+    );
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ big, huge }, { maxResultLength: 100 }) });
+    await chat.send("Go").done;
+    const [b, h] = (chat.messages[1] as AssistantMessage).toolCalls!;
+    expect(b!.result).toEqual({ when: "1970-01-01T00:00:00.000Z", list: "x".repeat(50) });
+    expect(h!.result).toBe(`${"y".repeat(100)}\n[Cut: the result had 500 characters; these are the first 100.]`);
   });
 });
