@@ -419,3 +419,48 @@ describe("results", () => {
     expect(h!.result).toBe(`${"y".repeat(100)}\n[Cut: the result had 500 characters; these are the first 100.]`);
   });
 });
+
+describe("any Standard Schema, and stopping between steps", () => {
+  it("a tool whose schema is not valibot's: its own validate checks the arguments, its JSON Schema is sent", async () => {
+    // A hand-written Standard Schema (as zod or arktype make them), with Standard JSON Schema.
+    const positive = {
+      "~standard": {
+        version: 1 as const,
+        vendor: "handmade",
+        validate: (value: unknown) => {
+          const n = (value as { n?: unknown } | null)?.n;
+          return typeof n === "number" && n > 0 ? { value: { n } } : { issues: [{ message: "Expected a positive number", path: ["n"] }] };
+        },
+        jsonSchema: { input: () => ({ type: "object", properties: { n: { type: "number", exclusiveMinimum: 0 } }, required: ["n"] }) },
+      },
+    };
+    const double = tool({ parameters: positive, execute: ({ n }: { n: number }) => n * 2 });
+    upstream.handle(
+      callReply([
+        { id: "ok", name: "double", arguments: '{"n": 4}' },
+        { id: "bad", name: "double", arguments: '{"n": -1}' },
+      ]),
+      streamReply(["8."]),
+    );
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ double }) });
+    await chat.send("Double").done;
+    expect(sent(0).tools![0].function.parameters).toEqual({ type: "object", properties: { n: { type: "number", exclusiveMinimum: 0 } }, required: ["n"] });
+    expect(sent(1).messages.slice(-2)).toEqual([
+      { role: "tool", tool_call_id: "ok", content: "8" },
+      { role: "tool", tool_call_id: "bad", content: "Invalid arguments: n: Expected a positive number" },
+    ]);
+  });
+
+  it("abort() once the calls have run and before the next step: no second request, the reply ends interrupted", async () => {
+    upstream.handle(callReply([{ name: "weather", arguments: '{"city":"Lima"}' }]), streamReply(["never"]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
+    const reply = chat.send("Lima?");
+    chat.onChange((c) => {
+      if (c.type === "update" && c.message.role === "assistant" && c.message.toolCalls?.[0]?.state === "done") reply.abort();
+    });
+    await expect(reply.done).rejects.toBeInstanceOf(UserAbortError);
+    expect(reply.state).toBe("interrupted");
+    expect(upstream.requests).toHaveLength(1);
+    expect((chat.messages[1] as AssistantMessage).toolCalls![0]!.state).toBe("done");
+  });
+});
