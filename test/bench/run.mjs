@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench` (= vite build && node test/bench/run.mjs): edgechat side by side with its competitors.
 //
-//   node test/bench/run.mjs [all|sse|client|trim|tokens|idb|size|turn|relay ...]
+//   node test/bench/run.mjs [all|sse|client|trim|tokens|idb|size|turn|relay|json ...]
 //
 // Each part runs in its own Node process (fresh heap and JIT, `--expose-gc` for a collection before every timed
 // run), prints its tables, and reports its results back; everything ends up in .ci-out/bench.json. The parts
@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "../..");
 const OUT = join(ROOT, ".ci-out/bench.json");
-const PARTS = ["sse", "client", "trim", "tokens", "idb", "size", "turn", "relay"];
+const PARTS = ["sse", "client", "trim", "tokens", "idb", "size", "turn", "relay", "json"];
 
 if (process.argv[2] === "--part") {
   // Child: run one part and send its results to the parent.

@@ -28,6 +28,7 @@ declare function refreshSidebar(id: string, kind: string): void;
 declare const id: string;
 declare const note: HTMLElement;
 declare function render(message: import("edgechat").Message): void;
+declare function show(value: unknown): void;
 `;
 
 /** Workers' own module, as @cloudflare/workers-types would declare it (not installed). */
@@ -65,6 +66,8 @@ it("every ts block in README.md type-checks against the package", () => {
     "edgechat/durable-object": ["../../src/store/durable-object/index.ts"],
     "edgechat/deno-kv": ["../../src/store/deno-kv/index.ts"],
     "edgechat/relay": ["../../src/relay/index.ts"],
+    "edgechat/tools": ["../../src/tools/index.ts"],
+    "edgechat/structured": ["../../src/structured/index.ts"],
     "edgechat/tokenizer/llama3": ["../../src/tokens/llama3.ts"],
   };
   writeFileSync(

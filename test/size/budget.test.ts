@@ -41,6 +41,20 @@ describe("bundle size budgets (gzip)", () => {
     expect(adds, `${kb(adds)} (${kb(conversation.gzip)} in all); ${why}`).toBeLessThanOrEqual(BUDGETS.conversationAdds);
   }, 30_000);
 
+  it(`tools (edgechat/tools, one valibot tool) add ≤ ${kb(BUDGETS.toolsAdds)} to a Conversation`, async () => {
+    const [conversation, tools] = await Promise.all([bundle(SNIPPETS.conversation, { from: library }), bundle(SNIPPETS.tools.edgechat, { from: library })]);
+    const adds = tools.gzip - conversation.gzip;
+    const why = adds > BUDGETS.toolsAdds ? await largest(SNIPPETS.tools.edgechat) : "";
+    expect(adds, `${kb(adds)}; ${why}`).toBeLessThanOrEqual(BUDGETS.toolsAdds);
+  }, 30_000);
+
+  it(`streaming a typed object (edgechat/structured) adds ≤ ${kb(BUDGETS.objectAdds)} to streaming one completion`, async () => {
+    const object = await bundle(SNIPPETS.object.edgechat, { from: library });
+    const adds = object.gzip - streamOne.gzip;
+    const why = adds > BUDGETS.objectAdds ? await largest(SNIPPETS.object.edgechat) : "";
+    expect(adds, `${kb(adds)}; ${why}`).toBeLessThanOrEqual(BUDGETS.objectAdds);
+  }, 30_000);
+
   it(`edgechat/idb, idb included, ≤ ${kb(BUDGETS.idb)} (initial load)`, async () => {
     const file = entryFile("./idb", library);
     expect(file !== undefined && existsSync(file), "package.json exports ./idb and it is built").toBe(true);

@@ -5,11 +5,13 @@ export interface Snippets {
   conversation: string;
   idb: string;
   conversationIdb: string;
+  tools: { edgechat: string; "AI SDK": string };
+  object: { edgechat: string; "AI SDK": string };
 }
 export declare const SNIPPETS: Snippets;
 
 /** Budgets in gzip bytes. */
-export declare const BUDGETS: { streamOne: number; conversationAdds: number; idb: number; browser: number };
+export declare const BUDGETS: { streamOne: number; conversationAdds: number; idb: number; browser: number; toolsAdds: number; objectAdds: number };
 
 export interface Sizes {
   bytes: number;

@@ -39,6 +39,10 @@ export async function run() {
   const stream = {};
   for (const [library, code] of Object.entries(SNIPPETS.streamOne)) stream[library] = await measure("stream one completion", library, code);
   const conversation = await measure("Conversation", "edgechat", SNIPPETS.conversation);
+  const tools = {};
+  for (const [library, code] of Object.entries(SNIPPETS.tools)) tools[library] = await measure("a conversation with a tool", library, code);
+  const object = {};
+  for (const [library, code] of Object.entries(SNIPPETS.object)) object[library] = await measure("stream a typed object", library, code);
   const idbAvailable = existsSync(entryFile("./idb", from) ?? "/nonexistent");
   const idb = idbAvailable ? await measure("edgechat/idb", "edgechat", SNIPPETS.idb) : undefined;
   const conversationIdb = idbAvailable ? await measure("Conversation + edgechat/idb", "edgechat", SNIPPETS.conversationIdb) : undefined;
@@ -57,6 +61,9 @@ export async function run() {
     ...Object.entries(stream).map(([library, r]) => row("stream one completion", library, r, { ratio: library === "edgechat" ? "1.00×" : fmt.ratio(r.gzip / ours.gzip) })),
     row("Conversation (send, stream, fit)", "edgechat", conversation),
     { snippet: "  … what Conversation adds", library: "edgechat", min: fmt.kb(conversation.bytes - ours.bytes), gzip: fmt.kb(conversation.gzip - ours.gzip), brotli: fmt.kb(conversation.brotli - ours.brotli) },
+    ...Object.entries(tools).map(([library, r]) => row("a conversation with a tool (loop, schema → JSON Schema)", library, r, { ratio: fmt.ratio(r.gzip / tools.edgechat.gzip) })),
+    { snippet: "  … what edgechat/tools adds to Conversation", library: "edgechat", min: fmt.kb(tools.edgechat.bytes - conversation.bytes), gzip: fmt.kb(tools.edgechat.gzip - conversation.gzip), brotli: fmt.kb(tools.edgechat.brotli - conversation.brotli) },
+    ...Object.entries(object).map(([library, r]) => row("stream a typed object, partial values", library, r, { ratio: fmt.ratio(r.gzip / object.edgechat.gzip) })),
   ];
   if (idb) {
     rows.push(row("edgechat/idb (createIndexedDBStore + list)", "edgechat", idb));
@@ -72,6 +79,7 @@ export async function run() {
   printTable("Size — the code a user writes (initial load)", ["snippet", "library", "min", "gzip", "brotli", "× edgechat (gzip)", "lazy"], rows, [
     "stream one completion: create a client, stream a reply, print its text — edgechat and the AI SDK validate each chunk; openai-node does not.",
     "The snippets are in test/size/bundle.mjs (SNIPPETS). openai-node: openai; AI SDK: ai + @ai-sdk/openai-compatible (+ zod, its peer).",
+    "Tools and typed objects: × edgechat compares with edgechat's own row of the same snippet (valibot schemas; the AI SDK's, zod).",
   ]);
 
   // 3. Where the bytes go, by source file (a bundle of src/ gives one module per file; dist/index.js is one module).
