@@ -381,7 +381,7 @@ describe("every server's way of streaming calls", () => {
   for (const style of styles) {
     it(`${style}: both calls run with their arguments, and their results go back in order`, async () => {
       for (const seed of [1, 2, 3]) {
-        upstream.handle(streamEvents(toolCallEvents(specs, { style, seed }), { split: true, seed }), streamEvents(textEvents("5 and 6.")));
+        upstream.handle(streamEvents(toolCallEvents(specs, { style, seed }), { split: 3, seed }), streamEvents(textEvents("5 and 6.")));
         const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ add }) });
         const reply = chat.send("Add them");
         let text = "";
