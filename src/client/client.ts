@@ -52,9 +52,9 @@ export function createClient(options: ClientOptions = {}): Client {
     return readCompletion(send(config, target, false, requestOptions, call), call, apiKey);
   }
 
-  const resume = (url: string, { lastEventId, ...options }: ResumeOptions = {}) => stream({ url, lastEventId }, options);
+  const resume = (url: string, { lastEventId, follow, ...options }: ResumeOptions = {}) => stream({ url, lastEventId }, options, follow);
 
-  function stream(target: Target, options: RequestOptions): ChatStream {
+  function stream(target: Target, options: RequestOptions, follow?: boolean): ChatStream {
     const call = new CallAbort(options.signal);
     return new ChatStreamImpl({
       sent: send(config, target, true, options, call),
@@ -64,6 +64,7 @@ export function createClient(options: ClientOptions = {}): Client {
       ...(target.body === undefined && { url: target.url, lastEventId: target.lastEventId }),
       resume: (url, lastEventId, retry, error) => send(config, { url, lastEventId }, true, options, call, retry, error),
       cancel(url) {
+        if (follow) return;
         const headers = requestHeaders(config, options, true);
         // keepalive: it still goes out when the page that pressed Stop is closing. Its answer matters to nobody (a
         // generation nobody stops ends at the relay's caps), and a fetch that throws must not break abort().

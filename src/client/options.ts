@@ -33,6 +33,11 @@ export interface RequestOptions {
 export interface ResumeOptions extends RequestOptions {
   /** The id of the last event already read (`stream.resumable.lastEventId`); absent: read from the start. */
   lastEventId?: string;
+  /**
+   * Only watch the generation: stopping this stream (`abort()`, its signal, a `break`) leaves it running — no cancel
+   * is sent — for a reader that is not the one who asked (another tab showing the reply live).
+   */
+  follow?: boolean;
 }
 
 export interface ClientOptions extends Omit<RequestOptions, "signal"> {

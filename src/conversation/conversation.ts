@@ -113,6 +113,8 @@ export class Conversation {
   /** The latest re-attached reply, and every reply this object has tried to re-attach (once each). */
   #resuming: Reply | undefined;
   readonly #resumed = new Set<string>();
+  /** A reply another tab streams from a relay, followed live here (read, never stored or cancelled from here). */
+  #live: { id: string; stop: AbortController } | undefined;
   #summary: { key: string; message: SummaryMessage } | undefined;
   #system: SummaryMessage | undefined;
   #lastContext: ContextReport | undefined;
@@ -313,11 +315,12 @@ export class Conversation {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#watching?.abort();
+    this.#live?.stop.abort();
   }
 
   /** What the next request would carry, without sending it (the system message counted in `tokens`, not listed). */
   fit(): FitResult<Message> {
-    const fit = this.#fitNow(undefined);
+    const fit = this.#fitNow(undefined, { ...this.#options.params, ...this.#options.tools?.params(1) });
     return { ...fit, messages: fit.messages.filter(isMessage), dropped: fit.dropped.filter(isMessage) };
   }
 
@@ -514,6 +517,8 @@ export class Conversation {
 
   async #critical(turn: Turn, content: MessageContent | undefined): Promise<() => void> {
     this.#inTurn = true;
+    // The history is ours now: a reply followed live is either finished or ours to carry on.
+    this.#live?.stop.abort();
     try {
       turn.controller.signal.throwIfAborted();
       // Our own earlier writes first (a pin, a write that failed), then what other writers did meanwhile.
@@ -569,11 +574,49 @@ export class Conversation {
   }
 
   #mergeTail(at: number, incoming: readonly Message[]): void {
+    // A reply followed live is ahead of what its writer has stored so far (every 250 ms): keep it until it ends.
+    const live = this.#live && (this.#messages.find((m) => m.id === this.#live!.id) as AssistantMessage | undefined);
+    if (live) incoming = incoming.map((m) => (m.id === live.id && m.role === "assistant" && m.status === "streaming" && live.content.startsWith(m.content) ? live : m));
     const merge = mergeTail(this.#messages, at, incoming);
     this.#messages.splice(at, this.#messages.length - at, ...merge.tail);
     if (merge.removed.length > 0) this.#emit({ type: "remove", ids: merge.removed });
     for (const message of merge.updated) this.#emit({ type: "update", message });
     for (const message of merge.appended) this.#emit({ type: "append", message });
+    this.#followLive();
+  }
+
+  /**
+   * Another writer's reply streaming through a relay (it has a `resume` point): read its generation too and show it
+   * as it comes, not only as its writer stores it. Read-only: nothing is stored from here and nothing is cancelled
+   * (`follow`); the message keeps a `resume` point that matches its text, so that, should this page carry it on
+   * (its writer gone), it picks up where the text it shows ends.
+   */
+  #followLive(): void {
+    const m = this.#messages.at(-1);
+    // Not one this page re-attaches to (it is its writer then).
+    if (this.#live || this.#inTurn || !this.#unsubscribe || m?.role !== "assistant" || m.status !== "streaming" || !m.resume || this.#resumed.has(m.id)) return;
+    const live = (this.#live = { id: m.id, stop: new AbortController() });
+    const stream = this.#client.chat.completions.resume(m.resume.url, { ...this.#options.requestOptions, lastEventId: m.resume.lastEventId, signal: live.stop.signal, follow: true });
+    let shown: Message = m;
+    let overtaken = false;
+    (async () => {
+      for await (const chunk of stream) {
+        const at = this.#messages.indexOf(shown);
+        // Its writer finished it, or this page's turn began; or what the writer stored got ahead of this stream: go
+        // on from there instead.
+        if (this.#inTurn || at === -1) return void (overtaken = !this.#inTurn);
+        const next: AssistantMessage = { ...(shown as AssistantMessage), content: shown.content + (chunk.choices[0]?.delta.content ?? ""), resume: stream.resumable! };
+        this.#messages[at] = shown = next;
+        this.#emit({ type: "update", message: next });
+      }
+    })()
+      .catch(() => {})
+      .finally(() => {
+        live.stop.abort();
+        if (this.#live !== live) return;
+        this.#live = undefined;
+        if (overtaken) this.#followLive();
+      });
   }
 
   /** Another writer changed the conversation: follow it (coalesced; never inside our own turn, which reads anyway). */
@@ -629,6 +672,7 @@ export class Conversation {
       }
     }
     this.#watchOthers();
+    this.#followLive();
   }
 
   /** Whether nobody holds the conversation's lock: taken and let go at once if free, not waited for if held. */
@@ -746,6 +790,8 @@ export class Conversation {
       maxImages: preset?.maxImages ?? 1,
       ...(preset && { image: preset.image, template: preset.template }),
       ...(o.safetyMargin !== undefined && { safetyMargin: o.safetyMargin }),
+      // The tools' definitions go with the request too (the template writes them into the prompt).
+      ...(params.tools && { reserve: Math.ceil((o.countTokens ?? estimateTokens)(JSON.stringify(params.tools)) * this.#calibration.text) }),
       scale: { text: this.#calibration.text, image: this.#calibration.image },
       ...(summary && { summary }),
     });

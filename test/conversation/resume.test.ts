@@ -287,7 +287,41 @@ describe("a reopened page re-attaches to the reply its predecessor left streamin
     expect(other.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
     expect(other.resuming).toBeUndefined();
     expect(upstream.requests).toHaveLength(2); // the writer's, and the new question's
-    expect(relayed("GET")).toHaveLength(0);
+    // The other page read the generation only to show it live (see below): it never cancelled it.
+    expect(relayed("DELETE")).toHaveLength(0);
+    writer.close();
+    other.close();
+  });
+
+  it("a second page shows the writer's reply live, event by event, not only as the writer stores it (every 250 ms)", async () => {
+    slowUpstream(8);
+    const { store, writes } = recordWrites(createMemoryStore());
+    const writer = await Conversation.create(store, { client: client(), model: MODEL });
+    const reply = writer.send("long one");
+    let n = 0;
+    for await (const _ of reply) if (++n === 10) break;
+    await wait(300);
+    const other = await Conversation.open(store, writer.id, { client: client() });
+    const shownAtOpen = (other.messages[1]!.content as string).split(" ").length - 1;
+    const seen: string[] = [];
+    other.onChange((c) => {
+      if (c.type !== "update" || c.message.role !== "assistant") return;
+      seen.push(c.message.content);
+      // What it shows can always be carried on from: its text is that of the events up to its resume point.
+      if (c.message.status === "streaming") expectConsistent(c.message, "the followed reply");
+    });
+    const finished = await reply.done;
+    await vi.waitFor(() => expect(other.messages[1]).toEqual(finished));
+    const written = writes.filter((m) => m.id === finished.id).length;
+    // Every word, as it came: many more changes than the writer's writes, and never a step back.
+    expect(seen.length).toBeGreaterThanOrEqual(WORDS - shownAtOpen);
+    expect(seen.length).toBeGreaterThan(written * 4);
+    seen.forEach((text, i) => expect(text.startsWith(seen[i - 1] ?? "")).toBe(true));
+    expect(seen.at(-1)).toBe(FULL);
+    expect(other.resuming).toBeUndefined();
+    expect(upstream.requests).toHaveLength(1);
+    expect(relayed("GET").length).toBeGreaterThan(0);
+    expect(relayed("DELETE")).toHaveLength(0);
     writer.close();
     other.close();
   });
