@@ -22,6 +22,8 @@ export interface FitOptions<M extends FitMessage = FitMessage> {
   template?: TemplateCost;
   /** Tokens kept free for the counter's error; default 2% of the window. */
   safetyMargin?: number;
+  /** Tokens the request carries besides its messages (the tools' definitions), already scaled. */
+  reserve?: number;
   /** Calibration: multiply counted text and image tokens by these (see Conversation). */
   scale?: { text?: number; image?: number };
   /** A message standing for dropped turns (from a summarizer), placed after the system messages when any turn is dropped. */
@@ -64,7 +66,7 @@ export function fitToContext<M extends FitMessage>(messages: readonly M[], optio
   const textScale = options.scale?.text ?? 1;
   const imageScale = options.scale?.image ?? 1;
   const margin = options.safetyMargin ?? Math.ceil(options.contextWindow * 0.02);
-  const budget = options.contextWindow - options.maxOutputTokens - margin;
+  const budget = options.contextWindow - options.maxOutputTokens - margin - (options.reserve ?? 0);
   const placeholder = policy === "latest" ? count(OMITTED_IMAGE_TEXT) : 0;
 
   let rawText = template.perRequest;

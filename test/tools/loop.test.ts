@@ -464,3 +464,20 @@ describe("any Standard Schema, and stopping between steps", () => {
     expect((chat.messages[1] as AssistantMessage).toolCalls![0]!.state).toBe("done");
   });
 });
+
+describe("the tools' definitions count against the window", () => {
+  it("the budget for messages shrinks by what the definitions cost, in fit() and in the request sent", async () => {
+    const many = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`tool_${i}`, tool({ description: `Tool number ${i}, which does something rather specific with its inputs`, parameters: v.object({ a: v.string(), b: v.number() }), execute: () => i })]),
+    );
+    const plain = new Conversation({ client: client(), model: MODEL, contextWindow: 8192 });
+    const withTools = new Conversation({ client: client(), model: MODEL, contextWindow: 8192, tools: toolset(many) });
+    const definitions = JSON.stringify(toolset(many).params(1).tools);
+    const cost = Math.ceil((await import("../../src/index.ts")).estimateTokens(definitions));
+    expect(cost).toBeGreaterThan(300);
+    expect(plain.fit().budget - withTools.fit().budget).toBe(cost);
+    upstream.handle(streamReply(["Hi."]));
+    await withTools.send("Hello").done;
+    expect(withTools.lastContext!.budget).toBe(plain.fit().budget - cost);
+  });
+});

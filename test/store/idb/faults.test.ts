@@ -154,7 +154,7 @@ describe("IndexedDB store: corrupted records", () => {
     // Six first messages (versions of each other), each a reply that called a tool.
     const replies: Message[] = Array.from({ length: 6 }, (_, n) => ({ id: `r${n}`, role: "assistant", content: "", status: "complete", createdAt: n, toolCalls: [call] }));
     for (const reply of replies) await store.appendMessage(id, { ...reply, parentId: null });
-    const damaged = ["garbage", [{ ...call, id: 7 }], [{ ...call, name: undefined }], [{ ...call, state: "finished" }], [call, null]];
+    const damaged = ["garbage", [{ ...call, id: 7 }], [{ ...call, name: undefined }], [{ ...call, state: 3 }], [call, null]];
     const db = await raw(name);
     for (const [i, toolCalls] of damaged.entries()) await db.put("messages", { conversationId: id, seq: i + 1, message: { ...replies[i + 1]!, toolCalls } as never, images: [] });
     db.close();
