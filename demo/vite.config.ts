@@ -10,12 +10,13 @@ export default defineConfig({
   base: "./",
   cacheDir: here("../node_modules/.vite/demo"),
   // Pre-bundled at start, so the dev server never reloads the page on discovering them (tests would see that).
-  optimizeDeps: { include: ["idb", "valibot"] },
+  optimizeDeps: { include: ["idb", "valibot", "@valibot/to-json-schema"] },
   resolve: {
     alias: [
       { find: /^edgechat$/, replacement: src("index.ts") },
       { find: /^edgechat\/idb$/, replacement: src("store/idb/index.ts") },
       { find: /^edgechat\/sse$/, replacement: src("sse/index.ts") },
+      { find: /^edgechat\/tools$/, replacement: src("tools/index.ts") },
     ],
   },
   server: {

@@ -31,6 +31,7 @@ import type { ServerInfo } from "./server-info.ts";
 import { createRoute } from "./route.ts";
 import { createSidebar } from "./sidebar.ts";
 import { openStore } from "./store.ts";
+import { pageTools } from "./tools.ts";
 import { renderWelcome } from "./welcome.ts";
 
 export function startApp(info: ServerInfo, baseURL: string): void {
@@ -49,11 +50,18 @@ export function startApp(info: ServerInfo, baseURL: string): void {
   const route = createRoute((id) => follow(id));
 
   const windowOf = (m: string) => info.contextWindows[m] ?? info.contextWindow;
+  // The tools the model may call, run in this page (src/tools.ts). One set for every conversation: a call finds its
+  // own conversation by its id (image_size reads that conversation's images).
+  const tools = pageTools({
+    messagesOf: (callId) =>
+      [...live.values()].map((e) => e.conversation).find((c) => c.messages.some((m) => m.role === "assistant" && m.toolCalls?.some((call) => call.id === callId)))?.messages,
+  });
   const options = (m: string): ConversationOptions => ({
     client,
     model: m,
     contextWindow: windowOf(m),
     requestOptions: { onRetry: (retry) => notices.retry(retry) },
+    tools,
   });
   // A new chat's meter measures with a conversation of the chosen model that holds nothing and is never stored.
   const blanks = new Map<string, Conversation>();
@@ -93,6 +101,7 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     },
     switchTo: (messageId) => (current ? switchVersion(current, messageId) : Promise.resolve(false)),
     loadOlder: () => void current?.loadOlder().catch((error) => notices.error(error)),
+    approve: (callId, allowed) => current && run(current, (c) => c.approve(callId, allowed)),
   }, { turnRunning: (id) => store.isConversationLocked(id), announce, jump: byId<HTMLButtonElement>("jump-latest"), focusLost: () => composer.focus() });
   const composer = createComposer(byId<HTMLFormElement>("composer"), byId("drop-overlay"), {
     send,

@@ -18,6 +18,8 @@ export interface ChatActions {
   /** Make this version of a message part of the active path; false if that failed (the error is shown). */
   switchTo(messageId: string): Promise<boolean>;
   loadOlder(): void;
+  /** Answer a tool call that waits for the user (Allow or Deny on its row). */
+  approve(callId: string, allowed: boolean): void;
 }
 
 export interface ChatViewOptions {
@@ -253,12 +255,14 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
    */
   const settle = (m: Message, view: MessageView) => {
     if (m.role !== "assistant" || settled.has(m.id)) return;
-    if (m.status === "streaming") {
+    // A reply's calls are looked at once it is written: whether one waits for the user is known after that.
+    if (m.status === "streaming" || m.toolCalls?.some((c) => c.state === "input" || c.state === "pending")) {
       streamed.add(m.id);
       return;
     }
     settled.add(m.id);
-    if (m.createdAt >= shownAt || streamed.delete(m.id)) options.announce?.(announcement(m, view.text()));
+    const said = announcement(m, view.text());
+    if (said !== undefined && (m.createdAt >= shownAt || streamed.delete(m.id))) options.announce?.(said);
   };
 
   return {
@@ -360,9 +364,15 @@ function unsentBubble(content: MessageContent, actions: MessageActions): Message
   return view;
 }
 
-/** What a screen reader hears when a reply ends: its text (the start of it), or why it stopped. */
-function announcement(m: AssistantMessage, shown: string): string {
+/**
+ * What a screen reader hears when a reply ends: its text (the start of it), or why it stopped. A step that only
+ * called tools says nothing (the answer after it is read out), unless a call waits for the user.
+ */
+function announcement(m: AssistantMessage, shown: string): string | undefined {
   const text = shown.replace(/\s+/g, " ").trim();
+  const waiting = m.toolCalls?.filter((c) => c.state === "approval").map((c) => c.name) ?? [];
+  if (waiting.length > 0) return `${waiting.join(" and ")} ${waiting.length === 1 ? "needs" : "need"} your approval: Allow or Deny, on the call's row.`;
+  if (m.toolCalls?.length && text === "" && m.status === "complete") return undefined;
   const said = text.length > ANNOUNCED ? `${text.slice(0, ANNOUNCED)}…` : text;
   const notice = statusNotice(m);
   if (m.status === "complete") return said ? `Reply: ${said}` : "The reply is empty.";

@@ -5,6 +5,7 @@ import { clear, h, icon, iconButton } from "./dom.ts";
 import { describeStoredError, type ErrorText } from "./errors-text.ts";
 import { formatCost, formatInt } from "./format.ts";
 import { renderMarkdown } from "./markdown/index.ts";
+import { ToolCallsView } from "./tool-calls.ts";
 
 /** Which version of a message this is (from 0), of how many (`Conversation.versions`). */
 export interface Version {
@@ -40,6 +41,8 @@ export interface MessageActions {
   edit(message: UserMessage, text: string): void;
   /** Show the previous (-1) or next (1) version of this message. */
   switchVersion(message: Message, step: Step): void;
+  /** Answer a tool call that waits for the user: run it (`allowed`), or refuse it. */
+  approve(callId: string, allowed: boolean): void;
 }
 
 const sameFlags = (a: MessageFlags, b: MessageFlags) =>
@@ -57,6 +60,8 @@ export class MessageView {
   #flags: MessageFlags | undefined;
   #body: HTMLElement;
   #footer: HTMLElement;
+  /** A reply's tool calls, above its text. */
+  #calls: ToolCallsView | undefined;
   #urls: string[] = [];
   #editing = false;
   readonly #actions: MessageActions;
@@ -67,7 +72,13 @@ export class MessageView {
     this.#body = h("div", { class: message.role === "assistant" ? "message-body markdown" : "message-body" });
     this.#footer = h("div", { class: "message-footer" });
     const avatar = h("div", { class: "avatar", attrs: { "aria-hidden": "true" } }, message.role === "assistant" ? icon("sparkle") : "You");
-    this.el = h("article", { class: `message ${message.role}`, attrs: { "data-id": message.id, "data-role": message.role } }, avatar, h("div", { class: "message-main" }, this.#body, this.#footer));
+    if (message.role === "assistant") this.#calls = new ToolCallsView((callId, allowed) => this.#actions.approve(callId, allowed));
+    this.el = h(
+      "article",
+      { class: `message ${message.role}`, attrs: { "data-id": message.id, "data-role": message.role } },
+      avatar,
+      h("div", { class: "message-main" }, this.#calls?.el, this.#body, this.#footer),
+    );
     this.#renderBody();
   }
 
@@ -78,13 +89,17 @@ export class MessageView {
   update(message: Message, flags: MessageFlags): void {
     const streaming = (m: Message) => m.role === "assistant" && m.status === "streaming";
     // The caret (or typing dots) goes when the reply ends, even if its last text was on screen already.
-    const contentChanged = message.content !== this.#message.content || streaming(message) !== streaming(this.#message);
+    const calls = (m: Message) => (m.role === "assistant" ? m.toolCalls : undefined);
+    const contentChanged =
+      message.content !== this.#message.content || streaming(message) !== streaming(this.#message) || !calls(message) !== !calls(this.#message);
     const statusChanged = message !== this.#message;
     this.#message = message;
     if (contentChanged && !this.#editing) this.#renderBody();
     if (statusChanged || !this.#flags || !sameFlags(this.#flags, flags)) {
       this.#flags = flags;
       this.#renderFooter();
+      // A call can be answered from the last reply only, while nothing else is on its way.
+      this.#calls?.update(calls(message), { answerable: flags.idle && flags.last, last: flags.last });
     }
     const status = message.role === "assistant" ? message.status : "complete";
     this.el.dataset.status = status;
@@ -114,9 +129,12 @@ export class MessageView {
     clear(this.#body);
     const m = this.#message;
     if (m.role === "assistant") {
+      // A step that only calls tools has no text: its calls say what it does.
+      const calls = (m.toolCalls?.length ?? 0) > 0;
+      this.#body.hidden = calls && m.content === "";
       this.#body.append(renderMarkdown(m.content));
       if (m.status === "streaming") {
-        if (m.content === "") this.#body.append(typing());
+        if (m.content === "" && !calls) this.#body.append(typing());
         else caretTarget(this.#body).append(h("span", { class: "caret", attrs: { "aria-hidden": "true" } }));
       } else addCodeCopyButtons(this.#body);
       return;

@@ -17,6 +17,9 @@ const COMMAND_BLURBS: Record<string, string> = {
   "/xss": "Hostile HTML and markdown, shown as inert text.",
 };
 
+/** Questions for the page's tools (src/tools.ts), and one for a JSON answer: the simulator answers them too. */
+export const TOOL_PROMPTS = ["What time is it?", "How big is this image?", 'Copy "Hello from edgechat" to my clipboard', "Give me this message's stats as JSON"];
+
 const PROMPTS = [
   { title: "Explain streaming", text: "Explain in three short paragraphs how server-sent events stream a chat reply." },
   { title: "Describe an image", text: "Describe this image in detail: " },
@@ -44,6 +47,12 @@ export function renderWelcome(root: HTMLElement, info: ServerInfo, insert: (text
       ...cards.map((c) =>
         h("button", { class: "welcome-card", title: plainText(c.tooltip), attrs: { type: "button" }, on: { click: () => insert(c.text) } }, h("strong", { text: c.title }), inline(c.detail)),
       ),
+    ),
+    h(
+      "div",
+      { class: "welcome-tools", attrs: { role: "group", "aria-labelledby": "welcome-tools-label" } },
+      h("span", { class: "welcome-tools-label", text: "Try the page's tools, or a JSON answer:", attrs: { id: "welcome-tools-label" } }),
+      ...TOOL_PROMPTS.map((text) => h("button", { class: "chip prompt-chip", text, attrs: { type: "button" }, on: { click: () => insert(text) } })),
     ),
   );
 }

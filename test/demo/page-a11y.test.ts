@@ -1,7 +1,8 @@
 // The demo page checked by a real accessibility engine and used with the keyboard only, in real Chromium against
 // the demo's own Worker and simulated model. axe-core (injected into the page) runs on the empty chat, a conversation
 // with a reply and an image, an error, and the phone drawer, in light and in dark mode: no serious or critical
-// violation. The keyboard-only path: send, regenerate, stop, new chat, switch conversations, delete.
+// violation; and on tool calls (done, folded, waiting for approval). The keyboard-only path: send, regenerate, stop,
+// new chat, switch conversations, delete; Deny on a call that waits.
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,6 +99,27 @@ if (problem) {
         await phone.close();
       }
       expect(found).toEqual([]);
+    });
+
+    it("tool calls: a call done, one folded, one waiting with Allow and Deny — no serious violation; Deny is reached and pressed with the keyboard", async () => {
+      await newChat(page);
+      await send(page, "What time is it?");
+      await page.waitForSelector('.tool-call[data-name="local_time"][data-state="done"]', { timeout: TIMEOUT });
+      await lastReply(page, "complete");
+      await send(page, `Copy "${"a long text to copy, ".repeat(6)}" to my clipboard`);
+      await page.waitForSelector('.tool-call[data-state="approval"] button[aria-label="Deny copy_to_clipboard"]', { timeout: TIMEOUT });
+      await page.click('.tool-call[data-state="approval"] .tool-args-folded summary');
+      const found = await serious(page, "tool calls");
+      expect(found).toEqual([]);
+
+      // From the message box, backwards: the reply's actions, then Deny.
+      await page.focus(".composer-input");
+      await tabTo(page, 'button[aria-label="Deny copy_to_clipboard"]', "Shift+Tab");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector('.tool-call[data-state="refused"]', { timeout: TIMEOUT });
+      await page.waitForFunction(() => document.querySelector(".messages-inner > .message[data-id]:last-child")?.textContent?.includes("You declined"), null, { timeout: TIMEOUT });
+      // The pressed button went with its row: the focus is back in the box, not lost on the page.
+      await page.waitForFunction(() => document.activeElement?.classList.contains("composer-input"), null, { timeout: TIMEOUT });
     });
 
     it("goes the whole way with the keyboard only: send, regenerate, stop, new chat, switch conversations, delete", async () => {

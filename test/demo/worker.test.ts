@@ -227,6 +227,42 @@ describe("request rules", () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it("passes tools, tool_choice, response_format, tool results and assistant tool_calls through unchanged, under the same rules; tool definitions count toward the body limit", async () => {
+    upstream.handle(json(200, completion("ok")));
+    const tools = [{ type: "function", function: { name: "local_time", description: "The time", parameters: { type: "object", properties: {} } } }];
+    const params = {
+      model: MODEL,
+      messages: [
+        { role: "user", content: "What time is it?" },
+        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "local_time", arguments: "{}" } }] },
+        { role: "tool", tool_call_id: "call_1", content: '{"time":"14:05"}' },
+      ],
+      tools,
+      tool_choice: "auto",
+      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { time: { type: "string" } } }, strict: true } },
+      max_tokens: 50,
+    };
+    expect((await post(JSON.stringify(params))).response.status).toBe(200);
+    expect(upstream.requests[0]?.body).toEqual(params);
+    // The rules still hold with tools: the cap, the model, n.
+    expectOpenAIError(await post(JSON.stringify({ ...params, max_tokens: CAP + 1 })), 400, "max_tokens_too_large");
+    expectOpenAIError(await post(JSON.stringify({ ...params, model: "another/model" })), 400, "model_not_allowed");
+    expectOpenAIError(await post(JSON.stringify({ ...params, n: 2 })), 400, "n_not_allowed");
+    // A request made large by its tools' definitions alone is refused like any other.
+    const many = Array.from({ length: 400 }, (_, i) => ({ type: "function", function: { name: `tool_${i}`, description: "d".repeat(200), parameters: { type: "object", properties: {} } } }));
+    expect(JSON.stringify({ ...params, tools: many }).length).toBeGreaterThan(BODY_LIMIT);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        expectOpenAIError(await post(JSON.stringify({ ...params, tools: many })), 413, "request_too_large");
+        break;
+      } catch (error) {
+        // As above: a 413 answered before the upload ends may reach undici as a reset instead.
+        if (attempt === 5 || !/ECONNRESET|EPIPE/.test(String((error as { cause?: unknown }).cause))) throw error;
+      }
+    }
+    expect(upstream.requests).toHaveLength(1);
+  });
+
   it(`rate-limits each client: ${RATE} requests per window, then 429 with Retry-After`, async () => {
     upstream.handle(json(200, completion("ok")));
     const ip = "203.0.113.77";

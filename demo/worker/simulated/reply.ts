@@ -25,6 +25,7 @@ export function describeRequest(facts: RequestFacts, unknownCommand?: string): s
     `- Model \`${request.model}\`, ${maxTokens}, ${request.stream ? "streamed" : "not streamed"}` +
       (request.temperature === undefined ? "." : `, temperature ${request.temperature}.`),
   );
+  if (request.tools.length > 0) lines.push(toolsLine(request));
   const current = facts.images.filter((i) => i.inLastUserMessage);
   for (const image of current) lines.push(...describeImage(image));
   if (current.length > 1) lines.push("- Llama 3.2 Vision reads **one image per request**; what DeepInfra does with more is unknown.");
@@ -32,6 +33,13 @@ export function describeRequest(facts: RequestFacts, unknownCommand?: string): s
   if (earlier > 0) lines.push(`- ${plural(earlier, "earlier image")} in the conversation: counted in the estimate, not described again.`);
   lines.push("", "Start a message with `/help` to see the commands that make the simulator fail on purpose.");
   return lines.join("\n");
+}
+
+/** The tools the request declares, and how to make the simulator call them. */
+function toolsLine({ tools, toolChoice }: RequestFacts["request"]): string {
+  const names = tools.map((t) => `\`${t.name}\``).join(", ");
+  if (toolChoice === "none") return `- ${plural(tools.length, "tool")} declared (${names}), with \`tool_choice\` none: none is called.`;
+  return `- ${plural(tools.length, "tool")} declared (${names}): a message that asks for what one does, or names it, gets a call.`;
 }
 
 function describeImage({ number, image, tiles, tokens }: ImageFact): string[] {
@@ -61,6 +69,10 @@ export function helpText(): string {
     "",
     "Anything else gets a reply that describes your request: word and character counts, the estimated prompt tokens, " +
       "and, for a `data:` image, its format, size and dominant colour.",
+    "",
+    "When the request declares **tools** (the demo page declares `local_time`, `image_size` and `copy_to_clipboard`), " +
+      "ask what time it is, how big an image is, or to copy something to your clipboard, and it calls the tool, then " +
+      "answers from its result. Ask for an answer **as JSON** (or send `response_format`) and it answers in JSON.",
   ].join("\n");
 }
 

@@ -35,13 +35,20 @@ export function chunk(e: Envelope, delta: Record<string, unknown>, finishReason:
   };
 }
 
-export function completion(e: Envelope, content: string, finishReason: string, u: Usage) {
+export interface WireToolCall {
+  id: string;
+  type: string;
+  function: { name: string; arguments: string };
+}
+
+/** A whole reply; one of tool calls has `content: null`. */
+export function completion(e: Envelope, content: string | null, finishReason: string, u: Usage, toolCalls?: WireToolCall[]) {
   return {
     id: e.id,
     object: "chat.completion",
     created: e.created,
     model: e.model,
-    choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: finishReason, logprobs: null }],
+    choices: [{ index: 0, message: { role: "assistant", content, ...(toolCalls && { tool_calls: toolCalls }) }, finish_reason: finishReason, logprobs: null }],
     usage: u,
   };
 }
