@@ -34,8 +34,8 @@ export interface ObjectStream<T> extends AsyncIterable<DeepPartial<T>> {
   /** Stop the request; iteration and `value` end with a `UserAbortError`. A no-op once the reply has ended. */
   abort(reason?: unknown): void;
   /**
-   * The value so far after each text delta: not validated, and live — the same object, completed in place as the
-   * text arrives, never copied (copy what you keep, `structuredClone`). Nothing before the value begins.
+   * The value so far after each text delta that changed it: not validated, and live — the same object, completed in
+   * place as the text arrives, never copied (copy what you keep, `structuredClone`). Nothing before the value begins.
    */
   [Symbol.asyncIterator](): AsyncIterator<DeepPartial<T>>;
 }
@@ -124,6 +124,7 @@ class ObjectStreamImpl<T> implements ObjectStream<T> {
           for await (const chunk of this.#stream) {
             const delta = chunk.choices[0]?.delta.content;
             if (!delta) continue;
+            const changes = this.#json.changes;
             let partial: unknown;
             try {
               partial = this.#json.push(delta);
@@ -131,7 +132,7 @@ class ObjectStreamImpl<T> implements ObjectStream<T> {
               // Not JSON, or a special token leaked after it: read on, `value` says which once the reply has ended.
               continue;
             }
-            if (partial !== undefined) yield partial as DeepPartial<T>;
+            if (this.#json.changes !== changes) yield partial as DeepPartial<T>;
           }
           break;
         } catch (error) {

@@ -82,12 +82,19 @@ export class PartialJSON {
   #sub = 0; // a number's grammar state, a word's or a closing fence's characters matched, \u's digits read
   #code = 0; // \u's code unit so far
   #fenced = false; // an opening fence was read and not yet closed
+  #changes = 0;
+  #begun = false; // a value has begun (the root may be null, false, 0 or "")
 
   /** Feed the next piece of text; returns the value so far, undefined before any value has begun. */
   push(text: string): unknown {
     if (this.#error) throw this.#error;
     this.#feed(text);
     return this.#root;
+  }
+
+  /** How many times the value so far has changed: equal before and after a push, that push changed nothing. */
+  get changes(): number {
+    return this.#changes;
   }
 
   /** The value so far (what the last `push` returned). */
@@ -106,6 +113,9 @@ export class PartialJSON {
   #set(value: unknown): void {
     const top = this.#top;
     const slot = this.#slot;
+    // The same string again (a push that ended inside an escape) is no change; a grown one differs in length at once.
+    if ((top ? (top as Record<string, unknown>)[slot] : this.#root) !== value || !(top ? Object.hasOwn(top, slot) : this.#begun)) this.#changes++;
+    this.#begun = true;
     if (!top) this.#root = value;
     // An own "__proto__" property, as JSON.parse makes, not the object's prototype.
     else if (slot === "__proto__") Object.defineProperty(top, slot, { value, writable: true, enumerable: true, configurable: true });

@@ -56,12 +56,13 @@ export function sendObject<S extends StandardSchema>(conversation: Conversation,
 async function* partials<T>(deltas: AsyncIterator<string>): AsyncGenerator<DeepPartial<T>, void, undefined> {
   const json = new PartialJSON();
   for await (const delta of { [Symbol.asyncIterator]: () => deltas }) {
+    const changes = json.changes;
     let partial: unknown;
     try {
       partial = json.push(delta);
     } catch {
       continue; // not JSON (or a leaked special token after it): `value` says which
     }
-    if (partial !== undefined) yield partial as DeepPartial<T>;
+    if (json.changes !== changes) yield partial as DeepPartial<T>;
   }
 }

@@ -490,3 +490,31 @@ describe("PartialJSON on malformed text", () => {
     expect(() => parser.push(", 3 4, 5]}")).toThrow('Invalid JSON: a: Unexpected "4" at 15: expected "," or "]"');
   });
 });
+
+describe("changes", () => {
+  it("counts the pushes that changed the value: not whitespace, not half an escape, not a number still going on", () => {
+    const json = new PartialJSON();
+    const changed = (text: string) => {
+      const before = json.changes;
+      json.push(text);
+      return json.changes !== before;
+    };
+    expect(changed("  ")).toBe(false);
+    expect(changed("{")).toBe(true);
+    expect(changed(' "a"')).toBe(false); // a key appears with its value
+    expect(changed(": ")).toBe(false);
+    expect(changed('"x')).toBe(true);
+    expect(changed("\\")).toBe(false); // half an escape: nothing new to show
+    expect(changed("n")).toBe(true);
+    expect(changed('", "n": 1')).toBe(false); // 1 may go on
+    expect(changed("2")).toBe(false);
+    expect(changed(" ")).toBe(true); // 12, complete
+    expect(changed("}")).toBe(false);
+    expect(json.end()).toEqual({ a: "x\n", n: 12 });
+    const root = new PartialJSON();
+    root.push("nul");
+    expect(root.changes).toBe(0);
+    root.push("l");
+    expect(root.changes).toBe(1); // null at the root is a change too
+  });
+});
