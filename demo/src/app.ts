@@ -61,7 +61,9 @@ export function startApp(info: ServerInfo, baseURL: string): void {
     model: m,
     contextWindow: windowOf(m),
     requestOptions: { onRetry: (retry) => notices.retry(retry) },
-    tools,
+    // Declared to the simulator only: whether DeepInfra's Llama 3.2 Vision takes tools is untried here (no network
+    // in tests), and llama.cpp's server refuses them unless started with --jinja; a refusal would fail every message.
+    ...(info.mode === "simulated" && { tools }),
   });
   // A new chat's meter measures with a conversation of the chosen model that holds nothing and is never stored.
   const blanks = new Map<string, Conversation>();

@@ -48,12 +48,17 @@ export function renderWelcome(root: HTMLElement, info: ServerInfo, insert: (text
         h("button", { class: "welcome-card", title: plainText(c.tooltip), attrs: { type: "button" }, on: { click: () => insert(c.text) } }, h("strong", { text: c.title }), inline(c.detail)),
       ),
     ),
-    h(
-      "div",
-      { class: "welcome-tools", attrs: { role: "group", "aria-labelledby": "welcome-tools-label" } },
-      h("span", { class: "welcome-tools-label", text: "Try the page's tools, or a JSON answer:", attrs: { id: "welcome-tools-label" } }),
-      ...TOOL_PROMPTS.map((text) => h("button", { class: "chip prompt-chip", text, attrs: { type: "button" }, on: { click: () => insert(text) } })),
-    ),
+    // The page declares its tools to the simulator only (app.ts).
+    ...(simulated
+      ? [
+          h(
+            "div",
+            { class: "welcome-tools", attrs: { role: "group", "aria-labelledby": "welcome-tools-label" } },
+            h("span", { class: "welcome-tools-label", text: "Try the page's tools, or a JSON answer:", attrs: { id: "welcome-tools-label" } }),
+            ...TOOL_PROMPTS.map((text) => h("button", { class: "chip prompt-chip", text, attrs: { type: "button" }, on: { click: () => insert(text) } })),
+          ),
+        ]
+      : []),
   );
 }
 
