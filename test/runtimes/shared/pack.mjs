@@ -64,6 +64,9 @@ function ensureBuilt() {
 function contentHash() {
   const hash = createHash("sha256");
   hash.update(readFileSync(fileURLToPath(import.meta.url))); // a change to this packing code repacks too
+  // The consumer links its dependencies from this checkout's node_modules: another checkout (a CI clone, a machine
+  // whose /tmp outlived the checkout that packed) gets its own, never links that lead nowhere.
+  hash.update(`${ROOT}\0`);
   const files = [...walk(join(ROOT, "dist")).map((f) => join("dist", f)), "package.json", "README.md", "LICENSE"];
   for (const file of files) {
     const path = join(ROOT, file);
@@ -83,7 +86,12 @@ export async function preparePackage() {
     const hash = contentHash();
     const dir = join(CACHE, hash);
     const readyFile = join(dir, "ready.json");
-    if (existsSync(readyFile)) return { ...JSON.parse(readFileSync(readyFile, "utf8")), rebuilt };
+    if (existsSync(readyFile)) {
+      const ready = JSON.parse(readFileSync(readyFile, "utf8"));
+      // Reused only while every linked dependency is still there (existsSync follows the link).
+      const linked = Object.keys({ ...ready.manifest.dependencies, ...ready.manifest.peerDependencies });
+      if (linked.every((dep) => existsSync(join(ready.consumer, "node_modules", dep)))) return { ...ready, rebuilt };
+    }
 
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
