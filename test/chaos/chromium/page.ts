@@ -34,7 +34,10 @@ async function run(baseURL: string, db: string, seed: number, conversations: num
           headers.set("x-chaos-turn", String(current));
           return fetch(input, { ...init, headers });
         };
-        const client = createClient({ baseURL, maxRetries: 2, idleTimeout: 500, timeout: 5000, headers: { "x-chaos-conversation": id }, fetch: tagged });
+        // idleTimeout well under the server's 1.5 s stalls, and well over the time a dropped connection takes to
+        // reach the page's fetch from Chromium's network process on a busy machine (at 500 ms, a drop was once read
+        // as a timeout there).
+        const client = createClient({ baseURL, maxRetries: 2, idleTimeout: 1000, timeout: 5000, headers: { "x-chaos-conversation": id }, fetch: tagged });
         const conversation = await Conversation.create(store, { client, model: MODEL, id });
         const results: TurnResult[] = [];
         for (let turn = 0; turn < turns; turn++) {
