@@ -4,15 +4,14 @@
 // violation; and on tool calls (done, folded, waiting for approval). The keyboard-only path: send, regenerate, stop,
 // new chat, switch conversations, delete; Deny on a call that waits.
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningDemo, startDemo } from "../../demo/serve.mjs";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { encodePng } from "./helpers/png.ts";
-import { chromiumProblem, launchChromium } from "./page-helpers/browser.ts";
+import { describeInChromium } from "./page-helpers/browser.ts";
+import { type DemoInChromium, startDemoInChromium } from "./page-helpers/demo-browser.ts";
 import { lastReply, MESSAGES, newChat, ready, send, showsVersion, TIMEOUT } from "./page-helpers/demo-page.ts";
 import { tabTo } from "./page-helpers/keyboard.ts";
 
-const problem = chromiumProblem();
 const AXE = join(import.meta.dirname, "../../node_modules/axe-core/axe.min.js");
 
 interface Violation {
@@ -43,137 +42,120 @@ async function serious(page: Page, state: string): Promise<string[]> {
   return found;
 }
 
-if (problem) {
-  it("Chromium is installed", () => {
-    throw new Error(problem);
+describeInChromium("the demo page's accessibility", { timeout: 60_000 }, () => {
+  let run: DemoInChromium;
+  let page: Page;
+
+  beforeAll(async () => {
+    run = await startDemoInChromium();
+    page = await run.open();
   });
-} else {
-  describe("the demo page's accessibility", { timeout: 60_000 }, () => {
-    let demo: RunningDemo;
-    let browser: Browser;
-    let context: BrowserContext;
-    let page: Page;
-    const pageErrors: string[] = [];
 
-    beforeAll(async () => {
-      demo = await startDemo({ port: 0, workerPort: 0, env: { SIMULATED_TOKENS_PER_SECOND: 2000, RATE_LIMIT_REQUESTS: 10_000 }, logLevel: "warn", watch: false });
-      browser = await launchChromium();
-      context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme: "light" });
-      page = await context.newPage();
-      page.on("pageerror", (error) => pageErrors.push(String(error)));
-      await page.goto(demo.url);
-      await ready(page);
-    });
+  afterAll(() => run?.close());
 
-    afterAll(async () => {
-      await browser?.close();
-      await demo?.close();
-    });
+  it("axe-core finds no serious or critical violation: empty chat, a reply with an image, an error, the phone drawer; light and dark", async () => {
+    const found = await serious(page, "empty chat");
 
-    it("axe-core finds no serious or critical violation: empty chat, a reply with an image, an error, the phone drawer; light and dark", async () => {
-      const found = await serious(page, "empty chat");
+    const png = encodePng({ width: 640, height: 480, colourType: 2, pixel: (x, y) => [(x * 255) / 640, (y * 255) / 480, 90], filter: () => 1 });
+    await page.setInputFiles("input.file-input", { name: "photo.png", mimeType: "image/png", buffer: Buffer.from(png) });
+    await page.locator(".attachment-size").waitFor({ timeout: TIMEOUT });
+    await send(page, "What is in this picture?");
+    await lastReply(page, "complete");
+    await page.waitForSelector(".message-image img", { timeout: TIMEOUT });
+    found.push(...(await serious(page, "a reply and an image")));
 
-      const png = encodePng({ width: 640, height: 480, colourType: 2, pixel: (x, y) => [(x * 255) / 640, (y * 255) / 480, 90], filter: () => 1 });
-      await page.setInputFiles("input.file-input", { name: "photo.png", mimeType: "image/png", buffer: Buffer.from(png) });
-      await page.locator(".attachment-size").waitFor({ timeout: TIMEOUT });
-      await send(page, "What is in this picture?");
-      await lastReply(page, "complete");
-      await page.waitForSelector(".message-image img", { timeout: TIMEOUT });
-      found.push(...(await serious(page, "a reply and an image")));
+    await send(page, "/error");
+    await lastReply(page, "error");
+    found.push(...(await serious(page, "an error")));
 
-      await send(page, "/error");
-      await lastReply(page, "error");
-      found.push(...(await serious(page, "an error")));
-
-      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "light" });
-      try {
-        const p = await phone.newPage();
-        await p.goto(demo.url);
-        await ready(p);
-        await send(p, "Hello from a phone");
-        await lastReply(p, "complete");
-        await p.click("#menu-button");
-        await p.waitForFunction(() => document.getElementById("sidebar")!.getBoundingClientRect().left >= 0, null, { timeout: TIMEOUT });
-        found.push(...(await serious(p, "the phone drawer")));
-      } finally {
-        await phone.close();
-      }
-      expect(found).toEqual([]);
-    });
-
-    it("tool calls: a call done, one folded, one waiting with Allow and Deny — no serious violation; Deny is reached and pressed with the keyboard", async () => {
-      await newChat(page);
-      await send(page, "What time is it?");
-      await page.waitForSelector('.tool-call[data-name="local_time"][data-state="done"]', { timeout: TIMEOUT });
-      await lastReply(page, "complete");
-      await send(page, `Copy "${"a long text to copy, ".repeat(6)}" to my clipboard`);
-      await page.waitForSelector('.tool-call[data-state="approval"] button[aria-label="Deny copy_to_clipboard"]', { timeout: TIMEOUT });
-      await page.click('.tool-call[data-state="approval"] .tool-args-folded summary');
-      const found = await serious(page, "tool calls");
-      expect(found).toEqual([]);
-
-      // From the message box, backwards: the reply's actions, then Deny.
-      await page.focus(".composer-input");
-      await tabTo(page, 'button[aria-label="Deny copy_to_clipboard"]', "Shift+Tab");
-      await page.keyboard.press("Enter");
-      await page.waitForSelector('.tool-call[data-state="refused"]', { timeout: TIMEOUT });
-      await page.waitForFunction(() => document.querySelector(".messages-inner > .message[data-id]:last-child")?.textContent?.includes("You declined"), null, { timeout: TIMEOUT });
-      // The pressed button went with its row: the focus is back in the box, not lost on the page.
-      await page.waitForFunction(() => document.activeElement?.classList.contains("composer-input"), null, { timeout: TIMEOUT });
-    });
-
-    it("goes the whole way with the keyboard only: send, regenerate, stop, new chat, switch conversations, delete", async () => {
-      await newChat(page);
-      const focused = () => page.evaluate(() => (document.activeElement as HTMLElement | null)?.className ?? "");
-      expect(await focused()).toBe("composer-input");
-
-      // Send.
-      await page.keyboard.type("Hello, by keyboard only");
-      await page.keyboard.press("Enter");
-      await lastReply(page, "complete");
-      const first = (await page.getAttribute(".conversation.active", "data-id"))!;
-
-      // Regenerate: Shift+Tab from the box reaches the newest reply's actions.
-      await tabTo(page, `${MESSAGES}[data-role="assistant"]:last-child button[aria-label="Regenerate"]`, "Shift+Tab");
-      await page.keyboard.press("Enter");
-      await showsVersion(page, `${MESSAGES}[data-role="assistant"]:last-child`, "2/2", "Simulated reply.");
-      await lastReply(page, "complete");
-
-      // Stop: Tab from the box reaches Stop while a reply streams; the focus comes back to the box.
-      await page.keyboard.type("/slow");
-      await page.keyboard.press("Enter");
-      await page.waitForFunction(() => document.querySelector('.message[data-status="streaming"]')?.textContent?.includes("Simulated reply."), null, { timeout: TIMEOUT });
-      await page.keyboard.press("Tab");
-      expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Stop");
-      await page.keyboard.press("Enter");
-      await lastReply(page, "interrupted");
-      expect(await focused()).toBe("composer-input");
-
-      // New chat.
-      await tabTo(page, ".new-chat", "Shift+Tab");
-      await page.keyboard.press("Enter");
-      await page.waitForSelector("#empty-state:not([hidden])", { timeout: TIMEOUT });
-      expect(await focused()).toBe("composer-input");
-      await page.keyboard.type("A second conversation");
-      await page.keyboard.press("Enter");
-      await lastReply(page, "complete");
-      const second = (await page.getAttribute(".conversation.active", "data-id"))!;
-
-      // Switch conversations: the list's links, then straight back to typing.
-      await tabTo(page, `.conversation-open[href="#${first}"]`, "Shift+Tab");
-      await page.keyboard.press("Enter");
-      await page.waitForFunction((id) => document.querySelector(".conversation.active")?.getAttribute("data-id") === id, first, { timeout: TIMEOUT });
-      await page.waitForFunction(() => document.querySelector("#chat-title")?.textContent === "Hello, by keyboard only", null, { timeout: TIMEOUT });
-      expect(await focused()).toBe("composer-input");
-
-      // Delete the second one: press, confirm, and the focus lands on the conversation now in its place.
-      await tabTo(page, `.conversation[data-id="${second}"] button[aria-label="Delete"]`, "Shift+Tab");
-      await page.keyboard.press("Enter");
-      expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Confirm delete");
-      await page.keyboard.press("Enter");
-      await page.waitForFunction((id) => !document.querySelector(`.conversation[data-id="${id}"]`), second, { timeout: TIMEOUT });
-      await page.waitForFunction(() => document.activeElement?.classList.contains("conversation-open"), null, { timeout: TIMEOUT });
-      expect(pageErrors).toEqual([]);
-    });
+    const phone = await run.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "light" });
+    try {
+      const p = await phone.newPage();
+      await p.goto(run.url);
+      await ready(p);
+      await send(p, "Hello from a phone");
+      await lastReply(p, "complete");
+      await p.click("#menu-button");
+      await p.waitForFunction(() => document.getElementById("sidebar")!.getBoundingClientRect().left >= 0, null, { timeout: TIMEOUT });
+      found.push(...(await serious(p, "the phone drawer")));
+    } finally {
+      await phone.close();
+    }
+    expect(found).toEqual([]);
   });
-}
+
+  it("tool calls: a call done, one folded, one waiting with Allow and Deny — no serious violation; Deny is reached and pressed with the keyboard", async () => {
+    await newChat(page);
+    await send(page, "What time is it?");
+    await page.waitForSelector('.tool-call[data-name="local_time"][data-state="done"]', { timeout: TIMEOUT });
+    await lastReply(page, "complete");
+    await send(page, `Copy "${"a long text to copy, ".repeat(6)}" to my clipboard`);
+    await page.waitForSelector('.tool-call[data-state="approval"] button[aria-label="Deny copy_to_clipboard"]', { timeout: TIMEOUT });
+    await page.click('.tool-call[data-state="approval"] .tool-args-folded summary');
+    const found = await serious(page, "tool calls");
+    expect(found).toEqual([]);
+
+    // From the message box, backwards: the reply's actions, then Deny.
+    await page.focus(".composer-input");
+    await tabTo(page, 'button[aria-label="Deny copy_to_clipboard"]', "Shift+Tab");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('.tool-call[data-state="refused"]', { timeout: TIMEOUT });
+    await page.waitForFunction(() => document.querySelector(".messages-inner > .message[data-id]:last-child")?.textContent?.includes("You declined"), null, { timeout: TIMEOUT });
+    // The pressed button went with its row: the focus is back in the box, not lost on the page.
+    await page.waitForFunction(() => document.activeElement?.classList.contains("composer-input"), null, { timeout: TIMEOUT });
+  });
+
+  it("goes the whole way with the keyboard only: send, regenerate, stop, new chat, switch conversations, delete", async () => {
+    await newChat(page);
+    const focused = () => page.evaluate(() => (document.activeElement as HTMLElement | null)?.className ?? "");
+    expect(await focused()).toBe("composer-input");
+
+    // Send.
+    await page.keyboard.type("Hello, by keyboard only");
+    await page.keyboard.press("Enter");
+    await lastReply(page, "complete");
+    const first = (await page.getAttribute(".conversation.active", "data-id"))!;
+
+    // Regenerate: Shift+Tab from the box reaches the newest reply's actions.
+    await tabTo(page, `${MESSAGES}[data-role="assistant"]:last-child button[aria-label="Regenerate"]`, "Shift+Tab");
+    await page.keyboard.press("Enter");
+    await showsVersion(page, `${MESSAGES}[data-role="assistant"]:last-child`, "2/2", "Simulated reply.");
+    await lastReply(page, "complete");
+
+    // Stop: Tab from the box reaches Stop while a reply streams; the focus comes back to the box.
+    await page.keyboard.type("/slow");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.querySelector('.message[data-status="streaming"]')?.textContent?.includes("Simulated reply."), null, { timeout: TIMEOUT });
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Stop");
+    await page.keyboard.press("Enter");
+    await lastReply(page, "interrupted");
+    expect(await focused()).toBe("composer-input");
+
+    // New chat.
+    await tabTo(page, ".new-chat", "Shift+Tab");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#empty-state:not([hidden])", { timeout: TIMEOUT });
+    expect(await focused()).toBe("composer-input");
+    await page.keyboard.type("A second conversation");
+    await page.keyboard.press("Enter");
+    await lastReply(page, "complete");
+    const second = (await page.getAttribute(".conversation.active", "data-id"))!;
+
+    // Switch conversations: the list's links, then straight back to typing.
+    await tabTo(page, `.conversation-open[href="#${first}"]`, "Shift+Tab");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction((id) => document.querySelector(".conversation.active")?.getAttribute("data-id") === id, first, { timeout: TIMEOUT });
+    await page.waitForFunction(() => document.querySelector("#chat-title")?.textContent === "Hello, by keyboard only", null, { timeout: TIMEOUT });
+    expect(await focused()).toBe("composer-input");
+
+    // Delete the second one: press, confirm, and the focus lands on the conversation now in its place.
+    await tabTo(page, `.conversation[data-id="${second}"] button[aria-label="Delete"]`, "Shift+Tab");
+    await page.keyboard.press("Enter");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Confirm delete");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction((id) => !document.querySelector(`.conversation[data-id="${id}"]`), second, { timeout: TIMEOUT });
+    await page.waitForFunction(() => document.activeElement?.classList.contains("conversation-open"), null, { timeout: TIMEOUT });
+    expect(run.pageErrors).toEqual([]);
+  });
+});

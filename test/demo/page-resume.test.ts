@@ -9,193 +9,167 @@
 // "The whole simulated text" is the simulator's answer to the very body the page sent, asked for again directly.
 // Each POST to the chat endpoint starts one generation, whose object calls the simulator once: the POSTs the proxy
 // sees are the model calls.
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningDemo, startDemo } from "../../demo/serve.mjs";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createClient } from "../../src/index.ts";
 import type { ChatCompletionCreateParamsStreaming } from "../../src/client/types.ts";
-import { type SeenRequest, startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
-import { chromiumProblem, launchChromium } from "./page-helpers/browser.ts";
+import type { SeenRequest, TcpProxy } from "../helpers/tcp-proxy.ts";
+import { describeInChromium } from "./page-helpers/browser.ts";
+import { type DemoInChromium, startDemoInChromium } from "./page-helpers/demo-browser.ts";
 import { lastReply, MESSAGES, ready, send, TIMEOUT } from "./page-helpers/demo-page.ts";
 
-const problem = chromiumProblem();
 const CHAT = "/v1/openai/chat/completions";
 /** Slow enough that a reply (about 180 deltas) streams for about 3 s: the cut and the reload land mid-reply. */
 const TOKENS_PER_SECOND = 60;
 
-if (problem) {
-  it("Chromium is installed", () => {
-    throw new Error(problem);
+describeInChromium("resumable replies in the demo page", { timeout: 60_000 }, () => {
+  let run: DemoInChromium;
+  /** In front of the demo server: it sees every request on the wire. */
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    run = await startDemoInChromium({ tokensPerSecond: TOKENS_PER_SECOND, proxy: true });
+    proxy = run.proxy!;
+    // Every status a reply shows, and every notice, from the first paint of each document on (a reload included).
+    await run.context.addInitScript(() => {
+      const seen = new Set<string>();
+      (window as unknown as { __seen: Set<string> }).__seen = seen;
+      const look = () => {
+        for (const el of document.querySelectorAll('.message[data-role="assistant"]')) seen.add(`status ${el.getAttribute("data-status")}`);
+        for (const el of document.querySelectorAll(".status-notice")) seen.add(`notice ${el.textContent}`);
+      };
+      new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
   });
-} else {
-  describe("resumable replies in the demo page", { timeout: 60_000 }, () => {
-    let proxy: TcpProxy;
-    let demo: RunningDemo;
-    let browser: Browser;
-    let context: BrowserContext;
-    const pageErrors: string[] = [];
 
-    beforeAll(async () => {
-      proxy = await startTcpProxy();
-      // The page's origin is the proxy's: the Worker must accept it.
-      demo = await startDemo({
-        port: 0,
-        workerPort: 0,
-        env: { SIMULATED_TOKENS_PER_SECOND: TOKENS_PER_SECOND, RATE_LIMIT_REQUESTS: 10_000, ALLOWED_ORIGINS: proxy.origin },
-        logLevel: "warn",
-        watch: false,
-      });
-      proxy.setTarget(demo.url);
-      browser = await launchChromium();
-      context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-      // Every status a reply shows, and every notice, from the first paint of each document on (a reload included).
-      await context.addInitScript(() => {
-        const seen = new Set<string>();
-        (window as unknown as { __seen: Set<string> }).__seen = seen;
-        const look = () => {
-          for (const el of document.querySelectorAll('.message[data-role="assistant"]')) seen.add(`status ${el.getAttribute("data-status")}`);
-          for (const el of document.querySelectorAll(".status-notice")) seen.add(`notice ${el.textContent}`);
-        };
-        new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
-      });
-    });
+  afterAll(() => run?.close());
 
-    afterAll(async () => {
-      await browser?.close();
-      await demo?.close();
-      await proxy?.close();
-    });
+  async function open(): Promise<Page> {
+    const page = await run.open();
+    await page.click("button.new-chat");
+    return page;
+  }
 
-    async function open(): Promise<Page> {
-      const page = await context.newPage();
-      page.on("pageerror", (error) => pageErrors.push(String(error)));
-      await page.goto(proxy.origin);
-      await ready(page);
-      await page.click("button.new-chat");
-      return page;
+  /** What the page's document has shown of its replies since it loaded. */
+  const seen = async (page: Page) => (await page.evaluate(() => [...(window as unknown as { __seen: Set<string> }).__seen])).sort();
+
+  /** The API requests that reached the demo server since `mark`, generation ids left out. */
+  const api = (mark: number) => proxy.requests.slice(mark).filter((r) => r.path.startsWith("/v1/openai/") && !r.path.endsWith("/info"));
+  const named = (requests: SeenRequest[]) => requests.map((r) => `${r.method} ${r.path.replace(/generations\/[A-Za-z0-9_-]+$/, "generations/…")}`);
+
+  /**
+   * The simulator's reply to the chat request that arrived after `mark`, asked for again directly from the Worker (as
+   * soon as that request is seen, so it streams while the page's does): what the page must end up with.
+   */
+  async function simulated(mark: number): Promise<{ text: string; deltas: number }> {
+    let chat: SeenRequest | undefined;
+    for (const started = Date.now(); !chat; await new Promise((r) => setTimeout(r, 20))) {
+      chat = proxy.requests.slice(mark).find((r) => r.method === "POST" && r.path === CHAT && r.body !== "");
+      if (Date.now() - started > TIMEOUT) throw new Error("the page sent no chat request");
     }
-
-    /** What the page's document has shown of its replies since it loaded. */
-    const seen = async (page: Page) => (await page.evaluate(() => [...(window as unknown as { __seen: Set<string> }).__seen])).sort();
-
-    /** The API requests that reached the demo server since `mark`, generation ids left out. */
-    const api = (mark: number) => proxy.requests.slice(mark).filter((r) => r.path.startsWith("/v1/openai/") && !r.path.endsWith("/info"));
-    const named = (requests: SeenRequest[]) => requests.map((r) => `${r.method} ${r.path.replace(/generations\/[A-Za-z0-9_-]+$/, "generations/…")}`);
-
-    /**
-     * The simulator's reply to the chat request that arrived after `mark`, asked for again directly from the Worker (as
-     * soon as that request is seen, so it streams while the page's does): what the page must end up with.
-     */
-    async function simulated(mark: number): Promise<{ text: string; deltas: number }> {
-      let chat: SeenRequest | undefined;
-      for (const started = Date.now(); !chat; await new Promise((r) => setTimeout(r, 20))) {
-        chat = proxy.requests.slice(mark).find((r) => r.method === "POST" && r.path === CHAT && r.body !== "");
-        if (Date.now() - started > TIMEOUT) throw new Error("the page sent no chat request");
-      }
-      const client = createClient({ baseURL: demo.worker.baseURL, maxRetries: 0 });
-      const stream = client.chat.completions.create(JSON.parse(chat.body) as ChatCompletionCreateParamsStreaming);
-      let text = "";
-      let deltas = 0;
-      for await (const delta of stream.textStream) {
-        text += delta;
-        deltas++;
-      }
-      return { text, deltas };
+    const client = createClient({ baseURL: run.demo.worker.baseURL, maxRetries: 0 });
+    const stream = client.chat.completions.create(JSON.parse(chat.body) as ChatCompletionCreateParamsStreaming);
+    let text = "";
+    let deltas = 0;
+    for await (const delta of stream.textStream) {
+      text += delta;
+      deltas++;
     }
+    return { text, deltas };
+  }
 
-    /** Nothing but streaming and complete: no interrupted or failed status, no notice. */
-    const unbroken = (shown: string[]) => {
-      expect(shown.filter((s) => !/^status (streaming|complete)$/.test(s))).toEqual([]);
-      expect(shown).toContain("status complete");
-    };
+  /** Nothing but streaming and complete: no interrupted or failed status, no notice. */
+  const unbroken = (shown: string[]) => {
+    expect(shown.filter((s) => !/^status (streaming|complete)$/.test(s))).toEqual([]);
+    expect(shown).toContain("status complete");
+  };
 
-    /** The newest reply on screen, as the page stored it in IndexedDB (read directly, once its status is final). */
-    async function stored(page: Page): Promise<{ status: string; content: string }> {
-      const id = await page.locator(`${MESSAGES}[data-role="assistant"]`).last().getAttribute("data-id");
-      const read = () =>
-        page.evaluate(async (id) => {
-          const db = await new Promise<IDBDatabase>((resolve, reject) => {
-            const request = indexedDB.open("edgechat-demo");
+  /** The newest reply on screen, as the page stored it in IndexedDB (read directly, once its status is final). */
+  async function stored(page: Page): Promise<{ status: string; content: string }> {
+    const id = await page.locator(`${MESSAGES}[data-role="assistant"]`).last().getAttribute("data-id");
+    const read = () =>
+      page.evaluate(async (id) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open("edgechat-demo");
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        try {
+          const records = await new Promise<{ message: { id: string; status: string; content: string } }[]>((resolve, reject) => {
+            const request = db.transaction("messages").objectStore("messages").getAll();
             request.onsuccess = () => resolve(request.result);
             request.onerror = () => reject(request.error);
           });
-          try {
-            const records = await new Promise<{ message: { id: string; status: string; content: string } }[]>((resolve, reject) => {
-              const request = db.transaction("messages").objectStore("messages").getAll();
-              request.onsuccess = () => resolve(request.result);
-              request.onerror = () => reject(request.error);
-            });
-            const message = records.find((r) => r.message.id === id)?.message;
-            return message && { status: message.status, content: message.content };
-          } finally {
-            db.close();
-          }
-        }, id);
-      for (const started = Date.now(); Date.now() - started < TIMEOUT; await new Promise((r) => setTimeout(r, 50))) {
-        const message = await read();
-        if (message && message.status !== "streaming") return message;
-      }
-      throw new Error(`reply ${id} was not stored with a final status`);
+          const message = records.find((r) => r.message.id === id)?.message;
+          return message && { status: message.status, content: message.content };
+        } finally {
+          db.close();
+        }
+      }, id);
+    for (const started = Date.now(); Date.now() - started < TIMEOUT; await new Promise((r) => setTimeout(r, 50))) {
+      const message = await read();
+      if (message && message.status !== "streaming") return message;
     }
+    throw new Error(`reply ${id} was not stored with a final status`);
+  }
 
-    it("the server closes the socket mid-reply: the page's stream goes on by itself to the whole simulated text, from one chat request", async () => {
-      const page = await open();
-      const mark = proxy.requests.length;
-      // The answer to the chat request (the reply's stream) is cut after about 25 of its ~180 events.
-      proxy.cutOnce((r) => r.method === "POST" && r.path === CHAT, 6000);
-      await send(page, "Tell me about resumable streams — ünïcödé ✓ 🚀");
-      const expected = simulated(mark);
-      await lastReply(page, "complete");
-      const requests = api(mark);
-      expect(proxy.cuts).toBe(1);
-      // One chat request (one generation, one simulator run), then one resume of it after the last event the page had.
-      expect(named(requests)).toEqual([`POST ${CHAT}`, "GET /v1/openai/generations/…"]);
-      const lastEventId = Number(requests[1]!.headers["last-event-id"]);
-      const reply = await expected;
-      expect(lastEventId).toBeGreaterThan(1);
-      expect(lastEventId, "cut mid-reply, not after its end").toBeLessThan(reply.deltas);
-      expect(requests[1]!.connection).not.toBe(requests[0]!.connection);
-      expect(await stored(page)).toEqual({ status: "complete", content: reply.text });
-      // Streaming, then complete: never interrupted, no notice.
-      unbroken(await seen(page));
-      expect(pageErrors).toEqual([]);
-      await page.close();
-    });
-
-    it("a reload mid-reply: the same reply completes byte for byte, from one chat request", async () => {
-      const page = await open();
-      const mark = proxy.requests.length;
-      await send(page, "Another question, to be read on after a reload — 日本語 🦙");
-      const expected = simulated(mark);
-      const streaming = '.message[data-role="assistant"][data-status="streaming"] .message-body';
-      // A third of the reply in (about 1 s): the stored reply (written every 250 ms while it streams) has text too.
-      await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent?.length ?? 0) > 200, streaming, { timeout: TIMEOUT });
-      const id = await page.locator(`${MESSAGES}[data-role="assistant"]`).last().getAttribute("data-id");
-      await page.reload();
-      await ready(page);
-      // The same message (same id) goes on streaming after the reload and completes.
-      await page.waitForSelector(`${MESSAGES}[data-id="${id}"]`, { timeout: TIMEOUT });
-      await lastReply(page, "complete");
-      expect(await page.locator(`${MESSAGES}[data-role="assistant"]`).last().getAttribute("data-id")).toBe(id);
-      const requests = api(mark);
-      const names = named(requests);
-      expect(names.filter((n) => n === `POST ${CHAT}`), names.join(", ")).toHaveLength(1);
-      expect(names[0]).toBe(`POST ${CHAT}`);
-      // The rest are reads of that generation after the reload, from where the stored reply's text ends (not from the
-      // start), and no DELETE: a reload is not a Stop.
-      const resumes = requests.slice(1);
-      expect(resumes.length).toBeGreaterThan(0);
-      for (const r of resumes) {
-        expect(`${r.method} ${r.path}`).toMatch(/^GET \/v1\/openai\/generations\/[A-Za-z0-9_-]{22}$/);
-        expect(Number(r.headers["last-event-id"])).toBeGreaterThan(1);
-      }
-      const reply = await expected;
-      expect(Number(resumes[0]!.headers["last-event-id"]), "reloaded mid-reply, not after its end").toBeLessThan(reply.deltas);
-      expect(await stored(page)).toEqual({ status: "complete", content: reply.text });
-      // What the reloaded page showed of the reply: streaming, then complete, never interrupted.
-      unbroken(await seen(page));
-      expect(pageErrors).toEqual([]);
-      await page.close();
-    });
+  it("the server closes the socket mid-reply: the page's stream goes on by itself to the whole simulated text, from one chat request", async () => {
+    const page = await open();
+    const mark = proxy.requests.length;
+    // The answer to the chat request (the reply's stream) is cut after about 25 of its ~180 events.
+    proxy.cutOnce((r) => r.method === "POST" && r.path === CHAT, 6000);
+    await send(page, "Tell me about resumable streams — ünïcödé ✓ 🚀");
+    const expected = simulated(mark);
+    await lastReply(page, "complete");
+    const requests = api(mark);
+    expect(proxy.cuts).toBe(1);
+    // One chat request (one generation, one simulator run), then one resume of it after the last event the page had.
+    expect(named(requests)).toEqual([`POST ${CHAT}`, "GET /v1/openai/generations/…"]);
+    const lastEventId = Number(requests[1]!.headers["last-event-id"]);
+    const reply = await expected;
+    expect(lastEventId).toBeGreaterThan(1);
+    expect(lastEventId, "cut mid-reply, not after its end").toBeLessThan(reply.deltas);
+    expect(requests[1]!.connection).not.toBe(requests[0]!.connection);
+    expect(await stored(page)).toEqual({ status: "complete", content: reply.text });
+    // Streaming, then complete: never interrupted, no notice.
+    unbroken(await seen(page));
+    expect(run.pageErrors).toEqual([]);
+    await page.close();
   });
-}
+
+  it("a reload mid-reply: the same reply completes byte for byte, from one chat request", async () => {
+    const page = await open();
+    const mark = proxy.requests.length;
+    await send(page, "Another question, to be read on after a reload — 日本語 🦙");
+    const expected = simulated(mark);
+    const streaming = '.message[data-role="assistant"][data-status="streaming"] .message-body';
+    // A third of the reply in (about 1 s): the stored reply (written every 250 ms while it streams) has text too.
+    await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent?.length ?? 0) > 200, streaming, { timeout: TIMEOUT });
+    const id = await page.locator(`${MESSAGES}[data-role="assistant"]`).last().getAttribute("data-id");
+    await page.reload();
+    await ready(page);
+    // The same message (same id) goes on streaming after the reload and completes.
+    await page.waitForSelector(`${MESSAGES}[data-id="${id}"]`, { timeout: TIMEOUT });
+    await lastReply(page, "complete");
+    expect(await page.locator(`${MESSAGES}[data-role="assistant"]`).last().getAttribute("data-id")).toBe(id);
+    const requests = api(mark);
+    const names = named(requests);
+    expect(names.filter((n) => n === `POST ${CHAT}`), names.join(", ")).toHaveLength(1);
+    expect(names[0]).toBe(`POST ${CHAT}`);
+    // The rest are reads of that generation after the reload, from where the stored reply's text ends (not from the
+    // start), and no DELETE: a reload is not a Stop.
+    const resumes = requests.slice(1);
+    expect(resumes.length).toBeGreaterThan(0);
+    for (const r of resumes) {
+      expect(`${r.method} ${r.path}`).toMatch(/^GET \/v1\/openai\/generations\/[A-Za-z0-9_-]{22}$/);
+      expect(Number(r.headers["last-event-id"])).toBeGreaterThan(1);
+    }
+    const reply = await expected;
+    expect(Number(resumes[0]!.headers["last-event-id"]), "reloaded mid-reply, not after its end").toBeLessThan(reply.deltas);
+    expect(await stored(page)).toEqual({ status: "complete", content: reply.text });
+    // What the reloaded page showed of the reply: streaming, then complete, never interrupted.
+    unbroken(await seen(page));
+    expect(run.pageErrors).toEqual([]);
+    await page.close();
+  });
+});

@@ -1,0 +1,62 @@
+// The demo as `npm run demo` runs it (demo/serve.mjs: the page, its Worker and the simulated model) in real
+// Chromium: what every demo page test starts with.
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
+import { type RunningDemo, startDemo } from "../../../demo/serve.mjs";
+import { startTcpProxy, type TcpProxy } from "../../helpers/tcp-proxy.ts";
+import { launchChromium } from "./browser.ts";
+import { ready } from "./demo-page.ts";
+
+export interface DemoInChromium {
+  demo: RunningDemo;
+  browser: Browser;
+  context: BrowserContext;
+  /** The TCP proxy in front of the demo server, when asked for: it sees every request on the wire. */
+  proxy?: TcpProxy | undefined;
+  /** Where the page is served: the proxy's address when there is one, else the demo's. */
+  url: string;
+  /** Every uncaught error of every page of the context. */
+  pageErrors: string[];
+  /** A new tab on the page (or on `url`), ready to type in. */
+  open(url?: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export interface DemoInChromiumOptions {
+  /** How fast the simulator writes. Fast by default, so ordinary replies take milliseconds. */
+  tokensPerSecond?: number;
+  /** Put a TCP proxy in front of the demo server (the page's origin is then the proxy's: the Worker accepts it). */
+  proxy?: boolean;
+  /** More options for the browser context (a phone's viewport, a time zone…). */
+  context?: BrowserContextOptions;
+}
+
+export async function startDemoInChromium(options: DemoInChromiumOptions = {}): Promise<DemoInChromium> {
+  const proxy = options.proxy ? await startTcpProxy() : undefined;
+  const env = { SIMULATED_TOKENS_PER_SECOND: options.tokensPerSecond ?? 2000, RATE_LIMIT_REQUESTS: 10_000, ...(proxy && { ALLOWED_ORIGINS: proxy.origin }) };
+  const demo = await startDemo({ port: 0, workerPort: 0, env, logLevel: "warn", watch: false });
+  proxy?.setTarget(demo.url);
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme: "light", ...options.context });
+  const pageErrors: string[] = [];
+  context.on("page", (page) => page.on("pageerror", (error) => pageErrors.push(String(error))));
+  const url = proxy?.origin ?? demo.url;
+  return {
+    demo,
+    browser,
+    context,
+    proxy,
+    url,
+    pageErrors,
+    async open(at = url) {
+      const page = await context.newPage();
+      await page.goto(at);
+      await ready(page);
+      return page;
+    },
+    async close() {
+      await browser.close();
+      await demo.close();
+      await proxy?.close();
+    },
+  };
+}
