@@ -71,7 +71,8 @@ export interface ToolRunner {
   params(step: number): ConversationParams;
   /**
    * The streaming reply (`content` ending with `text`, this step's text) with a chunk's tool-call `deltas` folded in;
-   * `end` once the step's stream has ended. It may hold text back from `content` (a call written as text).
+   * `end` once the step's stream has ended (its `status` says whether it ended whole). It may hold text back from
+   * `content` (a call written as text).
    */
   fold(message: AssistantMessage, deltas: readonly ToolCallDelta[] | undefined, text: string, end: boolean): AssistantMessage;
   /**

@@ -136,13 +136,16 @@ export function toolset(tools: Record<string, AnyTool>, { maxSteps = 8, maxResul
       const before = message.content.slice(0, message.content.length - text.length);
       let content = message.content;
       if (end) {
-        const written = calls ? undefined : parseCalls(text);
+        // A step cut off (max_tokens, a cancel) may have stopped mid-call: its calls stay `input`, never run or sent
+        // (a server that parses the history's arguments refuses half a JSON object), and its text stays text.
+        const whole = message.status === "complete";
+        const written = calls || !whole ? undefined : parseCalls(text);
         if (written) {
           calls = written.map((c) => ({ ...c, id: callId(), state: "input" }));
           content = before;
         }
         // Written whole: ready to be looked at (holes left by a server skipping an index closed up).
-        calls = calls?.filter(Boolean).map((c) => ({ ...c, id: c.id || callId(), state: c.state === "input" ? "pending" : c.state }));
+        calls = calls?.filter(Boolean).map((c) => ({ ...c, id: c.id || callId(), state: c.state === "input" && whole ? "pending" : c.state }));
       } else if (!calls && mayBeCalls(text)) content = before;
       return calls ? { ...message, content, toolCalls: calls } : content === message.content ? message : { ...message, content };
     },

@@ -210,6 +210,47 @@ describe("a turn with tools", () => {
     await chat.send("Hello").done;
     expect(sent(0).messages.map((m: { role: string }) => m.role)).toEqual(["user", "user"]);
   });
+
+  // Found against llama.cpp's server (test/peer/tools.peer.ts), which parses the arguments of every call in the
+  // history: half a JSON object sent back made it refuse that send and every later one.
+  it("a step cut off by max_tokens inside a call: the call is kept as written, not run, and never sent", async () => {
+    const executed: unknown[] = [];
+    const logged = tool({ ...weather, execute: (args) => void executed.push(args) });
+    upstream.handle((_req, res) => {
+      startSSE(res);
+      res.write(sse(chunk({ role: "assistant", content: "Let me look. " })));
+      res.write(sse(chunk({ tool_calls: [{ index: 0, id: "cut", type: "function", function: { name: "weather", arguments: '{"city":"Par' } }] })));
+      res.write(sse(chunk({}, { finish_reason: "length", usage: usage(20, 16) })));
+      res.end(sse("[DONE]"));
+    });
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather: logged }) });
+    const final = await chat.send("Weather in Paris?").done;
+    expect(final).toMatchObject({ status: "interrupted", finishReason: "length", content: "Let me look. ", toolCalls: [{ id: "cut", name: "weather", arguments: '{"city":"Par', state: "input" }] });
+    expect(executed).toEqual([]);
+    expect(upstream.requests).toHaveLength(1);
+
+    upstream.handle(streamReply(["OK."]));
+    await chat.send("Never mind.").done;
+    expect(sent(0).messages.slice(1)).toEqual([
+      { role: "assistant", content: "Let me look. " },
+      { role: "user", content: "Never mind." },
+    ]);
+  });
+
+  it("a call written as text and cut off by max_tokens stays text: nothing parsed, nothing run", async () => {
+    const cut = '<|python_tag|>{"name": "weather", "parameters": {"city": "Oslo"}}';
+    upstream.handle((_req, res) => {
+      startSSE(res);
+      res.write(sse(chunk({ role: "assistant", content: cut })));
+      res.write(sse(chunk({}, { finish_reason: "length" })));
+      res.end(sse("[DONE]"));
+    });
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
+    const final = await chat.send("Oslo?").done;
+    expect(final).toMatchObject({ status: "interrupted", content: cut });
+    expect(final.toolCalls).toBeUndefined();
+    expect(upstream.requests).toHaveLength(1);
+  });
 });
 
 describe("approval", () => {
