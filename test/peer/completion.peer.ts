@@ -2,7 +2,7 @@
 // (its template, its tokenizer), streamed text equal to the raw deltas, and usage only when asked for.
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, Usage } from "../../src/index.ts";
-import { MODEL, peerClient, rawPost, serverPromptTokens } from "./peer.ts";
+import { MODEL, peerClient, rawPost, serverPromptTokens, sseChunks } from "./peer.ts";
 
 const messages: ChatMessage[] = [
   { role: "system", content: "You are a terse assistant." },
@@ -13,10 +13,7 @@ const params = { model: MODEL, messages, max_tokens: 24, temperature: 0 };
 
 /** The content deltas of a raw SSE body, as the server sent them. */
 function rawDeltas(body: string): { deltas: string[]; chunks: any[] } {
-  const chunks = body
-    .split("\n")
-    .filter((line) => line.startsWith("data: ") && line !== "data: [DONE]")
-    .map((line) => JSON.parse(line.slice(6)));
+  const chunks = sseChunks(body);
   return { chunks, deltas: chunks.map((c) => c.choices[0]?.delta?.content ?? "").filter(Boolean) };
 }
 

@@ -44,3 +44,47 @@ export async function rawPost(path: string, body: string, headers: Record<string
   const response = await fetch(`${peer().baseURL}${path}`, { method: "POST", headers, body });
   return { status: response.status, text: await response.text() };
 }
+
+/** One HTTP exchange of a `recordingClient`: the JSON it sent, the status, and the body as the server sent it. */
+export interface Exchange {
+  request: Record<string, any>;
+  status: number;
+  /**
+   * The body, byte for byte as it passed to the SDK (SSE as the server sent it), growing as the SDK reads it: whole
+   * once the SDK is done with the response. (Not a `clone()`: after llama.cpp's error event, when the SDK stops
+   * reading and aborts the request, a clone's `text()` never settled.)
+   */
+  body: string;
+}
+
+/** A client for the server that keeps every exchange, the ones a Conversation makes without showing them too. */
+export function recordingClient(options: ClientOptions = {}): { client: Client; exchanges: Exchange[] } {
+  const exchanges: Exchange[] = [];
+  const client = peerClient({
+    ...options,
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      const exchange: Exchange = { request: JSON.parse(String(init?.body)), status: response.status, body: "" };
+      exchanges.push(exchange);
+      if (!response.body) return response;
+      const decoder = new TextDecoder();
+      const tap = new TransformStream<Uint8Array, Uint8Array>({
+        transform(bytes, controller) {
+          exchange.body += decoder.decode(bytes, { stream: true });
+          controller.enqueue(bytes);
+        },
+      });
+      const { status, statusText, headers } = response;
+      return new Response(response.body.pipeThrough(tap), { status, statusText, headers });
+    },
+  });
+  return { client, exchanges };
+}
+
+/** The data chunks of a raw SSE body, as the server sent them ([DONE] left out). */
+export function sseChunks(body: string): any[] {
+  return body
+    .split("\n")
+    .filter((line) => line.startsWith("data: ") && line !== "data: [DONE]")
+    .map((line) => JSON.parse(line.slice(6)));
+}
