@@ -14,12 +14,10 @@
 // the page does.
 import type { Page, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createClient } from "../../src/index.ts";
-import type { ChatCompletionCreateParamsStreaming } from "../../src/client/types.ts";
-import type { SeenRequest, TcpProxy } from "../helpers/tcp-proxy.ts";
+import type { TcpProxy } from "../helpers/tcp-proxy.ts";
 import { describeInChromium } from "./page-helpers/browser.ts";
-import { type DemoInChromium, startDemoInChromium } from "./page-helpers/demo-browser.ts";
-import { COMPLETIONS, lastReply, MESSAGES, ready, send, streamedCompletion, TIMEOUT } from "./page-helpers/demo-page.ts";
+import { type DemoInChromium, simulatedAgain, startDemoInChromium } from "./page-helpers/demo-browser.ts";
+import { COMPLETIONS, lastReply, MESSAGES, ready, send, storedFinal, streamedCompletion, TIMEOUT } from "./page-helpers/demo-page.ts";
 
 const CHAT = "/v1/openai/chat/completions";
 const GENERATION = /^\/v1\/openai\/generations\/[A-Za-z0-9_-]{22}$/;
@@ -64,20 +62,6 @@ describeInChromium("the demo page shows another tab's reply live", { timeout: 60
 
   afterAll(() => run?.close());
 
-  /** The simulator's reply to the chat request that arrived after `mark`, asked for again directly from the Worker. */
-  async function simulated(mark: number): Promise<string[]> {
-    let chat: SeenRequest | undefined;
-    for (const started = Date.now(); !chat; await new Promise((r) => setTimeout(r, 20))) {
-      chat = proxy.requests.slice(mark).find((r) => r.method === "POST" && r.path === CHAT && r.body !== "");
-      if (Date.now() - started > TIMEOUT) throw new Error("the page sent no chat request");
-    }
-    const client = createClient({ baseURL: run.demo.worker.baseURL, maxRetries: 0 });
-    const stream = client.chat.completions.create(JSON.parse(chat.body) as ChatCompletionCreateParamsStreaming);
-    const deltas: string[] = [];
-    for await (const delta of stream.textStream) deltas.push(delta);
-    return deltas;
-  }
-
   it("tab B reads tab A's generation from the relay and shows each event as it comes, then the same text", async () => {
     const a = await run.context.newPage();
     await a.goto(run.url);
@@ -103,7 +87,7 @@ describeInChromium("the demo page shows another tab's reply live", { timeout: 60
     const mark = proxy.requests.length;
     await a.bringToFront();
     await send(a, "Tell me, slowly, about the generation both tabs are reading — ünïcödé ✓ 🚀");
-    const expected = simulated(mark);
+    const expected = simulatedAgain(run, mark);
     await lastReply(a, "complete");
     await lastReply(b, "complete");
     const deltas = await expected;
@@ -176,36 +160,6 @@ function timeline(a: readonly Placed[], b: readonly Placed[]): string {
   const start = Math.min(a[0]!.t, b[0]!.t);
   const line = (placed: readonly Placed[]) => placed.map((s) => `${Math.round(s.t - start)}:${s.k}`).join(" ");
   return `tab A ${line(a)}\ntab B ${line(b)}`;
-}
-
-/** A reply as the page stored it in IndexedDB. */
-function stored(page: Page, id: string): Promise<{ status: string; content: string } | undefined> {
-  return page.evaluate(async (id) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open("edgechat-demo");
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    try {
-      const records = await new Promise<{ message: { id: string; status: string; content: string } }[]>((resolve, reject) => {
-        const request = db.transaction("messages").objectStore("messages").getAll();
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      const message = records.find((r) => r.message.id === id)?.message;
-      return message && { status: message.status, content: message.content };
-    } finally {
-      db.close();
-    }
-  }, id);
-}
-
-/** The reply as stored, once its status there is final (the page stores it a moment after it shows it). */
-async function storedFinal(page: Page, id: string): Promise<{ status: string; content: string } | undefined> {
-  for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
-    const message = await stored(page, id);
-    if ((message && message.status !== "streaming") || Date.now() - started > TIMEOUT) return message;
-  }
 }
 
 /** The text the demo renders for the first k events of the reply, for every k (index k). */

@@ -11,12 +11,10 @@
 // sees are the model calls.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createClient } from "../../src/index.ts";
-import type { ChatCompletionCreateParamsStreaming } from "../../src/client/types.ts";
 import type { SeenRequest, TcpProxy } from "../helpers/tcp-proxy.ts";
 import { describeInChromium } from "./page-helpers/browser.ts";
-import { type DemoInChromium, startDemoInChromium } from "./page-helpers/demo-browser.ts";
-import { lastReply, MESSAGES, ready, send, TIMEOUT } from "./page-helpers/demo-page.ts";
+import { type DemoInChromium, simulatedAgain, startDemoInChromium } from "./page-helpers/demo-browser.ts";
+import { lastReply, MESSAGES, ready, send, storedFinal, TIMEOUT } from "./page-helpers/demo-page.ts";
 
 const CHAT = "/v1/openai/chat/completions";
 /** Slow enough that a reply (about 180 deltas) streams for about 3 s: the cut and the reload land mid-reply. */
@@ -57,25 +55,10 @@ describeInChromium("resumable replies in the demo page", { timeout: 60_000 }, ()
   const api = (mark: number) => proxy.requests.slice(mark).filter((r) => r.path.startsWith("/v1/openai/") && !r.path.endsWith("/info"));
   const named = (requests: SeenRequest[]) => requests.map((r) => `${r.method} ${r.path.replace(/generations\/[A-Za-z0-9_-]+$/, "generations/…")}`);
 
-  /**
-   * The simulator's reply to the chat request that arrived after `mark`, asked for again directly from the Worker (as
-   * soon as that request is seen, so it streams while the page's does): what the page must end up with.
-   */
+  /** The simulator's reply to the page's chat request after `mark` (simulatedAgain): its text and how many deltas. */
   async function simulated(mark: number): Promise<{ text: string; deltas: number }> {
-    let chat: SeenRequest | undefined;
-    for (const started = Date.now(); !chat; await new Promise((r) => setTimeout(r, 20))) {
-      chat = proxy.requests.slice(mark).find((r) => r.method === "POST" && r.path === CHAT && r.body !== "");
-      if (Date.now() - started > TIMEOUT) throw new Error("the page sent no chat request");
-    }
-    const client = createClient({ baseURL: run.demo.worker.baseURL, maxRetries: 0 });
-    const stream = client.chat.completions.create(JSON.parse(chat.body) as ChatCompletionCreateParamsStreaming);
-    let text = "";
-    let deltas = 0;
-    for await (const delta of stream.textStream) {
-      text += delta;
-      deltas++;
-    }
-    return { text, deltas };
+    const deltas = await simulatedAgain(run, mark);
+    return { text: deltas.join(""), deltas: deltas.length };
   }
 
   /** Nothing but streaming and complete: no interrupted or failed status, no notice. */
@@ -84,33 +67,9 @@ describeInChromium("resumable replies in the demo page", { timeout: 60_000 }, ()
     expect(shown).toContain("status complete");
   };
 
-  /** The newest reply on screen, as the page stored it in IndexedDB (read directly, once its status is final). */
+  /** The newest reply on screen, as the page stored it in IndexedDB, once its status is final. */
   async function stored(page: Page): Promise<{ status: string; content: string }> {
-    const id = await page.locator(`${MESSAGES}[data-role="assistant"]`).last().getAttribute("data-id");
-    const read = () =>
-      page.evaluate(async (id) => {
-        const db = await new Promise<IDBDatabase>((resolve, reject) => {
-          const request = indexedDB.open("edgechat-demo");
-          request.onsuccess = () => resolve(request.result);
-          request.onerror = () => reject(request.error);
-        });
-        try {
-          const records = await new Promise<{ message: { id: string; status: string; content: string } }[]>((resolve, reject) => {
-            const request = db.transaction("messages").objectStore("messages").getAll();
-            request.onsuccess = () => resolve(request.result);
-            request.onerror = () => reject(request.error);
-          });
-          const message = records.find((r) => r.message.id === id)?.message;
-          return message && { status: message.status, content: message.content };
-        } finally {
-          db.close();
-        }
-      }, id);
-    for (const started = Date.now(); Date.now() - started < TIMEOUT; await new Promise((r) => setTimeout(r, 50))) {
-      const message = await read();
-      if (message && message.status !== "streaming") return message;
-    }
-    throw new Error(`reply ${id} was not stored with a final status`);
+    return storedFinal(page, (await page.locator(`${MESSAGES}[data-role="assistant"]`).last().getAttribute("data-id"))!);
   }
 
   it("the server closes the socket mid-reply: the page's stream goes on by itself to the whole simulated text, from one chat request", async () => {

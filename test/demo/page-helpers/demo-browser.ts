@@ -2,9 +2,11 @@
 // Chromium: what every demo page test starts with.
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { type RunningDemo, startDemo } from "../../../demo/serve.mjs";
-import { startTcpProxy, type TcpProxy } from "../../helpers/tcp-proxy.ts";
+import type { ChatCompletionCreateParamsStreaming } from "../../../src/client/types.ts";
+import { createClient } from "../../../src/index.ts";
+import { type SeenRequest, startTcpProxy, type TcpProxy } from "../../helpers/tcp-proxy.ts";
 import { launchChromium } from "./browser.ts";
-import { ready } from "./demo-page.ts";
+import { ready, TIMEOUT } from "./demo-page.ts";
 
 export interface DemoInChromium {
   demo: RunningDemo;
@@ -59,4 +61,23 @@ export async function startDemoInChromium(options: DemoInChromiumOptions = {}): 
       await proxy?.close();
     },
   };
+}
+
+/**
+ * The simulator's reply to the chat request the proxy saw after its `mark`-th request, asked for again directly from
+ * the Worker (as soon as that request is seen, so it streams while the page's does): what the page must end up
+ * with, delta by delta.
+ */
+export async function simulatedAgain(run: DemoInChromium, mark: number): Promise<string[]> {
+  const proxy = run.proxy!;
+  let chat: SeenRequest | undefined;
+  for (const started = Date.now(); !chat; await new Promise((r) => setTimeout(r, 20))) {
+    chat = proxy.requests.slice(mark).find((r) => r.method === "POST" && r.path === "/v1/openai/chat/completions" && r.body !== "");
+    if (Date.now() - started > TIMEOUT) throw new Error("the page sent no chat request");
+  }
+  const client = createClient({ baseURL: run.demo.worker.baseURL, maxRetries: 0 });
+  const stream = client.chat.completions.create(JSON.parse(chat.body) as ChatCompletionCreateParamsStreaming);
+  const deltas: string[] = [];
+  for await (const delta of stream.textStream) deltas.push(delta);
+  return deltas;
 }

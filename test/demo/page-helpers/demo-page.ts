@@ -96,3 +96,31 @@ export async function showsVersion(page: Page, selector: string, position: strin
 export function focused(page: Page): Promise<string | null | undefined> {
   return page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
 }
+
+/** Message `id` as the page stored it in IndexedDB (read directly), once its status there is final: the page stores a reply a moment after it shows it. */
+export async function storedFinal(page: Page, id: string): Promise<{ status: string; content: string }> {
+  const read = () =>
+    page.evaluate(async (id) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const request = indexedDB.open("edgechat-demo");
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      try {
+        const records = await new Promise<{ message: { id: string; status: string; content: string } }[]>((resolve, reject) => {
+          const request = db.transaction("messages").objectStore("messages").getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        const message = records.find((r) => r.message.id === id)?.message;
+        return message && { status: message.status, content: message.content };
+      } finally {
+        db.close();
+      }
+    }, id);
+  for (const started = Date.now(); Date.now() - started < TIMEOUT; await new Promise((r) => setTimeout(r, 50))) {
+    const message = await read();
+    if (message && message.status !== "streaming") return message;
+  }
+  throw new Error(`message ${id} was not stored with a final status`);
+}
