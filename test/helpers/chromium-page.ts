@@ -2,8 +2,9 @@
 // in one ES module, served as /page.js), the HTML that loads it, and a typed call into the API the page puts on
 // `window`. Launching Chromium is test/demo/page-helpers/browser.ts (Debian's chromium through playwright-core).
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { build, type Rolldown } from "vite";
+import type { Handler } from "./upstream.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -33,6 +34,32 @@ export async function bundlePage(entry: string): Promise<string> {
 /** A page that loads /page.js (a favicon given, so no 404 is logged). */
 export const pageHTML = (title: string) =>
   `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>${title}</title><script type="module" src="/page.js"></script>`;
+
+/** A test upstream's routes for a page under test: the page (/) and its bundle (/page.js); any other path to `next`. */
+export function pageRoutes(title: string, script: string, next: Handler): Handler {
+  const html = pageHTML(title);
+  return (req, res) => {
+    if (req.path === "/") return void res.writeHead(200, { "content-type": "text/html" }).end(html);
+    if (req.path === "/page.js") return void res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    return next(req, res);
+  };
+}
+
+/**
+ * A new tab on `url`, once the page's script has set `window.__ready`; its uncaught errors and console errors (but a
+ * failed load, which a test may cause on purpose) go to `errors`. `init` runs in the page before its own scripts.
+ */
+export async function openTestPage(context: BrowserContext, url: string, errors: string[], init?: () => void): Promise<Page> {
+  const page = await context.newPage();
+  page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(message.text());
+  });
+  if (init) await page.addInitScript(init);
+  await page.goto(url);
+  await page.waitForFunction(() => "__ready" in window, undefined, { timeout: 15_000 });
+  return page;
+}
 
 type Args<F> = F extends (...a: infer A) => unknown ? A : [];
 type Result<F> = F extends (...a: never[]) => infer R ? Awaited<R> : F;

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { AssistantMessage, Message } from "../../../src/messages/types.ts";
 import { describeInChromium, launchChromium } from "../../demo/page-helpers/browser.ts";
-import { bundlePage, pageCaller, pageHTML } from "../../helpers/chromium-page.ts";
+import { bundlePage, openTestPage, pageCaller, pageRoutes } from "../../helpers/chromium-page.ts";
 import { chunk, type RecordedRequest, replyEvents, sse, startSSE, startUpstream, type Upstream, usage, wait } from "../../helpers/upstream.ts";
 import type { Outcome, TabsApi } from "./page.ts";
 
@@ -78,29 +78,19 @@ describeInChromium("one conversation in several tabs (Chromium, IndexedDB, Web L
     res.end();
   }
 
-  async function openPage(options: { withoutWebLocks?: boolean } = {}): Promise<Page> {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(String(error)));
-    page.on("console", (message) => {
-      if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) pageErrors.push(message.text());
-    });
+  const openPage = (options: { withoutWebLocks?: boolean } = {}) =>
     // A browser without Web Locks: the store falls back to its in-page lock.
-    if (options.withoutWebLocks) await page.addInitScript(() => delete (Navigator.prototype as { locks?: unknown }).locks);
-    await page.goto(`${upstream.origin}/`);
-    await page.waitForFunction(() => "__ready" in window, undefined, { timeout: 15_000 });
-    return page;
-  }
+    openTestPage(context, `${upstream.origin}/`, pageErrors, options.withoutWebLocks ? () => delete (Navigator.prototype as { locks?: unknown }).locks : undefined);
 
   beforeAll(async () => {
     const [script, up, launched] = await Promise.all([bundlePage(join(import.meta.dirname, "page.ts")), startUpstream(), launchChromium()]);
     [upstream, browser] = [up, launched];
-    const html = pageHTML("edgechat tabs");
-    upstream.handle((req, res) => {
-      if (req.path === "/") return void res.writeHead(200, { "content-type": "text/html" }).end(html);
-      if (req.path === "/page.js") return void res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-      if (req.path === "/v1/openai/chat/completions" && req.method === "POST") return answer(req, res);
-      res.writeHead(404).end();
-    });
+    upstream.handle(
+      pageRoutes("edgechat tabs", script, (req, res) => {
+        if (req.path === "/v1/openai/chat/completions" && req.method === "POST") return answer(req, res);
+        res.writeHead(404).end();
+      }),
+    );
     context = await browser.newContext();
     reader = await openPage();
   });

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundlePage, pageCaller, pageHTML } from "../../helpers/chromium-page.ts";
+import { bundlePage, openTestPage, pageCaller, pageHTML } from "../../helpers/chromium-page.ts";
 import { ConversationNotFoundError, StorageError } from "../../../src/store/errors.ts";
 import { ValidationError } from "../../../src/errors/validation.ts";
 import { chunk, sse } from "../../helpers/upstream.ts";
@@ -51,16 +51,7 @@ if (problem) {
 
     const html = pageHTML("edgechat idb");
 
-    async function openPage(): Promise<Page> {
-      const page = await context.newPage();
-      page.on("pageerror", (error) => pageErrors.push(String(error)));
-      page.on("console", (message) => {
-        if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) pageErrors.push(message.text());
-      });
-      await page.goto(`${origin}/`);
-      await page.waitForFunction(() => "__ready" in window, undefined, { timeout: 15_000 });
-      return page;
-    }
+    const openPage = () => openTestPage(context, `${origin}/`, pageErrors);
 
     beforeAll(async () => {
       const script = await bundlePage(join(import.meta.dirname, "page.ts"));

@@ -3,10 +3,10 @@
 // pauses, a reload finds the call still waiting, and approving it there runs the tool once and finishes the turn.
 // Two tabs that approve the same call at the same moment: the tool runs once, and the model is asked once.
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeInChromium, launchChromium } from "../../demo/page-helpers/browser.ts";
-import { bundlePage, pageCaller, pageHTML } from "../../helpers/chromium-page.ts";
+import { bundlePage, openTestPage, pageCaller, pageRoutes } from "../../helpers/chromium-page.ts";
 import { chunk, type RecordedRequest, replyEvents, sse, startSSE, startUpstream, type Upstream, usage } from "../../helpers/upstream.ts";
 import type { ToolsApi } from "./page.ts";
 
@@ -39,24 +39,17 @@ describeInChromium("approval of a tool call (Chromium, IndexedDB, Web Locks)", (
     res.end(sse("[DONE]"));
   }
 
-  async function openPage(): Promise<Page> {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(String(error)));
-    await page.goto(`${upstream.origin}/`);
-    await page.waitForFunction(() => "__ready" in window, undefined, { timeout: 15_000 });
-    return page;
-  }
+  const openPage = () => openTestPage(context, `${upstream.origin}/`, pageErrors);
 
   beforeAll(async () => {
     const [script, up, launched] = await Promise.all([bundlePage(join(import.meta.dirname, "page.ts")), startUpstream(), launchChromium()]);
     [upstream, browser] = [up, launched];
-    const html = pageHTML("edgechat tools");
-    upstream.handle((req, res) => {
-      if (req.path === "/") return void res.writeHead(200, { "content-type": "text/html" }).end(html);
-      if (req.path === "/page.js") return void res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-      if (req.path === "/v1/openai/chat/completions" && req.method === "POST") return answer(req, res);
-      res.writeHead(404).end();
-    });
+    upstream.handle(
+      pageRoutes("edgechat tools", script, (req, res) => {
+        if (req.path === "/v1/openai/chat/completions" && req.method === "POST") return answer(req, res);
+        res.writeHead(404).end();
+      }),
+    );
     context = await browser.newContext();
   });
 
