@@ -125,8 +125,10 @@ describeInChromium("the demo page in two tabs", { timeout: 90_000 }, () => {
     expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant", "user", "assistant"]);
     expect(messages.map((m) => m.status)).toEqual(["", "complete", "", "interrupted", "", "interrupted", "", "complete"]);
     expect(messages[1]!.text).toContain("Your last message: **6 words**");
-    expect(messages[3]!.text).toMatch(/^\*\*Simulated reply\.\*\* No language model ran/);
-    expect(messages[5]!.text).toMatch(/^\*\*Simulated reply\.\*\* No language model ran/);
+    // The two /slow replies, stopped early: how far each got depends on when the stop came (tab B, following tab A's
+    // generation live, sees it grow within one event).
+    expect(messages[3]!.text).toMatch(/^\*\*Simulated reply\.\*\*/);
+    expect(messages[5]!.text).toMatch(/^\*\*Simulated reply\.\*\*/);
     expect(messages[6]!.text).toBe(question);
     expect(messages[7]!.text).toContain("Your last message: **8 words**");
 
