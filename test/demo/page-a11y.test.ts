@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { encodePng } from "./helpers/png.ts";
 import { describeInChromium } from "./page-helpers/browser.ts";
 import { type DemoInChromium, startDemoInChromium } from "./page-helpers/demo-browser.ts";
-import { lastReply, MESSAGES, newChat, ready, send, showsVersion, TIMEOUT } from "./page-helpers/demo-page.ts";
+import { lastReply, MESSAGES, newChat, send, showsVersion, TIMEOUT } from "./page-helpers/demo-page.ts";
 import { tabTo } from "./page-helpers/keyboard.ts";
 
 const AXE = join(import.meta.dirname, "../../node_modules/axe-core/axe.min.js");
@@ -68,18 +68,15 @@ describeInChromium("the demo page's accessibility", { timeout: 60_000 }, () => {
     await lastReply(page, "error");
     found.push(...(await serious(page, "an error")));
 
-    const phone = await run.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "light" });
+    const p = await run.phone();
     try {
-      const p = await phone.newPage();
-      await p.goto(run.url);
-      await ready(p);
       await send(p, "Hello from a phone");
       await lastReply(p, "complete");
       await p.click("#menu-button");
       await p.waitForFunction(() => document.getElementById("sidebar")!.getBoundingClientRect().left >= 0, null, { timeout: TIMEOUT });
       found.push(...(await serious(p, "the phone drawer")));
     } finally {
-      await phone.close();
+      await p.context().close();
     }
     expect(found).toEqual([]);
   });

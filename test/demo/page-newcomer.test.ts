@@ -234,11 +234,8 @@ describeInChromium("the demo page as a newcomer meets it", { timeout: 60_000 }, 
   });
 
   it("on a phone, the drawer takes the focus, says it is open, keeps Tab inside it, and Escape closes it", async () => {
-    const phone = await run.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "light" });
+    const p = await run.phone();
     try {
-      const p = await phone.newPage();
-      await p.goto(run.url);
-      await ready(p);
       await send(p, "Hello from a phone");
       await lastReply(p, "complete");
       const menu = p.locator("#menu-button");
@@ -270,7 +267,7 @@ describeInChromium("the demo page as a newcomer meets it", { timeout: 60_000 }, 
       await p.click("#scrim", { position: { x: 370, y: 400 } });
       expect(await menu.getAttribute("aria-expanded")).toBe("false");
     } finally {
-      await phone.close();
+      await p.context().close();
     }
   });
 
@@ -390,11 +387,8 @@ describeInChromium("the demo page as a newcomer meets it", { timeout: 60_000 }, 
   });
 
   it("on a phone, the chrome is small and the welcome screen opens at its top", async () => {
-    const phone = await run.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "light" });
+    const p = await run.phone();
     try {
-      const p = await phone.newPage();
-      await p.goto(run.url);
-      await ready(p);
       const { chrome, top } = await p.evaluate(() => ({
         chrome: document.querySelector("#messages")!.getBoundingClientRect().top,
         top: document.querySelector("#messages")!.scrollTop,
@@ -406,7 +400,7 @@ describeInChromium("the demo page as a newcomer meets it", { timeout: 60_000 }, 
       await lastReply(p, "complete");
       expect(await p.evaluate(() => document.querySelector("#messages")!.getBoundingClientRect().top)).toBeLessThanOrEqual(100);
     } finally {
-      await phone.close();
+      await p.context().close();
     }
     expect(run.pageErrors).toEqual([]);
   });

@@ -20,6 +20,8 @@ export interface DemoInChromium {
   pageErrors: string[];
   /** A new tab on the page (or on `url`), ready to type in. */
   open(url?: string): Promise<Page>;
+  /** The page on a phone-sized screen (390 × 844), in a context of its own: close it with `page.context().close()`. */
+  phone(): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,13 @@ export async function startDemoInChromium(options: DemoInChromiumOptions = {}): 
     async open(at = url) {
       const page = await context.newPage();
       await page.goto(at);
+      await ready(page);
+      return page;
+    },
+    async phone() {
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "light" });
+      const page = await phone.newPage();
+      await page.goto(url);
       await ready(page);
       return page;
     },
