@@ -213,19 +213,22 @@ describe("a turn with tools", () => {
 
   // Found against llama.cpp's server (test/peer/tools.peer.ts), which parses the arguments of every call in the
   // history: half a JSON object sent back made it refuse that send and every later one.
-  it("a step cut off by max_tokens inside a call: the call is kept as written, not run, and never sent", async () => {
+  it.each([
+    ["max_tokens", "length"],
+    ["a relay's cancel", "cancelled"],
+  ])("a step cut off by %s inside a call: the call is kept as written, not run, and never sent", async (_, finishReason) => {
     const executed: unknown[] = [];
     const logged = tool({ ...weather, execute: (args) => void executed.push(args) });
     upstream.handle((_req, res) => {
       startSSE(res);
       res.write(sse(chunk({ role: "assistant", content: "Let me look. " })));
       res.write(sse(chunk({ tool_calls: [{ index: 0, id: "cut", type: "function", function: { name: "weather", arguments: '{"city":"Par' } }] })));
-      res.write(sse(chunk({}, { finish_reason: "length", usage: usage(20, 16) })));
+      res.write(sse(chunk({}, { finish_reason: finishReason, usage: usage(20, 16) })));
       res.end(sse("[DONE]"));
     });
     const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather: logged }) });
     const final = await chat.send("Weather in Paris?").done;
-    expect(final).toMatchObject({ status: "interrupted", finishReason: "length", content: "Let me look. ", toolCalls: [{ id: "cut", name: "weather", arguments: '{"city":"Par', state: "input" }] });
+    expect(final).toMatchObject({ status: "interrupted", finishReason, content: "Let me look. ", toolCalls: [{ id: "cut", name: "weather", arguments: '{"city":"Par', state: "input" }] });
     expect(executed).toEqual([]);
     expect(upstream.requests).toHaveLength(1);
 
