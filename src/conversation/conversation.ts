@@ -12,6 +12,7 @@ import { type FitResult, fitToContext } from "./fit.js";
 import { newId } from "../messages/id.js";
 import { loadNewest, PAGE_SIZE } from "./load.js";
 import { type ConversationJSON, type SpentUsage, serializeMessage } from "../messages/serialize.js";
+import { growing } from "./grow.js";
 import { Persistence } from "./persist.js";
 import { ConversationNotFoundError, StorageError } from "../store/errors.js";
 import type { ConversationStore } from "../store/types.js";
@@ -597,15 +598,16 @@ export class Conversation {
     if (this.#live || this.#inTurn || !this.#unsubscribe || m?.role !== "assistant" || m.status !== "streaming" || !m.resume || this.#resumed.has(m.id)) return;
     const live = (this.#live = { id: m.id, stop: new AbortController() });
     const stream = this.#client.chat.completions.resume(m.resume.url, { ...this.#options.requestOptions, lastEventId: m.resume.lastEventId, signal: live.stop.signal, follow: true });
-    let shown: Message = m;
+    let shown: AssistantMessage = m;
     let overtaken = false;
+    const grow = growing(m.content, m.resume, this.#options.tools);
     (async () => {
       for await (const chunk of stream) {
         const at = this.#messages.indexOf(shown);
         // Its writer finished it, or this page's turn began; or what the writer stored got ahead of this stream: go
         // on from there instead.
         if (this.#inTurn || at === -1) return void (overtaken = !this.#inTurn);
-        const next: AssistantMessage = { ...(shown as AssistantMessage), content: shown.content + (chunk.choices[0]?.delta.content ?? ""), resume: stream.resumable! };
+        const next = grow.next(shown, chunk.choices[0]?.delta, stream.resumable);
         this.#messages[at] = shown = next;
         this.#emit({ type: "update", message: next });
       }
@@ -873,18 +875,15 @@ export class Conversation {
         }
         let completion: ChatCompletion;
         try {
+          const grow = growing(before, resume, tools);
           for await (const chunk of stream) {
-            const { content, tool_calls } = chunk.choices[0]?.delta ?? {};
-            if (message === undefined || message === previous || content || tool_calls) {
+            const delta = chunk.choices[0]?.delta;
+            if (message === undefined || message === previous || delta?.content || delta?.tool_calls) {
               const base = message ?? fresh("streaming");
-              received += content ?? "";
-              let next: AssistantMessage = { ...base, content: before + received, status: "streaming", ...contextRetry() };
-              // Taken with the text it goes with, so a stored reply can always be resumed where its text ends (and
-              // a continued one never keeps the point of the generation it continues).
-              const point = stream.resumable;
-              if (point) next.resume = point;
-              else delete next.resume;
-              if (tools) next = tools.fold(next, tool_calls ?? undefined, received, false);
+              // Its resume point taken with the text it goes with, so a stored reply can always be resumed where its
+              // text ends.
+              const next = grow.next({ ...base, ...contextRetry() }, delta, stream.resumable);
+              received = grow.received;
               update(next);
               // What the reader sees is what the message shows: text a tool call holds back is not pushed.
               const shown = next.content.slice(base.content.length);

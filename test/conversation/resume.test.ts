@@ -1,5 +1,6 @@
 // A Conversation over a relay that makes replies resumable (helpers/relay-server.ts): the streaming message carries
 // where it can be resumed, and a page opened after the writer's page went away re-attaches to the same generation.
+import * as v from "valibot";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { Conversation, CONTINUE_PROMPT } from "../../src/conversation/conversation.ts";
 import { ValidationError } from "../../src/errors/validation.ts";
@@ -7,6 +8,7 @@ import { createClient, NotFoundError } from "../../src/index.ts";
 import type { AssistantMessage, Message } from "../../src/messages/types.ts";
 import { isMessageRecord } from "../../src/store/idb/records.ts";
 import { createMemoryStore } from "../../src/store/memory.ts";
+import { tool, toolset } from "../../src/tools/index.ts";
 import type { ConversationStore } from "../../src/store/types.ts";
 import { type Generation, type Relay, startRelay } from "../helpers/relay-server.ts";
 import { chunk, gate, MODEL, sse, startSSE, startUpstream, type Upstream, usage, wait } from "../helpers/upstream.ts";
@@ -394,6 +396,109 @@ describe("a live page", () => {
     expect(m).toMatchObject({ status: "interrupted", content: words(29), error: { name: "NotFoundError" } });
     expect(m.resume).toBeUndefined();
     expect(await chat.continue().done).toMatchObject({ status: "complete", content: `${words(29)}…and the rest.` });
+  });
+});
+
+describe("a tool step across a reload (tools and resumable replies together)", () => {
+  const ARGS = '{"city":"Reykjavík, the capital of Iceland","days":3}';
+  const TEXT_CALL = `<|python_tag|>{"name": "weather", "parameters": ${ARGS}}`;
+
+  /** A weather tool that counts its runs, and the upstream: step 1 writes a call one character every `gap` ms (as
+   * the server's tool_calls, or as Llama's text), step 2 answers. */
+  function toolTurn(style: "tool_calls" | "text", gap = 25) {
+    const runs: unknown[] = [];
+    const weather = tool({
+      description: "The weather",
+      parameters: v.object({ city: v.string(), days: v.number() }),
+      execute: (args) => (runs.push(args), "cold"),
+    });
+    upstream.handle(
+      async (req, res) => {
+        startSSE(res);
+        let open = true;
+        void req.closed.then(() => (open = false));
+        res.write(sse(chunk({ role: "assistant", content: "" })));
+        if (style === "tool_calls") res.write(sse(chunk({ tool_calls: [{ index: 0, id: "call_w", type: "function", function: { name: "weather", arguments: "" } }] })));
+        const written = style === "text" ? TEXT_CALL : ARGS;
+        for (let i = 0; open && i < written.length; i++) {
+          res.write(sse(chunk(style === "text" ? { content: written[i] } : { tool_calls: [{ index: 0, function: { arguments: written[i] } }] })));
+          await wait(gap);
+        }
+        if (open) res.end(sse(chunk({}, { finish_reason: style === "text" ? "stop" : "tool_calls", usage: usage(20, 30) })) + sse("[DONE]"));
+      },
+      (_req, res) => {
+        startSSE(res);
+        res.end(sse(chunk({ role: "assistant", content: "Cold." })) + sse(chunk({}, { finish_reason: "stop", usage: usage(40, 2) })) + sse("[DONE]"));
+      },
+    );
+    return { runs, tools: toolset({ weather }) };
+  }
+
+  /** The step as stored once a page has written part of its call (its last throttled write landed). */
+  async function partway(store: ConversationStore, id: string, style: "tool_calls" | "text"): Promise<AssistantMessage> {
+    await vi.waitFor(
+      async () => {
+        const m = (await stored(store, id))[1] as AssistantMessage | undefined;
+        expect(m?.resume).toBeDefined();
+        // Some of the call written: its arguments stored, or (held back from the text) its events relayed.
+        expect(style === "text" ? generationOf(m!).events.length : (m!.toolCalls?.[0]?.arguments.length ?? 0)).toBeGreaterThan(15);
+      },
+      { timeout: 5000, interval: 20 },
+    );
+    await wait(300);
+    return (await stored(store, id))[1] as AssistantMessage;
+  }
+
+  it.each(["tool_calls", "text"] as const)("a page closed while the call streams (%s): the reopened page completes the same call, runs it once, and asks the model once more", async (style) => {
+    const store = createMemoryStore();
+    const { runs, tools } = toolTurn(style);
+    const first = page(store);
+    const chat = await Conversation.create(first.store, { client: first.client, model: MODEL, tools });
+    void chat.send("Weather in Reykjavík?").done.catch(() => {});
+    const left = await partway(store, chat.id, style);
+    first.close();
+    expect(left.status).toBe("streaming");
+    // What it stored can be carried on from: its text (a call's text held back) is that of the events up to its point.
+    expectConsistent(left, "the step the page left");
+    if (style === "tool_calls") expect(left.toolCalls![0]!.arguments.length).toBeLessThan(ARGS.length);
+    else expect(left.content).toBe("");
+
+    const reopened = await Conversation.open(store, chat.id, { client: client(), tools });
+    const done = await reopened.resuming!.done;
+    expect(done).toMatchObject({ role: "assistant", content: "Cold.", status: "complete" });
+    const step = reopened.messages[1] as AssistantMessage;
+    expect(step).toMatchObject({ id: left.id, content: "", status: "complete" });
+    expect(step.toolCalls).toMatchObject([{ name: "weather", arguments: JSON.stringify(JSON.parse(ARGS)), state: "done", result: "cold" }]);
+    expect(runs).toEqual([JSON.parse(ARGS)]);
+    // Step 1 once (its generation read on, not asked again), step 2 once; the call went back whole.
+    expect(upstream.requests).toHaveLength(2);
+    const sentBack = upstream.requests[1]!.body.messages.slice(-2);
+    expect(sentBack[0].tool_calls[0].function).toEqual({ name: "weather", arguments: step.toolCalls![0]!.arguments });
+    expect(sentBack[1]).toMatchObject({ role: "tool", content: "cold" });
+    expect(relayed("DELETE")).toHaveLength(0);
+    reopened.close();
+  });
+
+  it.each(["tool_calls", "text"] as const)("a page following the writer's call (%s) takes it over when the writer closes: the call completes whole and runs once", async (style) => {
+    const store = createMemoryStore();
+    const { runs, tools } = toolTurn(style);
+    const first = page(store);
+    const writer = await Conversation.create(first.store, { client: first.client, model: MODEL, tools });
+    void writer.send("Weather in Reykjavík?").done.catch(() => {});
+    await partway(store, writer.id, style);
+    const other = await Conversation.open(store, writer.id, { client: client(), tools });
+    // It follows the generation: what it shows stays something it can carry on from.
+    const shown: AssistantMessage[] = [];
+    other.onChange((c) => c.type === "update" && c.message.role === "assistant" && c.message.status === "streaming" && shown.push(c.message));
+    await vi.waitFor(() => expect(shown.length).toBeGreaterThan(3), { timeout: 5000 });
+    for (const m of shown) expectConsistent(m, "the followed step");
+    first.close();
+    await vi.waitFor(() => expect(other.resuming).toBeDefined(), { timeout: 5000 });
+    await other.resuming!.done;
+    expect((other.messages[1] as AssistantMessage).toolCalls).toMatchObject([{ arguments: JSON.stringify(JSON.parse(ARGS)), state: "done" }]);
+    expect(runs).toEqual([JSON.parse(ARGS)]);
+    expect(upstream.requests).toHaveLength(2);
+    other.close();
   });
 });
 
