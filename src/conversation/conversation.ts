@@ -825,6 +825,13 @@ export class Conversation {
     let params: ConversationParams = { ...this.#options.params, ...options.params, ...tools?.params(step) };
     let instructions = options.instructions;
     let [index, message] = carryOn === undefined ? [-1] : this.#find(carryOn, "assistant");
+    // Carried on by a new request (not read on from its generation), a reply cut off mid-call drops that call: it
+    // never ran and was never sent, and no request can finish it.
+    if (message?.status !== "streaming" && message?.toolCalls?.some((c) => c.state === "input")) {
+      const { toolCalls, ...rest } = message;
+      const kept = toolCalls.filter((c) => c.state !== "input");
+      message = kept.length > 0 ? { ...rest, toolCalls: kept } : rest;
+    }
     const previous = message;
     const before = previous?.content ?? "";
     const previousUsage = message?.usage;

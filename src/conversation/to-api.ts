@@ -22,7 +22,7 @@ export function toAPIMessages(messages: readonly (Message | SummaryMessage)[]): 
         out.push({
           role: "assistant",
           content: m.content || null,
-          ...(calls?.length && { tool_calls: calls.map(({ id, name, arguments: args }) => ({ id, type: "function" as const, function: { name, arguments: args } })) }),
+          ...(calls?.length && { tool_calls: calls.map(({ id, name, arguments: args }) => ({ id, type: "function" as const, function: { name, arguments: sendable(args) } })) }),
         });
       }
       // What the model is told of each: its result (a non-string as JSON), or that it has none (never run).
@@ -45,3 +45,16 @@ function toAPIContent(content: MessageContent): string | ContentPart[] {
   return content.map((part): ContentPart => (part.type === "text" ? { type: "text", text: part.text } : { type: "image_url", image_url: { url: imageURL(part) } }));
 }
 
+
+/**
+ * A call's arguments as they can go back: a JSON object as written, anything else (a model's typo) as "{}". Servers
+ * that render calls with the model's template parse every call's arguments (llama.cpp, vLLM) and refuse a history
+ * with one they cannot; the call's result quotes what was written.
+ */
+function sendable(args: string): string {
+  try {
+    const value: unknown = JSON.parse(args);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return args;
+  } catch {}
+  return "{}";
+}

@@ -144,6 +144,16 @@ describe("a turn with tools", () => {
     expect(results.u).toBe('Unknown tool "teleport". Tools: weather, boom.');
     expect(results.t).toBe("Error: disk on fire");
     expect((chat.messages[1] as AssistantMessage).toolCalls!.map((c) => c.state)).toEqual(["error", "error", "error", "error"]);
+    // Arguments that are no JSON object go back as {} (llama.cpp and vLLM parse every call's arguments in the
+    // history, and refuse one they cannot); the result quotes what was written. The store keeps them as written.
+    const sentCalls = (sent(1).messages.find((m: { tool_calls?: unknown }) => m.tool_calls) as { tool_calls: { id: string; function: { arguments: string } }[] }).tool_calls;
+    expect(sentCalls.map((c) => [c.id, c.function.arguments])).toEqual([
+      ["j", "{}"],
+      ["s", '{"city": 7}'],
+      ["u", "{}"],
+      ["t", "{}"],
+    ]);
+    expect((chat.messages[1] as AssistantMessage).toolCalls![0]!.arguments).toBe('{"city": "Par');
   });
 
   it("stops at maxSteps: the last request says tool_choice none, and calls made anyway are not run", async () => {
@@ -238,6 +248,25 @@ describe("a turn with tools", () => {
       { role: "assistant", content: "Let me look. " },
       { role: "user", content: "Never mind." },
     ]);
+  });
+
+  it("continue() of a step cut off inside a call carries its text on and drops the half call: never run, never sent", async () => {
+    const executed: unknown[] = [];
+    const logged = tool({ ...weather, execute: (args) => void executed.push(args) });
+    upstream.handle((_req, res) => {
+      startSSE(res);
+      res.write(sse(chunk({ role: "assistant", content: "Let me look. " })));
+      res.write(sse(chunk({ tool_calls: [{ index: 0, id: "cut", type: "function", function: { name: "weather", arguments: '{"city":"Par' } }] })));
+      res.end(sse(chunk({}, { finish_reason: "length" })) + sse("[DONE]"));
+    }, streamReply(["It is mild."]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather: logged }) });
+    await chat.send("Weather in Paris?").done;
+    const done = await chat.continue().done;
+    expect(done).toMatchObject({ status: "complete", content: "Let me look. It is mild." });
+    expect(done.toolCalls).toBeUndefined();
+    expect(executed).toEqual([]);
+    expect(upstream.requests).toHaveLength(2);
+    expect(sent(1).messages.some((m: { tool_calls?: unknown; role: string }) => m.tool_calls || m.role === "tool")).toBe(false);
   });
 
   it("a call written as text and cut off by max_tokens stays text: nothing parsed, nothing run", async () => {
