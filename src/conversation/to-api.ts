@@ -45,7 +45,6 @@ function toAPIContent(content: MessageContent): string | ContentPart[] {
   return content.map((part): ContentPart => (part.type === "text" ? { type: "text", text: part.text } : { type: "image_url", image_url: { url: imageURL(part) } }));
 }
 
-
 /**
  * A call's arguments as they can go back: a JSON object as written, anything else (a model's typo) as "{}". Servers
  * that render calls with the model's template parse every call's arguments (llama.cpp, vLLM) and refuse a history

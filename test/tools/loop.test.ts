@@ -40,6 +40,16 @@ const weather = tool({
   execute: ({ city, unit = "C" }) => ({ city, temperature: unit === "C" ? 21 : 70, unit }),
 });
 
+/** A step that says "Let me look. ", begins a call, and ends there (`finishReason`: cut off by max_tokens, or cancelled). */
+function cutInCall(finishReason: string): Handler {
+  return (_req, res) => {
+    startSSE(res);
+    res.write(sse(chunk({ role: "assistant", content: "Let me look. " })));
+    res.write(sse(chunk({ tool_calls: [{ index: 0, id: "cut", type: "function", function: { name: "weather", arguments: '{"city":"Par' } }] })));
+    res.end(sse(chunk({}, { finish_reason: finishReason, usage: usage(20, 16) })) + sse("[DONE]"));
+  };
+}
+
 const sent = (i: number) => upstream.requests[i]!.body as { messages: any[]; tools?: any[]; tool_choice?: string };
 
 describe("a turn with tools", () => {
@@ -229,13 +239,7 @@ describe("a turn with tools", () => {
   ])("a step cut off by %s inside a call: the call is kept as written, not run, and never sent", async (_, finishReason) => {
     const executed: unknown[] = [];
     const logged = tool({ ...weather, execute: (args) => void executed.push(args) });
-    upstream.handle((_req, res) => {
-      startSSE(res);
-      res.write(sse(chunk({ role: "assistant", content: "Let me look. " })));
-      res.write(sse(chunk({ tool_calls: [{ index: 0, id: "cut", type: "function", function: { name: "weather", arguments: '{"city":"Par' } }] })));
-      res.write(sse(chunk({}, { finish_reason: finishReason, usage: usage(20, 16) })));
-      res.end(sse("[DONE]"));
-    });
+    upstream.handle(cutInCall(finishReason));
     const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather: logged }) });
     const final = await chat.send("Weather in Paris?").done;
     expect(final).toMatchObject({ status: "interrupted", finishReason, content: "Let me look. ", toolCalls: [{ id: "cut", name: "weather", arguments: '{"city":"Par', state: "input" }] });
@@ -253,12 +257,7 @@ describe("a turn with tools", () => {
   it("continue() of a step cut off inside a call carries its text on and drops the half call: never run, never sent", async () => {
     const executed: unknown[] = [];
     const logged = tool({ ...weather, execute: (args) => void executed.push(args) });
-    upstream.handle((_req, res) => {
-      startSSE(res);
-      res.write(sse(chunk({ role: "assistant", content: "Let me look. " })));
-      res.write(sse(chunk({ tool_calls: [{ index: 0, id: "cut", type: "function", function: { name: "weather", arguments: '{"city":"Par' } }] })));
-      res.end(sse(chunk({}, { finish_reason: "length" })) + sse("[DONE]"));
-    }, streamReply(["It is mild."]));
+    upstream.handle(cutInCall("length"), streamReply(["It is mild."]));
     const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather: logged }) });
     await chat.send("Weather in Paris?").done;
     const done = await chat.continue().done;
