@@ -935,12 +935,13 @@ export class Conversation {
           ...contextRetry(),
         };
         if (tools) final = tools.fold(final, undefined, text, true);
-        update(final);
+        // Spent first: whoever sees the reply end sees what it cost in `usage`.
         if (completion.usage) {
           // A re-attached reply's request was fitted by another page: nothing to calibrate against here.
           if (fit) this.#setCalibration(calibrate(this.#calibration, fit.estimate, completion.usage.prompt_tokens));
           this.#spend(completion.usage);
         }
+        update(final);
         // The final state is stored before the lock is released (a failed write is reported, and flush() retries).
         await this.#persist?.flush().catch(() => {});
         return final;

@@ -24,7 +24,12 @@ describe("Conversation.send", () => {
     });
     const changes: ConversationChange["type"][] = [];
     const states: string[] = [];
-    conv.onChange((c) => (c.type === "reply" ? states.push(c.reply.state) : changes.push(c.type)));
+    // What was spent, as a listener reads it when the reply shows complete (a page's cost meter does).
+    const spentWhenComplete: number[] = [];
+    conv.onChange((c) => {
+      if (c.type === "update" && c.message.role === "assistant" && c.message.status === "complete") spentWhenComplete.push(conv.usage.cost);
+      return c.type === "reply" ? states.push(c.reply.state) : changes.push(c.type);
+    });
     const reply = conv.send("Say hello in French");
     const deltas: string[] = [];
     for await (const d of reply) deltas.push(d);
@@ -45,6 +50,7 @@ describe("Conversation.send", () => {
     ]);
     expect(body).toMatchObject({ model: MODEL, stream: true, max_tokens: 4096, stream_options: { include_usage: true } });
     expect(conv.usage).toEqual({ promptTokens: 20, completionTokens: 2, cost: 0.00001 });
+    expect(spentWhenComplete).toEqual([0.00001]);
   });
 
   it("shows the assistant message as streaming while the reply arrives", async () => {

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { HEARTBEAT_MS } from "../../src/relay/object.ts";
 import { startUpstream, type Upstream, wait } from "../helpers/upstream.ts";
 import { chatBody, eventsOf, open, type RelayWorker, startRelayWorker } from "./harness.ts";
 import { long } from "./upstreams.ts";
@@ -47,10 +48,11 @@ it(`a generation left without a reader for ${SECONDS} s streams on to its end, i
   expect(upstream.requests).toHaveLength(1);
   const inspected = await (await fetch(new URL(`/inspect/${url.pathname.split("/").pop()}`, worker.url))).json();
   expect(inspected.constructed, "the object was never evicted and rebuilt").toBe(1);
-  // The heartbeat: an alarm within every 30 s (and a little) while it streamed with no reader attached.
+  // The heartbeat: an alarm every 30 s while it streamed with no reader attached. Each is set from the one before it
+  // ran, so a loaded machine's late timers add up (1.07 s late seen in CI); eviction comes at ~70 s.
   const fired: number[] = inspected.writes.fired;
   expect(fired.length, `alarms at ${fired.join(", ")}`).toBeGreaterThanOrEqual(Math.floor(SECONDS / 30));
   const started = inspected.state[0].started_at as number;
   const gaps = [fired[0]! - started, ...fired.slice(1).map((t, i) => t - fired[i]!)];
-  expect(Math.max(...gaps)).toBeLessThan(31_000);
+  expect(Math.max(...gaps)).toBeLessThan(HEARTBEAT_MS + 5_000);
 }, (SECONDS + 30) * 1000);
