@@ -6,6 +6,8 @@
 //     shows it interrupted.
 //   - A reload mid-reply: the same reply completes, byte for byte, from one chat request (page.test.ts reloads, then
 //     stops the reply; here it runs to its end and the requests are counted on the wire).
+//   - A reload while a tool call is being written: the same call completes whole and waits for Allow; it runs once,
+//     and each step is one chat request.
 // "The whole simulated text" is the simulator's answer to the very body the page sent, asked for again directly.
 // Each POST to the chat endpoint starts one generation, whose object calls the simulator once: the POSTs the proxy
 // sees are the model calls.
@@ -14,7 +16,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { SeenRequest, TcpProxy } from "../helpers/tcp-proxy.ts";
 import { describeInChromium } from "./page-helpers/browser.ts";
 import { type DemoInChromium, simulatedAgain, startDemoInChromium } from "./page-helpers/demo-browser.ts";
-import { lastReply, MESSAGES, ready, send, storedFinal, TIMEOUT } from "./page-helpers/demo-page.ts";
+import { lastReply, MESSAGES, ready, send, statuses, storedFinal, TIMEOUT } from "./page-helpers/demo-page.ts";
 
 const CHAT = "/v1/openai/chat/completions";
 /** Slow enough that a reply (about 180 deltas) streams for about 3 s: the cut and the reload land mid-reply. */
@@ -29,7 +31,16 @@ describeInChromium("resumable replies in the demo page", { timeout: 60_000 }, ()
     run = await startDemoInChromium({ tokensPerSecond: TOKENS_PER_SECOND, proxy: true });
     proxy = run.proxy!;
     // Every status a reply shows, and every notice, from the first paint of each document on (a reload included).
+    await run.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(run.url).origin });
     await run.context.addInitScript(() => {
+      // What reaches the clipboard, in each document: a tool that runs twice would write twice.
+      const writes: string[] = [];
+      (window as unknown as { __writes: string[] }).__writes = writes;
+      const clipboard = navigator.clipboard;
+      if (clipboard) {
+        const write = clipboard.writeText.bind(clipboard);
+        clipboard.writeText = (text: string) => (writes.push(text), write(text));
+      }
       const seen = new Set<string>();
       (window as unknown as { __seen: Set<string> }).__seen = seen;
       const look = () => {
@@ -128,6 +139,57 @@ describeInChromium("resumable replies in the demo page", { timeout: 60_000 }, ()
     expect(await stored(page)).toEqual({ status: "complete", content: reply.text });
     // What the reloaded page showed of the reply: streaming, then complete, never interrupted.
     unbroken(await seen(page));
+    expect(run.pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("a reload while a tool call is being written: the same call completes whole, waits for Allow, runs once, one chat request per step", async () => {
+    const page = await open();
+    const mark = proxy.requests.length;
+    // About 60 argument tokens: a second of writing at 60 tokens/s.
+    const text = `Copy me across a reload — ${"a line to copy, ".repeat(12)}the end`;
+    await send(page, `Copy "${text}" to my clipboard`);
+    const call = `${MESSAGES} .tool-call[data-name="copy_to_clipboard"]`;
+    await page.waitForFunction(
+      (sel) => {
+        const row = document.querySelector(sel);
+        return row?.getAttribute("data-state") === "input" && (row.querySelector(".tool-args")?.textContent?.length ?? 0) > 30;
+      },
+      call,
+      { timeout: TIMEOUT, polling: 20 },
+    );
+    const id = await page.locator(`${MESSAGES}[data-role="assistant"]`).last().getAttribute("data-id");
+    await page.reload();
+    await ready(page);
+    // The same message goes on: its call completes and waits; nothing ran, in the old document or this one.
+    await page.waitForSelector(`${MESSAGES}[data-id="${id}"] .tool-call[data-state="approval"]`, { timeout: TIMEOUT });
+    expect(await page.evaluate(() => (window as unknown as { __writes: string[] }).__writes)).toEqual([]);
+    const beforeAllow = named(api(mark));
+    expect(beforeAllow.filter((n) => n === `POST ${CHAT}`), beforeAllow.join(", ")).toHaveLength(1);
+    expect(beforeAllow.slice(1).every((n) => n === "GET /v1/openai/generations/…"), beforeAllow.join(", ")).toBe(true);
+    expect(beforeAllow.length).toBeGreaterThan(1);
+
+    await page.click('button[aria-label="Allow copy_to_clipboard"]');
+    await page.waitForFunction(
+      () => {
+        const all = document.querySelectorAll(".messages-inner > .message[data-id]");
+        const last = all[all.length - 1];
+        return last?.getAttribute("data-role") === "assistant" && !last.querySelector(".tool-call") && last.getAttribute("data-status") === "complete";
+      },
+      null,
+      { timeout: TIMEOUT },
+    );
+    expect(await lastReply(page, "complete")).toContain(`Copied ${[...text].length} characters to your clipboard.`);
+    // The arguments whole, as written before and after the reload: nothing lost or repeated at the seam.
+    await page.locator(`${call} .tool-args-folded summary`).click();
+    expect(JSON.parse((await page.locator(`${call} .tool-args-folded pre`).textContent())!)).toEqual({ text });
+    expect(await page.evaluate(() => (window as unknown as { __writes: string[] }).__writes)).toEqual([text]);
+    expect(await page.getAttribute(call, "data-state")).toBe("done");
+    // Two steps, one chat request each; the first read on after the reload, and no DELETE.
+    const names = named(api(mark));
+    expect(names.filter((n) => n === `POST ${CHAT}`), names.join(", ")).toHaveLength(2);
+    expect(names.filter((n) => !/^(POST \/v1\/openai\/chat\/completions|GET \/v1\/openai\/generations\/…)$/.test(n))).toEqual([]);
+    expect(await statuses(page)).toEqual(["user:complete", "assistant:complete", "assistant:complete"]);
     expect(run.pageErrors).toEqual([]);
     await page.close();
   });
