@@ -262,11 +262,25 @@ export class Conversation {
 
   /**
    * Carry on an interrupted reply (stopped, dropped, or cut off at max_tokens): the model is asked to
-   * continue, and its text is appended to the same message.
+   * continue, and its text is appended to the same message. A tool step stopped once its calls were written goes on
+   * as its turn would have: the model is asked again with the calls' results (a call stopped while it ran keeps the
+   * result that says so; none runs again).
    */
   continue(options: SendOptions = {}): Reply {
     this.#continuable();
-    return this.#schedule(options, undefined, () => this.#continuable());
+    return this.#schedule(options, undefined, () => {
+      const last = this.#continuable();
+      const step = this.#options.tools?.continueFrom(last);
+      if (!step) return last.id;
+      this.#replace(this.#messages.length - 1, step);
+      return step;
+    });
+  }
+
+  /** True when `continue()` has a reply to carry on (an interrupted one with text, or a tool step with its calls). */
+  get canContinue(): boolean {
+    const last = this.#messages.at(-1);
+    return last?.role === "assistant" && last.status === "interrupted" && (last.content !== "" || !!this.#options.tools?.continueFrom(last));
   }
 
   /**
@@ -436,12 +450,9 @@ export class Conversation {
     return conversation;
   }
 
-  #continuable(): string {
-    const last = this.#messages.at(-1);
-    if (last?.role !== "assistant" || last.status !== "interrupted" || last.content === "") {
-      throw new EdgeChatError("Nothing to continue: the last message is not an interrupted reply with text");
-    }
-    return last.id;
+  #continuable(): AssistantMessage {
+    if (!this.canContinue) throw new EdgeChatError("Nothing to continue: the last message is not an interrupted reply with text or tool calls");
+    return this.#messages.at(-1) as AssistantMessage;
   }
 
   /** Where `messageId` is on the active path (loaded), and the message; one not there, or not of `role`, is an error. */
@@ -958,6 +969,8 @@ export class Conversation {
           (stream?.resumable && error instanceof NotFoundError)
             ? "interrupted"
             : "error";
+        // A later step stopped before its first word: the turn stops at the step before it, which continue() goes on from.
+        if (message === undefined && step > 1 && status === "interrupted") message = this.#messages[(index = this.#messages.length - 1)] as AssistantMessage;
         const base = message ?? fresh(status);
         const err = error instanceof Error ? { name: error.name, message: error.message } : { name: "Error", message: String(error) };
         update({ ...base, status, error: err, ...contextRetry() });

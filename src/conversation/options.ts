@@ -84,6 +84,11 @@ export interface ToolRunner {
   loop<F>(message: AssistantMessage, update: (message: AssistantMessage) => void, signal: AbortSignal, next: (step: number) => Promise<AssistantMessage | F>): Promise<AssistantMessage | F>;
   /** `message` with the user's answer to the call `callId`, which waits for one (`approval`); throws otherwise. */
   decide(message: AssistantMessage, callId: string, approved: boolean): AssistantMessage;
+  /**
+   * An interrupted step (`message`, the last of the path) whose calls were written whole, as `continue()` goes on
+   * from it: ended, for `loop` to take up. Undefined for any other message (`continue()` then carries its text on).
+   */
+  continueFrom(message: AssistantMessage): AssistantMessage | undefined;
 }
 
 export type ConversationChange =

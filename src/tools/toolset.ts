@@ -158,6 +158,11 @@ export function toolset(tools: Record<string, AnyTool>, { maxSteps = 8, maxResul
       return end;
     },
 
+    continueFrom({ error: _, ...step }) {
+      // Cut off mid-call (`input`), a step has nothing to go on from: only its text can be carried on.
+      return step.toolCalls?.length && step.toolCalls.every((c) => c.state !== "input") ? { ...step, status: "complete" } : undefined;
+    },
+
     decide(message, callId, approved) {
       const at = message.toolCalls?.findIndex((c) => c.id === callId && c.state === "approval") ?? -1;
       if (at === -1) throw new EdgeChatError(`No tool call "${callId}" waits for approval in the last reply`);

@@ -207,6 +207,38 @@ describe("a turn with tools", () => {
     expect(sent(0).messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant", "tool", "user"]);
   });
 
+  it("continue() after abort() during a tool: the stopped call is not run again; the model gets its result and answers", async () => {
+    let runs = 0;
+    const entered = gate();
+    const wait = tool({
+      parameters: v.object({}),
+      execute: () => {
+        runs++;
+        entered.open();
+        return new Promise(() => {});
+      },
+    });
+    upstream.handle(callReply([{ name: "wait", arguments: "{}" }]), streamReply(["It was stopped."]));
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ wait }) });
+    const reply = chat.send("Wait");
+    await entered.opened;
+    reply.abort();
+    await expect(reply.done).rejects.toBeInstanceOf(UserAbortError);
+    expect(chat.canContinue).toBe(true);
+
+    const answer = await chat.continue().done;
+    expect(answer).toMatchObject({ role: "assistant", status: "complete", content: "It was stopped." });
+    expect(runs).toBe(1);
+    expect(chat.messages.map((m) => [m.role, (m as AssistantMessage).status])).toEqual([
+      ["user", undefined],
+      ["assistant", "complete"],
+      ["assistant", "complete"],
+    ]);
+    expect(chat.messages[1]).not.toHaveProperty("error");
+    expect(sent(1).messages.slice(-1)).toEqual([{ role: "tool", tool_call_id: "call_0", content: "Stopped: the user aborted the reply." }]);
+    expect(chat.canContinue).toBe(false);
+  });
+
   it("abort() while the arguments stream: the half-written call is kept, not run, and never sent", async () => {
     const go = gate();
     upstream.handle(async (_req, res) => {
@@ -226,6 +258,9 @@ describe("a turn with tools", () => {
     go.open();
     await expect(reply.done).rejects.toBeInstanceOf(UserAbortError);
     expect(chat.messages[1]).toMatchObject({ status: "interrupted", toolCalls: [{ id: "h", arguments: '{"ci', state: "input" }] });
+    // No text and no whole call: nothing to carry on.
+    expect(chat.canContinue).toBe(false);
+    expect(() => chat.continue()).toThrow(/Nothing to continue/);
     upstream.handle(streamReply(["OK."]));
     await chat.send("Hello").done;
     expect(sent(0).messages.map((m: { role: string }) => m.role)).toEqual(["user", "user"]);
@@ -523,7 +558,31 @@ describe("any Standard Schema, and stopping between steps", () => {
     ]);
   });
 
-  it("abort() once the calls have run and before the next step: no second request, the reply ends interrupted", async () => {
+  it("abort() while the next step waits for its first word: no empty message, the turn stops at the step; continue() asks again", async () => {
+    let runs = 0;
+    const counted = tool({ ...weather, execute: (args) => (runs++, weather.execute(args, { signal: new AbortController().signal, callId: "" })) });
+    const asked = gate();
+    upstream.handle(callReply([{ name: "weather", arguments: '{"city":"Lima"}' }]), (_req, res) => {
+      startSSE(res);
+      asked.open(); // and nothing more: the step is stopped before it writes
+    });
+    const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather: counted }) });
+    const reply = chat.send("Lima?");
+    await asked.opened;
+    reply.abort();
+    await expect(reply.done).rejects.toBeInstanceOf(UserAbortError);
+    expect(chat.messages).toHaveLength(2);
+    expect(chat.messages[1]).toMatchObject({ status: "interrupted", error: { name: "UserAbortError" }, toolCalls: [{ state: "done" }] });
+    expect(chat.canContinue).toBe(true);
+
+    upstream.handle(streamReply(["Mild."]));
+    expect(await chat.continue().done).toMatchObject({ status: "complete", content: "Mild." });
+    expect(runs).toBe(1);
+    expect(sent(0).messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant", "tool"]);
+    expect(chat.messages.map((m) => m.role)).toEqual(["user", "assistant", "assistant"]);
+  });
+
+  it("abort() once the calls have run and before the next step: no second request, the reply ends interrupted; continue() asks the next step", async () => {
     upstream.handle(callReply([{ name: "weather", arguments: '{"city":"Lima"}' }]), streamReply(["never"]));
     const chat = new Conversation({ client: client(), model: MODEL, tools: toolset({ weather }) });
     const reply = chat.send("Lima?");
@@ -534,6 +593,17 @@ describe("any Standard Schema, and stopping between steps", () => {
     expect(reply.state).toBe("interrupted");
     expect(upstream.requests).toHaveLength(1);
     expect((chat.messages[1] as AssistantMessage).toolCalls![0]!.state).toBe("done");
+
+    // continue() goes on as the turn would have: the next step, with the result; the call does not run again.
+    expect(chat.canContinue).toBe(true);
+    const answer = await chat.continue().done;
+    expect(answer).toMatchObject({ status: "complete", content: "never" });
+    expect(upstream.requests).toHaveLength(2);
+    expect(sent(1).messages.slice(-2)).toEqual([
+      { role: "assistant", content: null, tool_calls: [{ id: "call_0", type: "function", function: { name: "weather", arguments: '{"city":"Lima"}' } }] },
+      { role: "tool", tool_call_id: "call_0", content: JSON.stringify({ city: "Lima", temperature: 21, unit: "C" }) },
+    ]);
+    expect(chat.messages).toHaveLength(3);
   });
 });
 
