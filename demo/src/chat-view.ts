@@ -209,6 +209,7 @@ export function createChatView(scroller: HTMLElement, emptyState: HTMLElement, a
       view.update(m, {
         idle,
         last,
+        continuable: last && conversation!.canContinue,
         newest: i === (m.role === "user" ? lastUser : lastAssistant),
         elsewhere: m.role === "assistant" && m.status === "streaming" && !(ownStreaming && last),
         version: versionOf(conversation!, m.id),
@@ -356,7 +357,7 @@ function versionOf(conversation: Conversation, messageId: string): Version {
 /** A message this tab sent that is not in the conversation yet: shown as it will be, marked unsent. */
 function unsentBubble(content: MessageContent, actions: MessageActions): MessageView {
   const view = new MessageView({ id: "unsent", role: "user", content, createdAt: 0 }, actions);
-  view.update(view.message, { idle: false, last: false, newest: false, elsewhere: false, version: ONLY_VERSION, firstTurn: false });
+  view.update(view.message, { idle: false, last: false, continuable: false, newest: false, elsewhere: false, version: ONLY_VERSION, firstTurn: false });
   view.el.classList.add("unsent");
   view.el.removeAttribute("data-id");
   view.el.removeAttribute("data-role");

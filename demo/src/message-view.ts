@@ -21,8 +21,10 @@ export interface MessageFlags {
    * and version switches are offered (a switch or a new version would wait for that turn, or be refused).
    */
   idle: boolean;
-  /** The last message of the path: a user message here has no reply yet, a reply here can be continued. */
+  /** The last message of the path: a user message here has no reply yet. */
   last: boolean;
+  /** The last message, an interrupted reply that `continue()` can carry on (its text, or its tool step's turn). */
+  continuable: boolean;
   /** The newest message of its role: its actions are labelled; older messages' are icons, to keep the list quiet. */
   newest: boolean;
   /** A reply that another tab is writing: this page follows it, but only that tab can stop it. */
@@ -48,6 +50,7 @@ export interface MessageActions {
 const sameFlags = (a: MessageFlags, b: MessageFlags) =>
   a.idle === b.idle &&
   a.last === b.last &&
+  a.continuable === b.continuable &&
   a.newest === b.newest &&
   a.elsewhere === b.elsewhere &&
   a.firstTurn === b.firstTurn &&
@@ -198,7 +201,7 @@ export class MessageView {
     if (!flags.idle) return;
     // Asking again cannot help a message that is too long for the model: Edit (on the question) can.
     if (tooLong(m, flags.firstTurn)) return;
-    if (flags.last && m.status === "interrupted" && m.content !== "") row.append(iconButton("play", "Continue", () => this.#actions.continue(), { showLabel: true, class: "primary-soft" }));
+    if (flags.continuable) row.append(iconButton("play", "Continue", () => this.#actions.continue(), { showLabel: true, class: "primary-soft" }));
     row.append(iconButton("refresh", "Regenerate", () => this.#actions.regenerate(m.id), { showLabel: flags.newest }));
   }
 

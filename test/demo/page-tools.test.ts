@@ -3,13 +3,13 @@
 // shows the call as it is written, then its result, then the answer streams, written from that result. local_time
 // reads the browser's clock and time zone (the context's is set to one with a half-hour offset); image_size the
 // image attached; copy_to_clipboard waits for Allow or Deny, after a reload and in another tab too, and runs once.
-import type { Page } from "playwright-core";
+import type { Page, Route } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { encodePng } from "./helpers/png.ts";
 import { describeInChromium } from "./page-helpers/browser.ts";
 import { type DemoInChromium, startDemoInChromium } from "./page-helpers/demo-browser.ts";
 import { matchScreenshot } from "./page-helpers/screenshots.ts";
-import { lastReply, MESSAGES, newChat, ready, send, TIMEOUT } from "./page-helpers/demo-page.ts";
+import { COMPLETIONS, lastReply, MESSAGES, newChat, ready, send, TIMEOUT } from "./page-helpers/demo-page.ts";
 
 const ZONE = "Australia/Adelaide"; // UTC+09:30, or +10:30 in summer
 const ROW = ".tool-call";
@@ -187,6 +187,46 @@ describeInChromium("the page's tools in Chromium", { timeout: 90_000 }, () => {
     expect(await page.getAttribute(row("copy_to_clipboard"), "data-state")).toBe("refused");
     expect(await page.textContent(`${row("copy_to_clipboard")} .tool-state`)).toBe("Denied");
     expect(await page.evaluate(() => (window as unknown as { __writes: string[] }).__writes)).toEqual([]);
+  });
+
+  it("Stop while the next step is on its way: the step shows stopped, with Continue, still after a reload; Continue answers, the tool not run again", async () => {
+    await newChat(page);
+    // The step after the call is held before it reaches the Worker: Stop lands before the model's first word.
+    let held: Route | undefined;
+    await page.route(COMPLETIONS, (route) => {
+      if (held || !route.request().postData()?.includes('"role":"tool"')) return route.continue();
+      held = route;
+    });
+    try {
+      await send(page, "Copy 'stop and go on' to my clipboard");
+      await page.click('button[aria-label="Allow copy_to_clipboard"]', { timeout: TIMEOUT });
+      await page.waitForFunction(() => document.querySelector("button.stop:not([hidden])"), null, { timeout: TIMEOUT });
+      await expect.poll(() => held !== undefined, { timeout: TIMEOUT }).toBe(true);
+      await page.click("button.stop");
+      await held!.abort().catch(() => {});
+    } finally {
+      await page.unroute(COMPLETIONS);
+    }
+    // No empty reply: the step with its call is the last message, stopped, and offers Continue.
+    const step = `${MESSAGES}[data-role="assistant"]`;
+    await page.waitForSelector(`${step}[data-status="interrupted"] button:has-text("Continue")`, { timeout: TIMEOUT });
+    expect(await page.locator(MESSAGES).count()).toBe(2);
+    expect(await page.getAttribute(row("copy_to_clipboard"), "data-state")).toBe("done");
+    await page.reload();
+    await ready(page);
+    await page.waitForSelector(`${step}[data-status="interrupted"] button:has-text("Continue")`, { timeout: TIMEOUT });
+    expect(await page.evaluate(() => (window as unknown as { __writes: string[] }).__writes)).toEqual([]);
+
+    await page.click(`${step} button:has-text("Continue")`);
+    expect(await answer(page)).toContain(`Copied ${"stop and go on".length} characters to your clipboard.`);
+    expect(await page.locator(MESSAGES).evaluateAll((els) => els.map((el) => `${el.getAttribute("data-role")}:${el.getAttribute("data-status")}`))).toEqual([
+      "user:complete",
+      "assistant:complete",
+      "assistant:complete",
+    ]);
+    // Run once, before the Stop: the reloaded document wrote nothing.
+    expect(await page.evaluate(() => (window as unknown as { __writes: string[] }).__writes)).toEqual([]);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("stop and go on");
   });
 
   it("a call waiting in one tab is answered from another; both show the answer, without a reload", async () => {
