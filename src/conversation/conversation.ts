@@ -684,21 +684,41 @@ export class Conversation {
         this.#emit({ type: "update", message: now });
       }
     }
+    // A tool step whose calls were left to run by a writer that is gone: stopped, so that continue() goes on from it.
+    if (this.#orphan() && store.lockConversation) {
+      await this.#lockIsFree(store, async () => {
+        // A read begun before the lock may be merging what the writer left before its last write: let it end first.
+        await this.#pulling;
+        await this.#pull();
+        const stopped = this.#orphan();
+        if (stopped) this.#replace(this.#messages.length - 1, stopped);
+        await this.#persist?.flush();
+      });
+    }
     this.#watchOthers();
     this.#followLive();
   }
 
-  /** Whether nobody holds the conversation's lock: taken and let go at once if free, not waited for if held. */
-  #lockIsFree(store: ConversationStore): Promise<boolean> {
-    const probe = new AbortController();
-    return store.lockConversation!(this.id, () => true, { signal: probe.signal, onWait: () => probe.abort() }).catch(() => false);
+  /** The last message, if it is a tool step with calls left to run: what it becomes if its writer is gone. */
+  #orphan(): AssistantMessage | undefined {
+    const last = this.#messages.at(-1);
+    return last?.role === "assistant" ? this.#options.tools?.orphaned(last) : undefined;
   }
 
-  /** A reply another writer is streaming: when its turn ends (or its tab dies), settle what it left. */
+  /** Whether nobody holds the conversation's lock: taken (running `fn`) and let go at once if free, not waited for if held. */
+  #lockIsFree(store: ConversationStore, fn: () => unknown = () => {}): Promise<boolean> {
+    const probe = new AbortController();
+    return store.lockConversation!(this.id, fn, { signal: probe.signal, onWait: () => probe.abort() }).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** A reply another writer is streaming, or a tool step it runs: when its turn ends (or its tab dies), settle what it left. */
   #watchOthers(): void {
     const store = this.#store;
     if (this.#watching || this.#running || !this.#unsubscribe || !store?.lockConversation) return;
-    if (!this.#messages.some((m) => m.role === "assistant" && m.status === "streaming")) return;
+    if (!this.#messages.some((m) => m.role === "assistant" && m.status === "streaming") && !this.#orphan()) return;
     const watching = (this.#watching = new AbortController());
     store
       .lockConversation(this.id, () => {}, { signal: watching.signal })

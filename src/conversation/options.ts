@@ -89,6 +89,12 @@ export interface ToolRunner {
    * from it: ended, for `loop` to take up. Undefined for any other message (`continue()` then carries its text on).
    */
   continueFrom(message: AssistantMessage): AssistantMessage | undefined;
+  /**
+   * A step (`message`, the last of the path) whose turn stopped mid-run with nobody at work on it (the page or
+   * process running it went away): interrupted, its running calls stopped, for `continue()` to go on from. Undefined
+   * for any other message.
+   */
+  orphaned(message: AssistantMessage): AssistantMessage | undefined;
 }
 
 export type ConversationChange =

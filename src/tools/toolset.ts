@@ -33,6 +33,7 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 /** The model's view of a refusal, and of a call stopped by `abort()`. */
 const REFUSED = "The user refused to run this call.";
 const ABORTED = "Stopped: the user aborted the reply.";
+const ORPHANED = "Stopped: the page or process running it went away.";
 
 /**
  * The tools of a Conversation (`new Conversation({ ..., tools: toolset({ time, imageSize }) })`) and the loop that
@@ -161,6 +162,13 @@ export function toolset(tools: Record<string, AnyTool>, { maxSteps = 8, maxResul
     continueFrom({ error: _, ...step }) {
       // Cut off mid-call (`input`), a step has nothing to go on from: only its text can be carried on.
       return step.toolCalls?.length && step.toolCalls.every((c) => c.state !== "input") ? { ...step, status: "complete" } : undefined;
+    },
+
+    orphaned(message) {
+      const calls = message.toolCalls;
+      // Calls left to run (or running) in a step that ended whole, none waiting for the user: a turn cut off mid-run.
+      if (message.status !== "complete" || !calls?.some((c) => /^(pending|approved|running)$/.test(c.state)) || calls.some((c) => c.state === "approval")) return undefined;
+      return { ...message, status: "interrupted", toolCalls: calls.map((c) => (c.state === "running" ? { ...c, state: "error", result: ORPHANED } : c)) };
     },
 
     decide(message, callId, approved) {

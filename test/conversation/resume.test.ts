@@ -502,6 +502,78 @@ describe("a tool step across a reload (tools and resumable replies together)", (
   });
 });
 
+describe("a tool left running by a page that closed", () => {
+  const STOPPED = "Stopped: the page or process running it went away.";
+
+  /** A tool that never ends by itself (it counts its runs), and the upstream: step 1 calls it, step 2 answers. */
+  function runningTurn() {
+    const runs: unknown[] = [];
+    const entered = gate();
+    const slow = tool({
+      description: "Slow",
+      parameters: v.object({ n: v.number() }),
+      execute: (args) => (runs.push(args), entered.open(), new Promise(() => {})),
+    });
+    upstream.handle(
+      (_req, res) => {
+        startSSE(res);
+        res.write(sse(chunk({ role: "assistant", content: "" })));
+        res.write(sse(chunk({ tool_calls: [{ index: 0, id: "call_s", type: "function", function: { name: "slow", arguments: '{"n":1}' } }] })));
+        res.end(sse(chunk({}, { finish_reason: "tool_calls", usage: usage(20, 8) })) + sse("[DONE]"));
+      },
+      (_req, res) => {
+        startSSE(res);
+        res.end(sse(chunk({ role: "assistant", content: "Done." })) + sse(chunk({}, { finish_reason: "stop", usage: usage(40, 2) })) + sse("[DONE]"));
+      },
+    );
+    return { runs, entered, tools: toolset({ slow }) };
+  }
+
+  /** Send, and wait until the store shows the call running. */
+  async function untilRunning(chat: Conversation, store: ConversationStore, entered: { opened: Promise<void> }) {
+    void chat.send("Run it").done.catch(() => {});
+    await entered.opened;
+    await vi.waitFor(async () => expect(((await stored(store, chat.id))[1] as AssistantMessage).toolCalls?.[0]?.state).toBe("running"), { timeout: 5000, interval: 10 });
+  }
+
+  it("the reopened page shows the call stopped and the step interrupted; continue() goes on, the tool not run again", async () => {
+    const store = createMemoryStore();
+    const { runs, entered, tools } = runningTurn();
+    const first = page(store);
+    const chat = await Conversation.create(first.store, { client: first.client, model: MODEL, tools });
+    await untilRunning(chat, store, entered);
+    first.close();
+
+    const reopened = await Conversation.open(store, chat.id, { client: client(), tools });
+    const expected = { status: "interrupted", toolCalls: [{ id: "call_s", state: "error", result: STOPPED }] };
+    expect(reopened.messages[1]).toMatchObject(expected);
+    expect((await stored(store, chat.id))[1]).toMatchObject(expected);
+    expect(reopened.canContinue).toBe(true);
+    expect(await reopened.continue().done).toMatchObject({ status: "complete", content: "Done." });
+    expect(runs).toEqual([{ n: 1 }]);
+    expect(upstream.requests).toHaveLength(2);
+    expect(upstream.requests[1]!.body.messages.at(-1)).toEqual({ role: "tool", tool_call_id: "call_s", content: STOPPED });
+    reopened.close();
+  });
+
+  it("a page open meanwhile leaves the running call alone while its writer lives, and stops it once the writer's page closes", async () => {
+    const store = createMemoryStore();
+    const { entered, tools } = runningTurn();
+    const first = page(store);
+    const writer = await Conversation.create(first.store, { client: first.client, model: MODEL, tools });
+    await untilRunning(writer, store, entered);
+    const other = await Conversation.open(store, writer.id, { client: client(), tools });
+    await wait(200);
+    expect(other.messages[1]).toMatchObject({ status: "complete", toolCalls: [{ state: "running" }] });
+    expect(other.canContinue).toBe(false);
+
+    first.close();
+    await vi.waitFor(() => expect(other.messages[1]).toMatchObject({ status: "interrupted", toolCalls: [{ state: "error", result: STOPPED }] }), { timeout: 5000 });
+    expect(other.canContinue).toBe(true);
+    other.close();
+  });
+});
+
 describe("Stop and the relay's own end", () => {
   it("chat.abort() sends one DELETE; the reply is interrupted with its text", async () => {
     slowUpstream();

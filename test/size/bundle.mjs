@@ -257,10 +257,11 @@ export const BUDGETS = {
   // +0.63 KB (issue 13, the tree; 1.5 KB allowed): versions(), switchTo(), edit and regenerate anywhere as new
   // versions, the forks kept in step, and fromJSON/toJSON with every branch.
   // +0.22 KB (issue 14): a reply stores where it can be resumed, and open() re-attaches to it under the lock.
-  // 12.53 KB with the tool loop's hooks and live following; +0.07 KB (issue 18): continue() goes on from a stopped
-  // tool step (the rule itself is the toolset's), `canContinue`, and a step stopped before its first word ends the
-  // turn at the step before it, instead of leaving an empty reply.
-  conversationAdds: 12_650,
+  // 12.53 KB with the tool loop's hooks and live following; +0.14 KB (issue 18): continue() goes on from a stopped
+  // tool step, `canContinue`, a step stopped before its first word ends the turn at the step before it (no empty
+  // reply), and a tool step left running by a page that closed is stopped by the next page to open it, under the
+  // lock (the rules themselves are the toolset's, in edgechat/tools).
+  conversationAdds: 12_700,
   // +0.5 KB (issue 12): the lock with onWait/abort and its in-page fallback, the atomic interruptStale, and
   // isConversationLocked (a page can tell that another tab's turn runs before its reply exists). +0.15 KB (issue 13,
   // first part): the shared paging rules and list cursor (paging.ts) and stored-message codec instead of its own.
@@ -272,8 +273,8 @@ export const BUDGETS = {
   // (a page cannot tree-shake it): 29.84 KB at first. The README states its size ("## Use"), checked against this file.
   // Issue 18 took 0.8 KB off (the document validator without valibot) and issues 14 and 18 added 0.26 KB (a second
   // tab following a relayed reply live; the tool loop's hooks, approve, the tools' reserve): 30.40 KB. The shared
-  // growth of a streaming message (grow.ts) brought it to 30.59 KB, and continue() of a stopped tool step to 30.67 KB.
-  browser: 30_700,
+  // growth of a streaming message (grow.ts) brought it to 30.59 KB, and continuing a stopped tool step to 30.74 KB.
+  browser: 30_780,
   // Issue 18, measured when they came: one valibot tool adds 4.94 KB to a Conversation, 3.5 KB of it valibot's JSON
   // Schema converter (@valibot/to-json-schema); streaming a typed object adds 5.71 KB to streaming one completion (the
   // converter, the incremental JSON parser, the modes). The AI SDK's same snippets: 102 KB and 89 KB.

@@ -2,7 +2,7 @@
 // do: calls checked, run side by side, stored with their results, sent back, the model asked again.
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Conversation, createClient, createMemoryStore, type AssistantMessage, type ConversationChange, type Message, UserAbortError } from "../../src/index.ts";
+import { Conversation, createClient, createMemoryStore, type AssistantMessage, type ConversationChange, type Message, type ToolCallPart, UserAbortError } from "../../src/index.ts";
 import { tool, toolset } from "../../src/tools/index.ts";
 import { streamEvents, textEvents, toolCallEvents } from "../helpers/tool-stream.ts";
 import { chunk, gate, type Handler, MODEL, sse, startSSE, startUpstream, streamReply, type Upstream, usage } from "../helpers/upstream.ts";
@@ -604,6 +604,34 @@ describe("any Standard Schema, and stopping between steps", () => {
       { role: "tool", tool_call_id: "call_0", content: JSON.stringify({ city: "Lima", temperature: 21, unit: "C" }) },
     ]);
     expect(chat.messages).toHaveLength(3);
+  });
+});
+
+describe("a step left mid-run (orphaned: what a closed page's turn left)", () => {
+  const step = (...states: ToolCallPart["state"][]): AssistantMessage => ({
+    id: "s",
+    role: "assistant",
+    content: "",
+    status: "complete",
+    createdAt: 0,
+    toolCalls: states.map((state, i) => ({ id: `c${i}`, name: "weather", arguments: "{}", state, ...(state === "done" && { result: 1 }) })),
+  });
+  const { orphaned } = toolset({ weather });
+
+  it("stops running calls and interrupts the step; calls not started stay, to run on continue()", () => {
+    expect(orphaned(step("done", "running", "approved"))).toMatchObject({
+      status: "interrupted",
+      toolCalls: [{ state: "done", result: 1 }, { state: "error", result: "Stopped: the page or process running it went away." }, { state: "approved" }],
+    });
+    expect(orphaned(step("pending"))?.status).toBe("interrupted");
+  });
+
+  it("leaves alone a step that waits for the user (an approved call beside it included), one whose calls all ended, and one not ended whole", () => {
+    expect(orphaned(step("approval", "approved"))).toBeUndefined();
+    expect(orphaned(step("done", "error", "refused"))).toBeUndefined();
+    expect(orphaned({ ...step("running"), status: "interrupted" })).toBeUndefined();
+    const { toolCalls: _, ...text } = step();
+    expect(orphaned(text)).toBeUndefined();
   });
 });
 

@@ -1,7 +1,8 @@
 // @vitest-environment node
 // A call that waits for the user is stored (issue 18): in real Chromium with real IndexedDB and Web Locks, the turn
 // pauses, a reload finds the call still waiting, and approving it there runs the tool once and finishes the turn.
-// Two tabs that approve the same call at the same moment: the tool runs once, and the model is asked once.
+// Two tabs that approve the same call at the same moment: the tool runs once, and the model is asked once. A tab
+// closed while its tool runs: another tab stops the call once the closed tab's Web Lock is released.
 import { join } from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -22,7 +23,7 @@ describeInChromium("approval of a tool call (Chromium, IndexedDB, Web Locks)", (
   const pageErrors: string[] = [];
   const completions = () => upstream.requests.filter((r) => r.path === "/v1/openai/chat/completions");
 
-  /** "mail <to>": a call to sendMail; after a tool result: "done: <result>". */
+  /** "mail <to>": a call to sendMail; "hang <name>": a call to hang; after a tool result: "done: <result>". */
   function answer(req: RecordedRequest, res: import("node:http").ServerResponse): void {
     const last = (req.body.messages as Wire[]).at(-1)!;
     startSSE(res);
@@ -30,10 +31,10 @@ describeInChromium("approval of a tool call (Chromium, IndexedDB, Web Locks)", (
       for (const e of replyEvents([`done: ${String(last.content)}`], usage(20, 3))) res.write(e);
       return void res.end();
     }
-    const to = String(last.content).replace(/^mail /, "");
-    const args = JSON.stringify({ to, body: "Hello" });
+    const [verb, to] = String(last.content).split(" ") as [string, string];
+    const [name, args] = verb === "hang" ? ["hang", JSON.stringify({ name: to })] : ["sendMail", JSON.stringify({ to, body: "Hello" })];
     res.write(sse(chunk({ role: "assistant", content: "" })));
-    res.write(sse(chunk({ tool_calls: [{ index: 0, id: `call_${to}`, type: "function", function: { name: "sendMail", arguments: "" } }] })));
+    res.write(sse(chunk({ tool_calls: [{ index: 0, id: `call_${to}`, type: "function", function: { name, arguments: "" } }] })));
     for (let i = 0; i < args.length; i += 5) res.write(sse(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + 5) } }] })));
     res.write(sse(chunk({}, { finish_reason: "tool_calls", usage: usage(10, 8) })));
     res.end(sse("[DONE]"));
@@ -111,5 +112,36 @@ describeInChromium("approval of a tool call (Chromium, IndexedDB, Web Locks)", (
     }
     expect(pageErrors).toEqual([]);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a tab closed while its tool runs: a tab open meanwhile stops the call once the tab is gone (its Web Lock released), and continues; the tool ran once", async () => {
+    const [a, b] = await Promise.all([openPage(), openPage()]);
+    const id = `closed-${Date.now()}`;
+    const name = `h${Date.now()}`;
+    await call(a, "create", id);
+    await call(b, "open", id);
+    await call(a, "start", `hang ${name}`);
+    await expect.poll(() => call(b, "runs", name), { timeout: 5000 }).toBe(1);
+    await expect.poll(() => call(b, "calls").then((c) => c.at(-1)?.state), { timeout: 5000 }).toBe("running");
+    // Its writer is alive: left alone.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await call(b, "last")).toBe("complete: ");
+
+    await a.close(); // the browser releases its Web Lock; the tool's promise goes with the page
+    const stopped = "Stopped: the page or process running it went away.";
+    await expect.poll(() => call(b, "last"), { timeout: 5000 }).toBe("interrupted: ");
+    expect(await call(b, "calls")).toEqual([{ id: `call_${name}`, state: "error", result: stopped }]);
+    const before = completions().length;
+    expect(await call(b, "continue")).toBe(`complete: done: ${stopped}`);
+    expect(completions().length - before).toBe(1);
+    expect(await call(b, "runs", name)).toBe(1);
+
+    // Stored so: a page opened now shows the same, and finds nothing left to stop.
+    const c = await openPage();
+    await call(c, "open", id);
+    expect(await call(c, "calls")).toEqual([{ id: `call_${name}`, state: "error", result: stopped }]);
+    expect(await call(c, "last")).toBe(`complete: done: ${stopped}`);
+    expect(pageErrors).toEqual([]);
+    await Promise.all([b.close(), c.close()]);
   });
 });

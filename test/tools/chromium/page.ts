@@ -1,5 +1,5 @@
 // Runs in Chromium, bundled by approval.test.ts with vite from src/: a Conversation on the IndexedDB store with a tool
-// that needs approval, driven through `window.tools`. The tool's runs are counted in localStorage, which every tab of
+// that needs approval and one that never ends, driven through `window.tools`. The tool's runs are counted in localStorage, which every tab of
 // the origin shares and a reload keeps: the test can tell how many times it really ran, across pages.
 import * as v from "valibot";
 import { createClient } from "../../../src/client/client.ts";
@@ -23,7 +23,16 @@ const sendMail = tool({
     return `sent to ${to}`;
   },
 });
-const tools = toolset({ sendMail });
+/** Runs until its page goes away (counted when it starts). */
+const hang = tool({
+  description: "Wait for ever",
+  parameters: v.object({ name: v.string() }),
+  execute: ({ name }) => {
+    localStorage.setItem(`runs:${name}`, String(Number(localStorage.getItem(`runs:${name}`) ?? 0) + 1));
+    return new Promise<never>(() => {});
+  },
+});
+const tools = toolset({ sendMail, hang });
 
 let chat: Conversation | undefined;
 let armed: Promise<string> | undefined;
@@ -43,6 +52,11 @@ const api = {
     chat = await Conversation.open(store, id, { client: client(), tools });
   },
   send: (text: string) => outcome(chat!.send(text).done),
+  /** Send, and return at once (the turn goes on in the page). */
+  start(text: string) {
+    void chat!.send(text).done.catch(() => {});
+  },
+  continue: () => outcome(chat!.continue().done),
   approve: (callId: string, approved: boolean) => outcome(chat!.approve(callId, approved).done),
   /** Approve when the next `go()` comes: two tabs armed, then released together. */
   arm(callId: string) {
