@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { SeenRequest, TcpProxy } from "../helpers/tcp-proxy.ts";
 import { describeInChromium } from "./page-helpers/browser.ts";
 import { type DemoInChromium, simulatedAgain, startDemoInChromium } from "./page-helpers/demo-browser.ts";
-import { lastReply, MESSAGES, ready, send, statuses, storedFinal, TIMEOUT } from "./page-helpers/demo-page.ts";
+import { answer, lastReply, MESSAGES, ready, send, statuses, storedFinal, TIMEOUT } from "./page-helpers/demo-page.ts";
 
 const CHAT = "/v1/openai/chat/completions";
 /** Slow enough that a reply (about 180 deltas) streams for about 3 s: the cut and the reload land mid-reply. */
@@ -170,16 +170,7 @@ describeInChromium("resumable replies in the demo page", { timeout: 60_000 }, ()
     expect(beforeAllow.length).toBeGreaterThan(1);
 
     await page.click('button[aria-label="Allow copy_to_clipboard"]');
-    await page.waitForFunction(
-      () => {
-        const all = document.querySelectorAll(".messages-inner > .message[data-id]");
-        const last = all[all.length - 1];
-        return last?.getAttribute("data-role") === "assistant" && !last.querySelector(".tool-call") && last.getAttribute("data-status") === "complete";
-      },
-      null,
-      { timeout: TIMEOUT },
-    );
-    expect(await lastReply(page, "complete")).toContain(`Copied ${[...text].length} characters to your clipboard.`);
+    expect(await answer(page)).toContain(`Copied ${[...text].length} characters to your clipboard.`);
     // The arguments whole, as written before and after the reload: nothing lost or repeated at the seam.
     await page.locator(`${call} .tool-args-folded summary`).click();
     expect(JSON.parse((await page.locator(`${call} .tool-args-folded pre`).textContent())!)).toEqual({ text });

@@ -9,7 +9,7 @@ import { encodePng } from "./helpers/png.ts";
 import { describeInChromium } from "./page-helpers/browser.ts";
 import { type DemoInChromium, startDemoInChromium } from "./page-helpers/demo-browser.ts";
 import { matchScreenshot } from "./page-helpers/screenshots.ts";
-import { COMPLETIONS, lastReply, MESSAGES, newChat, ready, send, TIMEOUT } from "./page-helpers/demo-page.ts";
+import { answer, COMPLETIONS, lastReply, MESSAGES, newChat, ready, send, TIMEOUT } from "./page-helpers/demo-page.ts";
 
 const ZONE = "Australia/Adelaide"; // UTC+09:30, or +10:30 in summer
 const ROW = ".tool-call";
@@ -18,20 +18,6 @@ const row = (name: string) => `${MESSAGES} ${ROW}[data-name="${name}"]`;
 /** A call's result as its row shows it whole: the folded text when long, else the inline one. */
 const resultOf = (p: Page, name: string) =>
   p.$eval(row(name), (el) => (el.querySelector(".tool-result pre") ?? el.querySelector(".tool-result code"))?.textContent ?? "");
-
-/** Wait for the answer of a turn that used tools: the newest reply, with no calls of its own, ended; its text. */
-async function answer(p: Page): Promise<string> {
-  await p.waitForFunction(
-    () => {
-      const all = document.querySelectorAll(".messages-inner > .message[data-id]");
-      const last = all[all.length - 1];
-      return last?.getAttribute("data-role") === "assistant" && !last.querySelector(".tool-call") && last.getAttribute("data-status") === "complete" && !document.querySelector("button.stop:not([hidden])");
-    },
-    null,
-    { timeout: TIMEOUT },
-  );
-  return lastReply(p, "complete");
-}
 
 /** The page's clock, as local_time formats it, in minutes since midnight. */
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));

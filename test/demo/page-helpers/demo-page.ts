@@ -97,6 +97,20 @@ export function focused(page: Page): Promise<string | null | undefined> {
   return page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
 }
 
+/** Wait for the answer of a turn that used tools: the newest reply, with no calls of its own, ended; its text. */
+export async function answer(page: Page): Promise<string> {
+  await page.waitForFunction(
+    () => {
+      const all = document.querySelectorAll(".messages-inner > .message[data-id]");
+      const last = all[all.length - 1];
+      return last?.getAttribute("data-role") === "assistant" && !last.querySelector(".tool-call") && last.getAttribute("data-status") === "complete" && !document.querySelector("button.stop:not([hidden])");
+    },
+    null,
+    { timeout: TIMEOUT },
+  );
+  return lastReply(page, "complete");
+}
+
 /** Message `id` as the page stored it in IndexedDB (read directly), once its status there is final: the page stores a reply a moment after it shows it. */
 export async function storedFinal(page: Page, id: string): Promise<{ status: string; content: string }> {
   const read = () =>
