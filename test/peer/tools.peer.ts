@@ -15,10 +15,12 @@ import {
   type ChatCompletion,
   type ChatCompletionChunk,
   Conversation,
+  type ConversationParams,
   type ConversationStore,
   createMemoryStore,
   InternalServerError,
   type Message,
+  type ToolRunner,
 } from "../../src/index.ts";
 import { tool, toolset } from "../../src/tools/index.ts";
 import { type Exchange, MODEL, peer, peerClient, recordingClient, serverPost, sseChunks } from "./peer.ts";
@@ -173,15 +175,7 @@ describe("tool_choice other than required, against this template", () => {
 
   it("a Conversation with a toolset and no tool_choice (auto) meets that error mid-reply: the reply fails with it, its text kept, not sent again", async () => {
     const { weather, calls } = forecastTool();
-    const { client, exchanges } = recordingClient();
-    const chat = await Conversation.create(createMemoryStore(), {
-      client,
-      model: MODEL,
-      contextWindow: peer().contextSize,
-      maxOutputTokens: 160,
-      params: { temperature: 0 },
-      tools: toolset({ weather }),
-    });
+    const { chat, exchanges } = await toolChat(toolset({ weather }));
     const reply = chat.send(QUESTION);
     await expect(reply.done).rejects.toBeInstanceOf(InternalServerError);
     expect(exchanges).toHaveLength(1);
@@ -196,20 +190,21 @@ describe("tool_choice other than required, against this template", () => {
 /** The active path as the store holds it. */
 const stored = async (store: ConversationStore, chat: Conversation): Promise<Message[]> => (await store.loadMessages(chat.id, { limit: Infinity })).messages;
 
+/**
+ * A Conversation against the peer, on a memory store, its requests recorded: `params` at temperature 0 (Conversation
+ * passes them through; the toolset adds `tools`, and `tool_choice: "none"` on the last step).
+ */
+async function toolChat(tools: ToolRunner, params: ConversationParams = {}, maxOutputTokens = 160) {
+  const { client, exchanges } = recordingClient();
+  const store = createMemoryStore();
+  const chat = await Conversation.create(store, { client, model: MODEL, contextWindow: peer().contextSize, maxOutputTokens, params: { temperature: 0, ...params }, tools });
+  return { chat, store, exchanges };
+}
+
 describe("a Conversation with a toolset, tool_choice: required in its params", () => {
   it("runs real steps: each call checked and executed, its result sent back and rendered by the template; the last step (maxSteps) is asked with tool_choice none and answers in text; the store holds every call with its result", async () => {
     const { weather, calls } = forecastTool();
-    const { client, exchanges } = recordingClient();
-    const store = createMemoryStore();
-    const chat = await Conversation.create(store, {
-      client,
-      model: MODEL,
-      contextWindow: peer().contextSize,
-      maxOutputTokens: 160,
-      // Conversation passes its params through; the toolset adds `tools`, and `tool_choice: "none"` on the last step.
-      params: { temperature: 0, tool_choice: "required" },
-      tools: toolset({ weather }, { maxSteps: 3 }),
-    });
+    const { chat, store, exchanges } = await toolChat(toolset({ weather }, { maxSteps: 3 }), { tool_choice: "required" });
     const reply = chat.send(QUESTION);
     let text = "";
     for await (const delta of reply) text += delta;
@@ -286,16 +281,7 @@ describe("a Conversation with a toolset, tool_choice: required in its params", (
     // The check is not in the JSON Schema sent, so not in the grammar: the server sees the same tool as above.
     expect(weather.jsonSchema).toEqual(definitions[0]!.function.parameters);
 
-    const { client, exchanges } = recordingClient();
-    const store = createMemoryStore();
-    const chat = await Conversation.create(store, {
-      client,
-      model: MODEL,
-      contextWindow: peer().contextSize,
-      maxOutputTokens: 160,
-      params: { temperature: 0, tool_choice: "required" },
-      tools: toolset({ weather }, { maxSteps: 2 }),
-    });
+    const { chat, store, exchanges } = await toolChat(toolset({ weather }, { maxSteps: 2 }), { tool_choice: "required" });
     const last = await chat.send(QUESTION).done;
 
     expect(exchanges.map((e) => e.status)).toEqual([200, 200]);
@@ -321,16 +307,8 @@ describe("a Conversation with a toolset, tool_choice: required in its params", (
   // "Failed to parse tool call arguments as JSON". A cut step's calls now stay `input`: never run, never sent.
   it("a step cut by max_tokens inside a call: the call is not run, and the next send is well-formed and served", async () => {
     const { weather, calls } = forecastTool();
-    const { client, exchanges } = recordingClient();
-    const chat = await Conversation.create(createMemoryStore(), {
-      client,
-      model: MODEL,
-      contextWindow: peer().contextSize,
-      // The call begins at token 63 and would end at 107.
-      maxOutputTokens: 96,
-      params: { temperature: 0, tool_choice: "required" },
-      tools: toolset({ weather }, { maxSteps: 2 }),
-    });
+    // maxOutputTokens 96: the call begins at token 63 and would end at 107.
+    const { chat, exchanges } = await toolChat(toolset({ weather }, { maxSteps: 2 }), { tool_choice: "required" }, 96);
     const cut = await chat.send(QUESTION).done;
     expect(cut).toMatchObject({ status: "interrupted", finishReason: "length" });
     expect(exchanges[0]!.body).toContain('"tool_calls"');
